@@ -1,0 +1,100 @@
+using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
+using Federation.Protos.V1;
+using Google.Protobuf;
+
+namespace Federation.Aggregator.Catalogues;
+
+/// <summary>A validated catalogue with fast lookups. Immutable: build a new one for a new version.</summary>
+public sealed class CatalogueIndex
+{
+    private readonly FrozenDictionary<string, Indicator> _byId;
+    private readonly FrozenDictionary<PeriodType, uint> _dueDays;
+
+    private CatalogueIndex(Catalogue catalogue)
+    {
+        Catalogue = catalogue;
+        _byId = catalogue.Indicators.ToFrozenDictionary(static i => i.Id, StringComparer.Ordinal);
+        _dueDays = catalogue.PeriodRules.ToFrozenDictionary(static r => r.PeriodType, static r => r.DueDaysAfterEnd);
+        Indicators = [.. catalogue.Indicators];
+        Ratios = [.. catalogue.Indicators.Where(static i => i.Kind == ValueKind.Ratio)];
+    }
+
+    /// <summary>The catalogue as received or shipped. Callers must not mutate it.</summary>
+    public Catalogue Catalogue { get; }
+
+    public uint Version => Catalogue.Version;
+
+    /// <summary>All indicators in display order.</summary>
+    public IReadOnlyList<Indicator> Indicators { get; }
+
+    /// <summary>The derived RATIO indicators.</summary>
+    public IReadOnlyList<Indicator> Ratios { get; }
+
+    /// <summary>The catalogue built from DOMAIN.md that ships with the product.</summary>
+    public static CatalogueIndex Default { get; } = Create(LoadDefault());
+
+    public bool TryGet(string indicatorId, [NotNullWhen(true)] out Indicator? indicator) =>
+        _byId.TryGetValue(indicatorId, out indicator);
+
+    public Indicator Get(string indicatorId) =>
+        TryGet(indicatorId, out var indicator) ? indicator : throw ThrowHelper.Argument(nameof(indicatorId), $"Unknown indicator '{indicatorId}'.");
+
+    /// <summary>Days after a period's end within which reports are on time; null when the catalogue sets none.</summary>
+    public uint? DueDaysAfterEnd(PeriodType type) => _dueDays.TryGetValue(type, out var days) ? days : null;
+
+    /// <summary>Parses a catalogue from its proto JSON form and validates it.</summary>
+    public static CatalogueIndex ParseJson(string json) =>
+        Create(new JsonParser(JsonParser.Settings.Default.WithIgnoreUnknownFields(false)).Parse<Catalogue>(json));
+
+    /// <summary>Validates a catalogue; throws when it is inconsistent, because a catalogue is configuration.</summary>
+    public static CatalogueIndex Create(Catalogue catalogue)
+    {
+        ArgumentNullException.ThrowIfNull(catalogue);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var indicator in catalogue.Indicators)
+        {
+            if (string.IsNullOrWhiteSpace(indicator.Id) || !ids.Add(indicator.Id))
+            {
+                throw ThrowHelper.InvalidCatalogue($"indicator id '{indicator.Id}' is empty or repeated.");
+            }
+
+            if (indicator.Kind == ValueKind.Unspecified)
+            {
+                throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' has no kind.");
+            }
+
+            if (indicator.Kind == ValueKind.Category && indicator.Categories.Count == 0)
+            {
+                throw ThrowHelper.InvalidCatalogue($"category indicator '{indicator.Id}' lists no categories.");
+            }
+
+            if (indicator.Target is { } target &&
+                (target.Comparison == Comparison.Unspecified || target.ThresholdDenominator <= 0 || target.ThresholdNumerator < 0))
+            {
+                throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' has an invalid target.");
+            }
+        }
+
+        var kinds = catalogue.Indicators.ToDictionary(static i => i.Id, static i => i.Kind, StringComparer.Ordinal);
+        foreach (var ratio in catalogue.Indicators.Where(static i => i.Kind == ValueKind.Ratio))
+        {
+            if (ratio.Ratio is null ||
+                kinds.GetValueOrDefault(ratio.Ratio.NumeratorIndicatorId) != ValueKind.Count ||
+                kinds.GetValueOrDefault(ratio.Ratio.DenominatorIndicatorId) != ValueKind.Count)
+            {
+                throw ThrowHelper.InvalidCatalogue($"ratio '{ratio.Id}' must name two COUNT indicators.");
+            }
+        }
+
+        return new CatalogueIndex(catalogue);
+    }
+
+    private static Catalogue LoadDefault()
+    {
+        using var stream = typeof(CatalogueIndex).Assembly.GetManifestResourceStream("Federation.Aggregator.default-catalogue.json")
+            ?? throw ThrowHelper.InvalidOperation("The default catalogue is not embedded.");
+        using var reader = new StreamReader(stream);
+        return new JsonParser(JsonParser.Settings.Default).Parse<Catalogue>(reader.ReadToEnd());
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using Federation.Protos.V1;
+
+namespace Federation.Aggregator.Periods;
+
+/// <summary>
+/// A calendar reporting period: a month ("2026-03"), quarter ("2026-Q1"), half-year ("2026-H1")
+/// or year ("2026"). <see cref="ToString"/> gives the one canonical text that <see cref="Parse"/> accepts.
+/// </summary>
+public readonly record struct Period : IComparable<Period>
+{
+    private Period(int year, PeriodType type, int index)
+    {
+        Year = year;
+        Type = type;
+        Index = index;
+    }
+
+    public int Year { get; }
+
+    public PeriodType Type { get; }
+
+    /// <summary>1-based month, quarter or half; 1 for a year.</summary>
+    public int Index { get; }
+
+    /// <summary>The first day of the period.</summary>
+    public DateOnly StartDate => new(Year, FirstMonth, 1);
+
+    /// <summary>The first day after the period.</summary>
+    public DateOnly EndDateExclusive => StartDate.AddMonths(MonthCount);
+
+    /// <summary>The instant the period starts, midnight UTC+8 (China Standard Time), as the documents count days.</summary>
+    public DateTimeOffset StartInstant => new(StartDate.ToDateTime(TimeOnly.MinValue), s_chinaOffset);
+
+    /// <summary>The instant the period ends (exclusive), midnight UTC+8.</summary>
+    public DateTimeOffset EndInstant => new(EndDateExclusive.ToDateTime(TimeOnly.MinValue), s_chinaOffset);
+
+    private static readonly TimeSpan s_chinaOffset = TimeSpan.FromHours(8);
+
+    private int MonthCount => Type switch
+    {
+        PeriodType.Month => 1,
+        PeriodType.Quarter => 3,
+        PeriodType.Half => 6,
+        _ => 12,
+    };
+
+    private int FirstMonth => ((Index - 1) * MonthCount) + 1;
+
+    public static Period Month(int year, int month) => Create(year, PeriodType.Month, month, 12);
+
+    public static Period Quarter(int year, int quarter) => Create(year, PeriodType.Quarter, quarter, 4);
+
+    public static Period Half(int year, int half) => Create(year, PeriodType.Half, half, 2);
+
+    public static Period OfYear(int year) => Create(year, PeriodType.Year, 1, 1);
+
+    public static Period Parse(string text) =>
+        TryParse(text, out var period) ? period : throw ThrowHelper.Argument(nameof(text), $"'{text}' is not a period; expected 2026, 2026-H1, 2026-Q1 or 2026-03.");
+
+    public static bool TryParse([NotNullWhen(true)] string? text, out Period period)
+    {
+        period = default;
+        if (text is null || text.Length < 4 || !TryYear(text.AsSpan(0, 4), out var year))
+        {
+            return false;
+        }
+
+        if (text.Length == 4)
+        {
+            period = new Period(year, PeriodType.Year, 1);
+            return true;
+        }
+
+        if (text.Length != 7 || text[4] != '-')
+        {
+            return false;
+        }
+
+        var rest = text[5..];
+        (PeriodType type, int max, string digits) = rest[0] switch
+        {
+            'Q' => (PeriodType.Quarter, 4, rest[1..]),
+            'H' => (PeriodType.Half, 2, rest[1..]),
+            _ => (PeriodType.Month, 12, rest),
+        };
+
+        if ((type == PeriodType.Month && digits.Length != 2) || (type != PeriodType.Month && digits.Length != 1))
+        {
+            return false;
+        }
+
+        if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index < 1 || index > max)
+        {
+            return false;
+        }
+
+        period = new Period(year, type, index);
+        return true;
+    }
+
+    public override string ToString() => Type switch
+    {
+        PeriodType.Year => Year.ToString("D4", CultureInfo.InvariantCulture),
+        PeriodType.Half => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-H{Index}"),
+        PeriodType.Quarter => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-Q{Index}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-{Index:D2}"),
+    };
+
+    /// <summary>Orders by start, then shorter periods first.</summary>
+    public int CompareTo(Period other)
+    {
+        var byStart = StartDate.CompareTo(other.StartDate);
+        return byStart != 0 ? byStart : MonthCount.CompareTo(other.MonthCount);
+    }
+
+    public static bool operator <(Period left, Period right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(Period left, Period right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(Period left, Period right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(Period left, Period right) => left.CompareTo(right) >= 0;
+
+    private static bool TryYear(ReadOnlySpan<char> digits, out int year) =>
+        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out year) && year >= 1949 && year <= 9999;
+
+    private static Period Create(int year, PeriodType type, int index, int max)
+    {
+        if (year < 1949 || year > 9999 || index < 1 || index > max)
+        {
+            throw ThrowHelper.Argument(nameof(index), $"No {type} {index} in year {year}.");
+        }
+
+        return new Period(year, type, index);
+    }
+}

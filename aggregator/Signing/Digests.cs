@@ -1,0 +1,20 @@
+using System.Security.Cryptography;
+
+namespace Federation.Aggregator.Signing;
+
+/// <summary>SHA-256 digests of the exact bytes that travel.</summary>
+public static class Digests
+{
+    public static byte[] Sha256(ReadOnlySpan<byte> bytes) => SHA256.HashData(bytes);
+
+    public static string ToHex(ReadOnlySpan<byte> digest) => Convert.ToHexStringLower(digest);
+}
+
+/// <summary>Key ids: lower-case hex of the first 16 bytes of SHA-256 of the raw 32-byte public key.</summary>
+public static class KeyIds
+{
+    public const int ByteCount = 16;
+
+    public static string FromPublicKey(ReadOnlySpan<byte> publicKeyBytes) =>
+        Convert.ToHexStringLower(SHA256.HashData(publicKeyBytes)[..ByteCount]);
+}

@@ -1,0 +1,29 @@
+using System.Text;
+
+namespace Federation.Aggregator.Signing;
+
+/// <summary>
+/// Domain separation: every signature covers an ASCII label, one zero byte, then the payload, so a
+/// signature made for one kind of message can never be replayed as another.
+/// </summary>
+public sealed class SignatureDomain
+{
+    private readonly byte[] _prefix;
+
+    private SignatureDomain(string label)
+    {
+        Label = label;
+        _prefix = [.. Encoding.ASCII.GetBytes(label), 0];
+    }
+
+    /// <summary>Signed summaries: "federation.v1.Summary\0".</summary>
+    public static SignatureDomain Summary { get; } = new("federation.v1.Summary");
+
+    /// <summary>Push receipts: "federation.v1.Receipt\0".</summary>
+    public static SignatureDomain Receipt { get; } = new("federation.v1.Receipt");
+
+    public string Label { get; }
+
+    /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>
+    public byte[] Prefix(ReadOnlySpan<byte> payload) => [.. _prefix, .. payload];
+}

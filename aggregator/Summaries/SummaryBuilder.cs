@@ -1,0 +1,126 @@
+using Federation.Aggregator.Aggregation;
+using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Periods;
+using Federation.Protos.V1;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Aggregator.Summaries;
+
+/// <summary>A unit hosted by the node, with its current report for the period if it has one.</summary>
+/// <param name="UnitId">The unit's id.</param>
+/// <param name="Report">The stored report, parsed; null when the unit has not reported.</param>
+/// <param name="ReportDigest">SHA-256 of the stored report bytes.</param>
+public sealed record HostedUnitInput(string UnitId, UnitReport? Report, byte[] ReportDigest);
+
+/// <summary>An enrolled child, with the summary the node holds for it for the period if any.</summary>
+/// <param name="ChildId">The child's node id.</param>
+/// <param name="Summary">The verified summary held; null when the child has sent nothing for the period.</param>
+/// <param name="SummaryDigest">SHA-256 of the held summary bytes.</param>
+/// <param name="ReceiveTime">When the held summary was received.</param>
+/// <param name="FallbackExpectedLeafCount">Leaves expected below a child that has sent nothing for the period.</param>
+/// <param name="Stale">True when the held summary could not be confirmed fresh.</param>
+public sealed record ChildInput(
+    string ChildId, Summary? Summary, byte[] SummaryDigest, DateTimeOffset ReceiveTime, uint FallbackExpectedLeafCount, bool Stale = false);
+
+/// <summary>Everything a node's summary for one period is built from. The caller supplies the instant and version.</summary>
+public sealed record SummaryInputs(
+    string NodeId,
+    string Tier,
+    Period Period,
+    ulong Version,
+    DateTimeOffset BuildTime,
+    CatalogueIndex Catalogue,
+    IReadOnlyList<HostedUnitInput> HostedUnits,
+    IReadOnlyList<ChildInput> Children);
+
+/// <summary>Builds a node's summary: the exact merge of its hosted reports and its children's summaries.</summary>
+public static class SummaryBuilder
+{
+    public static Summary Build(SummaryInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var parts = new List<IReadOnlyList<IndicatorAggregate>>();
+        var contributions = new List<Contribution>();
+        var silent = new List<string>();
+        var stale = new List<StaleChild>();
+        uint expected = 0;
+        uint reported = 0;
+
+        foreach (var unit in inputs.HostedUnits)
+        {
+            expected++;
+            if (unit.Report is null)
+            {
+                silent.Add(unit.UnitId);
+                continue;
+            }
+
+            reported++;
+            parts.Add(Aggregates.FromReport(inputs.Catalogue, unit.Report.Values));
+            contributions.Add(new Contribution
+            {
+                SourceId = unit.UnitId,
+                Kind = ContributionKind.UnitReport,
+                Version = unit.Report.Version,
+                Digest = Google.Protobuf.ByteString.CopyFrom(unit.ReportDigest),
+                ExpectedLeafCount = 1,
+                ReportedLeafCount = 1,
+                ReceiveTime = unit.Report.ReceiveTime,
+            });
+        }
+
+        foreach (var child in inputs.Children)
+        {
+            if (child.Summary is null)
+            {
+                expected = checked(expected + child.FallbackExpectedLeafCount);
+                silent.Add(child.ChildId);
+                if (child.Stale)
+                {
+                    stale.Add(new StaleChild { ChildId = child.ChildId });
+                }
+
+                continue;
+            }
+
+            var coverage = child.Summary.Coverage ?? new Coverage();
+            expected = checked(expected + coverage.ExpectedLeafCount);
+            reported = checked(reported + coverage.ReportedLeafCount);
+            parts.Add(child.Summary.Aggregates);
+            var receiveTime = Timestamp.FromDateTimeOffset(child.ReceiveTime);
+            contributions.Add(new Contribution
+            {
+                SourceId = child.ChildId,
+                Kind = ContributionKind.ChildSummary,
+                Version = child.Summary.Version,
+                Digest = Google.Protobuf.ByteString.CopyFrom(child.SummaryDigest),
+                ExpectedLeafCount = coverage.ExpectedLeafCount,
+                ReportedLeafCount = coverage.ReportedLeafCount,
+                ReceiveTime = receiveTime,
+            });
+            if (child.Stale)
+            {
+                stale.Add(new StaleChild { ChildId = child.ChildId, AsOfTime = receiveTime });
+            }
+        }
+
+        contributions.Sort(static (a, b) => string.CompareOrdinal(a.SourceId, b.SourceId));
+        silent.Sort(StringComparer.Ordinal);
+        stale.Sort(static (a, b) => string.CompareOrdinal(a.ChildId, b.ChildId));
+        var summary = new Summary
+        {
+            NodeId = inputs.NodeId,
+            Tier = inputs.Tier,
+            Period = inputs.Period.ToString(),
+            Version = inputs.Version,
+            BuildTime = Timestamp.FromDateTimeOffset(inputs.BuildTime),
+            CatalogueVersion = inputs.Catalogue.Version,
+            Coverage = new Coverage { ExpectedLeafCount = expected, ReportedLeafCount = reported },
+        };
+        summary.Aggregates.AddRange(Aggregates.MergeAll(parts));
+        summary.Contributions.AddRange(contributions);
+        summary.Coverage.StaleChildren.AddRange(stale);
+        summary.Coverage.SilentSourceIds.AddRange(silent);
+        return summary;
+    }
+}
