@@ -27,6 +27,9 @@ public enum RejectionReason
     StaleVersion,
     Equivocation,
     MalformedKey,
+    UnknownNode,
+    NoFigures,
+    NotLoopback,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -1,0 +1,92 @@
+using Federation.Aggregator;
+using Federation.Aggregator.Signing;
+using Federation.Node.Application;
+using Federation.Node.Hosting;
+using Federation.Node.Storage;
+
+namespace Federation.Node.Admin;
+
+/// <summary>The node's state as an operator sees it.</summary>
+internal sealed record NodeStatus(
+    IReadOnlyList<string> OutboxPeriods, int PendingRebuildCount, int EquivocationCount, int HostedUnitCount, int ChildCount);
+
+/// <summary>Enrolment of children and hosted units, and the node's status.</summary>
+internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeIdentity identity)
+{
+    public async Task<Outcome<string>> EnrolChildAsync(string childId, byte[] publicKey, string displayName, uint expectedLeafCount, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(childId))
+        {
+            return Rejection.Of(RejectionReason.MissingField, "child_id is required.", "child_id");
+        }
+
+        if (childId == identity.NodeId)
+        {
+            return Rejection.Of(RejectionReason.SenderMismatch, $"child_id '{childId}' is this node's own id.", "child_id");
+        }
+
+        if (!NodeSigningKey.IsValidPublicKey(publicKey))
+        {
+            return Rejection.Of(RejectionReason.MalformedKey, "public_key must be a raw 32-byte Ed25519 public key.", "public_key");
+        }
+
+        var keyId = KeyIds.FromPublicKey(publicKey);
+        return await writer.ExecuteAsync<Outcome<string>>(context =>
+        {
+            if (context.Store.Children.FindOne(c => c.KeyId == keyId) is { } other && other.Id != childId)
+            {
+                return Rejection.Of(RejectionReason.MalformedKey, $"public_key is already enrolled for child '{other.Id}'.", "public_key");
+            }
+
+            var existing = context.Store.Children.FindById(childId);
+            context.Store.Children.Upsert(new ChildDocument
+            {
+                Id = childId,
+                PublicKey = publicKey,
+                KeyId = keyId,
+                DisplayName = string.IsNullOrWhiteSpace(displayName) ? childId : displayName,
+                ExpectedLeafCount = existing?.ExpectedLeafCount ?? (int)Math.Max(1, expectedLeafCount),
+                EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
+            });
+            MarkAllPeriodsDirty(context);
+            return keyId;
+        }, cancellationToken);
+    }
+
+    public Task<bool> AddHostedUnitAsync(string unitId, string displayName, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(context =>
+        {
+            if (context.Store.Units.FindById(unitId) is not null)
+            {
+                return false;
+            }
+
+            context.Store.Units.Insert(new UnitDocument
+            {
+                Id = unitId,
+                DisplayName = string.IsNullOrWhiteSpace(displayName) ? unitId : displayName,
+                AddedTicks = context.UtcNow().UtcTicks,
+            });
+            MarkAllPeriodsDirty(context);
+            return true;
+        }, cancellationToken);
+
+    public IReadOnlyList<ChildDocument> ListChildren(string afterId, int pageSize) =>
+        [.. store.Children.Query().Where(c => c.Id.CompareTo(afterId) > 0).OrderBy(static c => c.Id).Limit(pageSize).ToList()];
+
+    public NodeStatus Status(int pendingRebuildCount) => new(
+        [.. store.Outbox.FindAll().Select(static o => o.Id).Order(StringComparer.Ordinal)],
+        pendingRebuildCount,
+        store.Equivocations.Count(),
+        store.Units.Count(),
+        store.Children.Count());
+
+    /// <summary>A new child or unit changes how many leaves every period expects.</summary>
+    private static void MarkAllPeriodsDirty(WriteContext context)
+    {
+        foreach (var summary in context.Store.Summaries.FindAll())
+        {
+            context.MarkDirty(summary.Id);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using System.CommandLine;
+using Federation.Aggregator.Catalogues;
+using Federation.Node.Hosting;
+using Federation.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Spectre.Console;
+
+namespace Federation.Node.Cli;
+
+/// <summary>The `federation` command line: `serve` runs a node; the other commands talk to one.</summary>
+public static class NodeCommandLine
+{
+    /// <summary>Deadline of every call the command line makes.</summary>
+    private static readonly TimeSpan s_callBudget = TimeSpan.FromSeconds(30);
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Federation: one node program for every tier of the grassroots reporting hierarchy.");
+        root.Subcommands.Add(Serve());
+        root.Subcommands.Add(Keygen());
+        root.Subcommands.Add(Identity());
+        root.Subcommands.Add(Enrol());
+        root.Subcommands.Add(AddUnit());
+        root.Subcommands.Add(Submit());
+        root.Subcommands.Add(Totals());
+        root.Subcommands.Add(Status());
+        return root;
+    }
+
+    private static Option<string> NodeOption() => new("--node")
+    {
+        Description = "The node's address, e.g. http://127.0.0.1:5001",
+        Required = true,
+    };
+
+    private static Command Serve()
+    {
+        var config = new Option<string?>("--config") { Description = "A JSON configuration file (see README)" };
+        var flags = new (Option<string?> Option, string Key)[]
+        {
+            (new("--id") { Description = "Node id, a statistical division code by default (e.g. 370113)" }, "Node:Id"),
+            (new("--tier") { Description = "Tier label (village, township, county, city, ...)" }, "Node:Tier"),
+            (new("--name") { Description = "Display name" }, "Node:DisplayName"),
+            (new("--listen") { Description = "Listen address, default http://127.0.0.1:0" }, "Node:Listen"),
+            (new("--data") { Description = "Data folder (LiteDB file, signing key)" }, "Node:DataPath"),
+            (new("--parent") { Description = "Parent address" }, "Node:Parent:Address"),
+            (new("--parent-key") { Description = "Parent's public key (base64), pinned" }, "Node:Parent:PublicKey"),
+            (new("--exit-with-pid") { Description = "Stop when this process exits" }, "Host:ExitWithProcessId"),
+        };
+        var command = new Command("serve", "Run a node (every tier runs the same program).") { config };
+        foreach (var (option, _) in flags)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var overrides = flags
+                .Select(f => (f.Key, Value: parse.GetValue(f.Option)))
+                .Where(static f => f.Value is not null)
+                .ToDictionary(static f => f.Key, static f => f.Value);
+            await using var app = NodeHost.Build(parse.GetValue(config), overrides);
+            await app.RunAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Keygen()
+    {
+        var data = new Option<string>("--data") { Description = "Data folder", Required = true };
+        var command = new Command("keygen", "Create the node's signing key in a data folder (if missing) and print its public key.") { data };
+        command.SetAction(parse =>
+        {
+            using var key = NodeKeyFile.LoadOrCreate(parse.GetValue(data)!);
+            Console.WriteLine(Convert.ToBase64String(key.PublicKeyBytes));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Identity()
+    {
+        var node = NodeOption();
+        var command = new Command("identity", "Show a node's id, key id and public key.") { node };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var identity = await new FederationService.FederationServiceClient(channel)
+                .GetIdentityAsync(new GetIdentityRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine($"node_id     {identity.NodeId}");
+            Console.WriteLine($"tier        {identity.Tier}");
+            Console.WriteLine($"name        {identity.DisplayName}");
+            Console.WriteLine($"key_id      {identity.KeyId}");
+            Console.WriteLine($"public_key  {identity.PublicKey.ToBase64()}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Enrol()
+    {
+        var node = NodeOption();
+        var child = new Option<string>("--child-id") { Description = "The child's node id", Required = true };
+        var key = new Option<string>("--public-key") { Description = "The child's public key (base64)", Required = true };
+        var name = new Option<string?>("--name") { Description = "Display name" };
+        var leaves = new Option<uint>("--expected-leaves") { Description = "Leaves expected below the child until it reports", DefaultValueFactory = static _ => 1 };
+        var command = new Command("enrol", "Enrol a child at a parent: its pushes are then trusted.") { node, child, key, name, leaves };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var response = await new AdminService.AdminServiceClient(channel).EnrolChildAsync(new EnrolChildRequest
+            {
+                ChildId = parse.GetValue(child)!,
+                PublicKey = ByteString.FromBase64(parse.GetValue(key)!),
+                DisplayName = parse.GetValue(name) ?? string.Empty,
+                ExpectedLeafCount = parse.GetValue(leaves),
+            }, deadline: Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine($"enrolled {parse.GetValue(child)} with key id {response.KeyId}");
+        }));
+        return command;
+    }
+
+    private static Command AddUnit()
+    {
+        var node = NodeOption();
+        var unit = new Option<string>("--unit-id") { Description = "The unit's id", Required = true };
+        var name = new Option<string?>("--name") { Description = "Display name" };
+        var command = new Command("add-unit", "Add a unit hosted by a node (a leaf with no server of its own).") { node, unit, name };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            await new AdminService.AdminServiceClient(channel).AddHostedUnitAsync(
+                new AddHostedUnitRequest { UnitId = parse.GetValue(unit)!, DisplayName = parse.GetValue(name) ?? string.Empty },
+                deadline: Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine($"node now hosts {parse.GetValue(unit)}");
+        }));
+        return command;
+    }
+
+    private static Command Submit()
+    {
+        var node = NodeOption();
+        var unit = new Option<string?>("--unit") { Description = "The unit reporting (omit for a wide CSV with a unit_id column)" };
+        var period = new Option<string>("--period") { Description = "The period: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
+        var file = new Option<FileInfo>("--file") { Description = "A JSON or CSV report file", Required = true };
+        var command = new Command("submit", "Submit a unit's figures for a period from a CSV or JSON file.") { node, unit, period, file };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
+                .GetCatalogueAsync(new GetCatalogueRequest(), deadline: Deadline(), cancellationToken: cancellationToken)).Catalogue);
+            var client = new ReportingService.ReportingServiceClient(channel);
+            foreach (var entry in ReportFile.Read(parse.GetValue(file)!.FullName, catalogue))
+            {
+                var unitId = entry.UnitId.Length > 0 ? entry.UnitId : parse.GetValue(unit)
+                    ?? throw new FormatException("The file names no unit_id; pass --unit.");
+                var request = new SubmitReportRequest { UnitId = unitId, Period = parse.GetValue(period)! };
+                request.Values.AddRange(entry.Values);
+                var ack = await client.SubmitReportAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
+                Console.WriteLine($"{unitId} {request.Period}: stored as version {ack.Version}, digest {Convert.ToHexStringLower(ack.Digest.Span)}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Totals()
+    {
+        var node = NodeOption();
+        var period = new Option<string>("--period") { Description = "The period", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print proto JSON instead of a table" };
+        var command = new Command("totals", "Print a node's totals for a period.") { node, period, json };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
+                new GetTotalsRequest { Period = parse.GetValue(period)! }, deadline: Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(totals));
+            }
+            else
+            {
+                AnsiConsole.Write(TotalsTable.Render(totals));
+            }
+        }));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var node = NodeOption();
+        var command = new Command("status", "Show a node's outbox, pending rebuilds and recorded conflicts.") { node };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var status = await new AdminService.AdminServiceClient(channel).GetStatusAsync(
+                new GetStatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(status));
+        }));
+        return command;
+    }
+
+    private static DateTime Deadline() => DateTime.UtcNow + s_callBudget;
+
+    /// <summary>Runs a client action; a refusal prints the node's status message and exits 1.</summary>
+    private static async Task<int> CallAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+            return 0;
+        }
+        catch (RpcException ex)
+        {
+            await Console.Error.WriteLineAsync($"{ex.StatusCode}: {ex.Status.Detail}");
+            return 1;
+        }
+        catch (FormatException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 1;
+        }
+    }
+}

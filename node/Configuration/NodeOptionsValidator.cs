@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Configuration;
+
+/// <summary>Checks the node's configuration when the host starts, naming every bad setting.</summary>
+internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NodeOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Id))
+        {
+            failures.Add("Node:Id is required (e.g. 370113).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Tier))
+        {
+            failures.Add("Node:Tier is required (e.g. county).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DataPath))
+        {
+            failures.Add("Node:DataPath is required.");
+        }
+
+        if (!Uri.TryCreate(options.Listen, UriKind.Absolute, out var listen) || listen.Scheme != Uri.UriSchemeHttp)
+        {
+            failures.Add($"Node:Listen '{options.Listen}' must be an http:// address such as http://127.0.0.1:0.");
+        }
+
+        if (options.Parent.IsConfigured && !Uri.TryCreate(options.Parent.Address, UriKind.Absolute, out _))
+        {
+            failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an absolute address.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Parent.PublicKey) && !Keys.TryParsePublicKey(options.Parent.PublicKey, out _))
+        {
+            failures.Add("Node:Parent:PublicKey is not a base64 raw Ed25519 public key.");
+        }
+
+        foreach (var child in options.Children)
+        {
+            if (string.IsNullOrWhiteSpace(child.Id) || !Keys.TryParsePublicKey(child.PublicKey, out _))
+            {
+                failures.Add($"Node:Children entry '{child.Id}' needs an id and a base64 raw Ed25519 public key.");
+            }
+        }
+
+        if (options.HostedUnits.Any(static u => string.IsNullOrWhiteSpace(u.Id)))
+        {
+            failures.Add("Node:HostedUnits entries need an id.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Validates the timing options.</summary>
+internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OutboxOptions options) =>
+        options.AttemptTimeout <= TimeSpan.Zero || options.RetryBaseDelay < TimeSpan.Zero || options.MaxRetryAttempts < 0 ||
+        options.RedeliveryBaseDelay <= TimeSpan.Zero || options.RedeliveryMaxDelay < options.RedeliveryBaseDelay ||
+        options.BreakDuration < TimeSpan.FromMilliseconds(500) || options.BreakerFailureRatio is <= 0 or > 1
+            ? ValidateOptionsResult.Fail("Outbox: timeouts and delays must be positive, RedeliveryMaxDelay ≥ RedeliveryBaseDelay, BreakDuration ≥ 0.5 s, 0 < BreakerFailureRatio ≤ 1.")
+            : ValidateOptionsResult.Success;
+}
+
+/// <summary>Parses keys as they appear in configuration and on the command line.</summary>
+internal static class Keys
+{
+    public static bool TryParsePublicKey(string? base64, out byte[] publicKey)
+    {
+        publicKey = [];
+        if (string.IsNullOrWhiteSpace(base64))
+        {
+            return false;
+        }
+
+        try
+        {
+            publicKey = Convert.FromBase64String(base64.Trim());
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        return Aggregator.Signing.NodeSigningKey.IsValidPublicKey(publicKey);
+    }
+}

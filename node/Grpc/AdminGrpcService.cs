@@ -1,0 +1,80 @@
+using System.Globalization;
+using Federation.Aggregator;
+using Federation.Node.Admin;
+using Federation.Node.Application;
+using Federation.Node.Hosting;
+using Federation.Node.Rollup;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Grpc.Core;
+
+namespace Federation.Node.Grpc;
+
+/// <summary>Thin endpoint for operator actions, answered only to callers on this machine.</summary>
+internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer, NodeIdentity identity) : AdminService.AdminServiceBase
+{
+    private const int DefaultPageSize = 100;
+    private const int MaxPageSize = 1000;
+
+    public override async Task<EnrolChildResponse> EnrolChild(EnrolChildRequest request, ServerCallContext context)
+    {
+        EnsureLoopback(context);
+        var keyId = (await admin.EnrolChildAsync(
+            request.ChildId, request.PublicKey.ToByteArray(), request.DisplayName, request.ExpectedLeafCount, context.CancellationToken)).ValueOrThrow();
+        return new EnrolChildResponse { KeyId = keyId };
+    }
+
+    public override Task<ListChildrenResponse> ListChildren(ListChildrenRequest request, ServerCallContext context)
+    {
+        EnsureLoopback(context);
+        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var page = admin.ListChildren(request.PageToken, pageSize);
+        var response = new ListChildrenResponse { NextPageToken = page.Count == pageSize ? page[^1].Id : string.Empty };
+        response.Children.AddRange(page.Select(static c => new EnrolledChild
+        {
+            ChildId = c.Id,
+            KeyId = c.KeyId,
+            DisplayName = c.DisplayName,
+            EnrolTime = SummaryRebuilder.ToTimestamp(c.EnrolledTicks),
+        }));
+        return Task.FromResult(response);
+    }
+
+    public override async Task<AddHostedUnitResponse> AddHostedUnit(AddHostedUnitRequest request, ServerCallContext context)
+    {
+        EnsureLoopback(context);
+        if (string.IsNullOrWhiteSpace(request.UnitId))
+        {
+            throw RpcErrors.ToException(Rejection.Of(RejectionReason.MissingField, "unit_id is required.", "unit_id"));
+        }
+
+        await admin.AddHostedUnitAsync(request.UnitId, request.DisplayName, context.CancellationToken);
+        return new AddHostedUnitResponse();
+    }
+
+    public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
+    {
+        EnsureLoopback(context);
+        var status = admin.Status(writer.PendingRebuildCount);
+        var response = new GetStatusResponse
+        {
+            NodeId = identity.NodeId,
+            PendingRebuildCount = (uint)status.PendingRebuildCount,
+            EquivocationCount = (uint)status.EquivocationCount,
+            HostedUnitCount = (uint)status.HostedUnitCount,
+            ChildCount = (uint)status.ChildCount,
+        };
+        response.OutboxPeriods.AddRange(status.OutboxPeriods);
+        return Task.FromResult(response);
+    }
+
+    private static void EnsureLoopback(ServerCallContext context)
+    {
+        var remote = context.GetHttpContext().Connection.RemoteIpAddress;
+        if (remote is null || !System.Net.IPAddress.IsLoopback(remote))
+        {
+            throw RpcErrors.ToException(Rejection.Of(RejectionReason.NotLoopback,
+                string.Create(CultureInfo.InvariantCulture, $"admin calls are answered only over loopback, not from {remote}.")));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Federation.Node.Reporting;
+using Federation.Protos.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Federation.Node.Grpc;
+
+/// <summary>Thin endpoint: a clerk's report in, a durable acknowledgement out.</summary>
+internal sealed class ReportingGrpcService(ReportIntake intake) : ReportingService.ReportingServiceBase
+{
+    public override async Task<SubmitReportResponse> SubmitReport(SubmitReportRequest request, ServerCallContext context)
+    {
+        var receipt = (await intake.SubmitAsync(request.UnitId, request.Period, request.Values, context.CancellationToken)).ValueOrThrow();
+        return new SubmitReportResponse
+        {
+            Version = receipt.Version,
+            Digest = ByteString.CopyFrom(receipt.Digest),
+            ReceiveTime = Timestamp.FromDateTimeOffset(receipt.ReceiveTime),
+        };
+    }
+
+    public override Task<GetReportResponse> GetReport(GetReportRequest request, ServerCallContext context)
+    {
+        var document = intake.Get(request.UnitId, request.Period).ValueOrThrow();
+        return Task.FromResult(new GetReportResponse
+        {
+            ReportBytes = ByteString.CopyFrom(document.Bytes),
+            Report = UnitReport.Parser.ParseFrom(document.Bytes),
+            Digest = ByteString.CopyFrom(document.Digest),
+        });
+    }
+}

@@ -1,0 +1,78 @@
+using Federation.Aggregator.Catalogues;
+using Federation.Node.Admin;
+using Federation.Node.Configuration;
+using Federation.Node.Grpc;
+using Federation.Node.Queries;
+using Federation.Node.Reporting;
+using Federation.Node.Rollup;
+using Federation.Node.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Hosting;
+
+/// <summary>Registers each part of the node; Program and tests call these and nothing else.</summary>
+internal static class NodeServiceCollectionExtensions
+{
+    /// <summary>Options, identity, catalogue and the LiteDB store.</summary>
+    public static IServiceCollection AddNodeCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<SummaryOptions>().Bind(configuration.GetSection(SummaryOptions.SectionName));
+        services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
+        services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(static sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            return new NodeIdentity(options, NodeKeyFile.LoadOrCreate(options.DataPath));
+        });
+        services.AddSingleton(static sp =>
+        {
+            var path = sp.GetRequiredService<IOptions<NodeOptions>>().Value.CataloguePath;
+            return string.IsNullOrWhiteSpace(path) ? CatalogueIndex.Default : CatalogueIndex.ParseJson(File.ReadAllText(path));
+        });
+        services.AddSingleton(static sp => new NodeStore(sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataPath));
+        services.AddSingleton<StoreWriter>();
+        services.AddHostedService(static sp => sp.GetRequiredService<StoreWriter>());
+        return services;
+    }
+
+    /// <summary>Reports, summaries, the outbox and its worker.</summary>
+    public static IServiceCollection AddNodeRollup(this IServiceCollection services)
+    {
+        services.AddSingleton<ReportIntake>();
+        services.AddSingleton<SummaryRebuilder>();
+        services.AddSingleton<SummaryIntake>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<ParentChannel>();
+        services.AddSingleton<TotalsQuery>();
+        services.AddSingleton<AdminOperations>();
+        services.AddHostedService<ConfiguredEnrolment>();
+        services.AddHostedService<OutboxWorker>();
+        return services;
+    }
+
+    /// <summary>The gRPC endpoints with the error backstop and the size limit.</summary>
+    public static IServiceCollection AddNodeGrpc(this IServiceCollection services, IConfiguration configuration)
+    {
+        var maxBytes = configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>()?.MaxReceiveMessageBytes ?? 4 * 1024 * 1024;
+        services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<ExceptionInterceptor>();
+            options.MaxReceiveMessageSize = maxBytes;
+            options.EnableDetailedErrors = false;
+        });
+        return services;
+    }
+
+    public static WebApplication MapNodeGrpc(this WebApplication app)
+    {
+        app.MapGrpcService<ReportingGrpcService>();
+        app.MapGrpcService<FederationGrpcService>();
+        app.MapGrpcService<QueryGrpcService>();
+        app.MapGrpcService<AdminGrpcService>();
+        return app;
+    }
+}

@@ -1,0 +1,3 @@
+using Federation.Node.Cli;
+
+return await NodeCommandLine.Build().Parse(args).InvokeAsync();

@@ -1,0 +1,77 @@
+using Federation.Aggregator;
+using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Reports;
+using Federation.Aggregator.Signing;
+using Federation.Node.Application;
+using Federation.Node.Hosting;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Node.Reporting;
+
+/// <summary>A stored report's acknowledgement.</summary>
+internal sealed record ReportReceipt(ulong Version, byte[] Digest, DateTimeOffset ReceiveTime);
+
+/// <summary>Validates a hosted unit's figures and stores them durably before acknowledging.</summary>
+internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time)
+{
+    public async Task<Outcome<ReportReceipt>> SubmitAsync(string unitId, string period, IReadOnlyList<IndicatorValue> values, CancellationToken cancellationToken)
+    {
+        var validation = ReportValidator.Validate(catalogue, unitId, period, values, time.GetUtcNow());
+        if (!validation.IsValid)
+        {
+            return Rejection.Of(validation.Violations);
+        }
+
+        var canonicalPeriod = validation.Period.ToString();
+        return await writer.ExecuteAsync<Outcome<ReportReceipt>>(context =>
+        {
+            if (context.Store.Units.FindById(unitId) is null)
+            {
+                return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
+            }
+
+            var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
+            var version = (context.Store.Reports.FindById(key)?.Version ?? 0) + 1;
+            var receiveTime = context.UtcNow();
+            var report = new UnitReport
+            {
+                UnitId = unitId,
+                Period = canonicalPeriod,
+                Version = (ulong)version,
+                ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
+            };
+            report.Values.AddRange(validation.Values);
+            var bytes = report.ToByteArray();
+            var digest = Digests.Sha256(bytes);
+            context.Store.Reports.Upsert(new ReportDocument
+            {
+                Id = key,
+                UnitId = unitId,
+                Period = canonicalPeriod,
+                Version = version,
+                Bytes = bytes,
+                Digest = digest,
+                ReceiveTicks = receiveTime.UtcTicks,
+            });
+            context.MarkDirty(canonicalPeriod);
+            return new ReportReceipt((ulong)version, digest, receiveTime);
+        }, cancellationToken);
+    }
+
+    /// <summary>The stored report of a unit for a period, as its exact bytes.</summary>
+    public Outcome<ReportDocument> Get(string unitId, string period)
+    {
+        if (!Aggregator.Periods.Period.TryParse(period, out var parsed))
+        {
+            return Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03.", "period");
+        }
+
+        var document = store.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString()));
+        return document is null
+            ? Rejection.Of(RejectionReason.UnknownUnit, $"no report of unit '{unitId}' for period {parsed} at node {identity.NodeId}.", "unit_id")
+            : document;
+    }
+}

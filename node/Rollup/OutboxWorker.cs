@@ -1,0 +1,235 @@
+using Federation.Aggregator;
+using Federation.Aggregator.Signing;
+using Federation.Node.Configuration;
+using Federation.Node.Grpc;
+using Federation.Node.Hosting;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Federation.Node.Rollup;
+
+/// <summary>
+/// Drains the persisted outbox to the parent. Polly wraps one delivery (timeout per attempt, quick
+/// retries with exponential backoff and jitter, circuit breaker); longer waits are durable: the row
+/// keeps its attempt count and next-attempt time, so a restart resumes where the node stopped.
+/// Only the newest summary of a period travels.
+/// </summary>
+internal sealed class OutboxWorker(
+    NodeStore store,
+    StoreWriter writer,
+    OutboxSignal signal,
+    ParentChannel parent,
+    NodeIdentity identity,
+    IOptions<NodeOptions> nodeOptions,
+    IOptions<OutboxOptions> outboxOptions,
+    TimeProvider time,
+    ILogger<OutboxWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_idleWait = TimeSpan.FromSeconds(30);
+    private readonly OutboxOptions _options = outboxOptions.Value;
+    private readonly byte[]? _parentKey = Keys.TryParsePublicKey(nodeOptions.Value.Parent.PublicKey, out var key) ? key : null;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!nodeOptions.Value.Parent.IsConfigured)
+        {
+            return;
+        }
+
+        if (_parentKey is null)
+        {
+            RollupLog.ParentKeyNotPinned(logger);
+        }
+
+        var pipeline = BuildPipeline();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var wait = await DeliverDueAsync(pipeline, stoppingToken);
+                if (wait > TimeSpan.Zero)
+                {
+                    await signal.WaitAsync(wait, time, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping; undelivered rows stay in the outbox.
+        }
+    }
+
+    /// <summary>Delivers every due row; returns how long until the next one is due.</summary>
+    private async Task<TimeSpan> DeliverDueAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var wait = s_idleWait;
+        foreach (var row in store.Outbox.Find(o => !o.Refused).OrderBy(static o => o.NextAttemptTicks).ToList())
+        {
+            var dueIn = new DateTimeOffset(row.NextAttemptTicks, TimeSpan.Zero) - now;
+            if (dueIn > TimeSpan.Zero)
+            {
+                wait = dueIn < wait ? dueIn : wait;
+                continue;
+            }
+
+            await DeliverAsync(pipeline, row, cancellationToken);
+            wait = TimeSpan.Zero;
+        }
+
+        return wait;
+    }
+
+    private async Task DeliverAsync(ResiliencePipeline pipeline, OutboxDocument row, CancellationToken cancellationToken)
+    {
+        var document = store.Summaries.FindById(row.Id);
+        if (document is null)
+        {
+            await RemoveAsync(row.Id, row.Version, cancellationToken);
+            return;
+        }
+
+        var request = new PushSummaryRequest { SignedSummary = SummaryRebuilder.ToSigned(document) };
+        try
+        {
+            var response = await pipeline.ExecuteAsync(
+                async token => await parent.Client.PushSummaryAsync(request, deadline: time.GetUtcNow().UtcDateTime + _options.AttemptTimeout, cancellationToken: token),
+                cancellationToken);
+            if (ReceiptProblem(response.Receipt, document) is { } problem)
+            {
+                await RefuseAsync(row.Id, document.Version, "receipt: " + problem, cancellationToken);
+                return;
+            }
+
+            await RemoveAsync(row.Id, document.Version, cancellationToken);
+            RollupLog.Delivered(logger, row.Id, document.Version, response.Outcome);
+        }
+        catch (RpcException ex) when (IsPermanent(ex.StatusCode))
+        {
+            if (RpcErrors.ReasonOf(ex) == RejectionReason.StaleVersion)
+            {
+                RollupLog.DeliveryStale(logger, row.Id, document.Version);
+                await RemoveAsync(row.Id, document.Version, cancellationToken);
+                return;
+            }
+
+            await RefuseAsync(row.Id, document.Version, $"{ex.StatusCode}: {ex.Status.Detail}", cancellationToken);
+        }
+        catch (Exception ex) when (ex is RpcException or TimeoutRejectedException or BrokenCircuitException or HttpRequestException)
+        {
+            await PostponeAsync(row, ex, cancellationToken);
+        }
+    }
+
+    /// <summary>Checks the parent's receipt against its pinned key and the summary delivered.</summary>
+    private string? ReceiptProblem(SignedReceipt? signed, SummaryDocument delivered)
+    {
+        if (_parentKey is null)
+        {
+            return null;
+        }
+
+        if (signed is null)
+        {
+            return "missing";
+        }
+
+        var verification = SignedMessages.VerifyReceipt(signed, _parentKey);
+        if (!verification.IsValid)
+        {
+            return verification.Message;
+        }
+
+        var receipt = verification.Value!;
+        return receipt.ChildId == identity.NodeId && receipt.Period == delivered.Id && (long)receipt.Version >= delivered.Version
+            ? null
+            : $"it acknowledges {receipt.ChildId} {receipt.Period} v{receipt.Version}, not what was sent";
+    }
+
+    private Task RemoveAsync(string period, long deliveredVersion, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(context =>
+        {
+            // A rebuild may have queued a newer version meanwhile; that one must still travel.
+            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= deliveredVersion)
+            {
+                context.Store.Outbox.Delete(period);
+            }
+
+            return true;
+        }, cancellationToken);
+
+    private Task RefuseAsync(string period, long version, string reason, CancellationToken cancellationToken)
+    {
+        RollupLog.DeliveryRefused(logger, period, reason);
+        return writer.ExecuteAsync(context =>
+        {
+            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= version)
+            {
+                current.Refused = true;
+                current.LastError = reason;
+                context.Store.Outbox.Update(current);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    private Task PostponeAsync(OutboxDocument row, Exception exception, CancellationToken cancellationToken)
+    {
+        var attempts = row.AttemptCount + 1;
+        var exponential = _options.RedeliveryBaseDelay * Math.Pow(2, Math.Min(attempts - 1, 16));
+        var capped = exponential < _options.RedeliveryMaxDelay ? exponential : _options.RedeliveryMaxDelay;
+        var delay = capped * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        RollupLog.DeliveryFailed(logger, row.Id, attempts, delay, exception);
+        var next = time.GetUtcNow() + delay;
+        return writer.ExecuteAsync(context =>
+        {
+            if (context.Store.Outbox.FindById(row.Id) is { } current && current.Version == row.Version)
+            {
+                current.AttemptCount = attempts;
+                current.NextAttemptTicks = next.UtcTicks;
+                current.LastError = exception.Message;
+                context.Store.Outbox.Update(current);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    private ResiliencePipeline BuildPipeline()
+    {
+        var transient = new PredicateBuilder()
+            .Handle<RpcException>(static ex => !IsPermanent(ex.StatusCode))
+            .Handle<TimeoutRejectedException>()
+            .Handle<HttpRequestException>();
+        return new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = _options.MaxRetryAttempts,
+                Delay = _options.RetryBaseDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = transient,
+                FailureRatio = _options.BreakerFailureRatio,
+                MinimumThroughput = Math.Max(2, _options.BreakerMinimumThroughput),
+                SamplingDuration = _options.BreakerSamplingDuration,
+                BreakDuration = _options.BreakDuration,
+            })
+            .AddTimeout(_options.AttemptTimeout)
+            .Build();
+    }
+
+    /// <summary>The parent's verdict on these will not change by asking again.</summary>
+    private static bool IsPermanent(StatusCode code) =>
+        code is StatusCode.InvalidArgument or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition;
+}

@@ -1,0 +1,153 @@
+using Federation.Aggregator;
+using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Signing;
+using Federation.Aggregator.Summaries;
+using Federation.Node.Application;
+using Federation.Node.Hosting;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Node.Rollup;
+
+/// <summary>What a parent did with a child's summary, and its signed receipt.</summary>
+internal sealed record SummaryAcceptance(PushOutcome Outcome, SignedReceipt Receipt);
+
+/// <summary>
+/// Takes a child's signed summary: verify the bytes against the child's enrolled key, check the sender
+/// is the child it claims to be, then apply the version rules (newer replaces; same version and digest
+/// is idempotent; same version with another digest is recorded and refused; older is stale).
+/// </summary>
+internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, ILogger<SummaryIntake> logger)
+{
+    public async Task<Outcome<SummaryAcceptance>> AcceptAsync(SignedSummary? signed, CancellationToken cancellationToken)
+    {
+        if (signed is null || signed.SummaryBytes.IsEmpty)
+        {
+            return Rejection.Of(RejectionReason.MissingField, "signed_summary is required.", "signed_summary");
+        }
+
+        var child = store.Children.FindOne(c => c.KeyId == signed.KeyId);
+        if (child is null)
+        {
+            return Rejection.Of(RejectionReason.UnknownSigner,
+                $"signed_summary.key_id '{signed.KeyId}' is not the key of any child enrolled at node {identity.NodeId}.", "signed_summary.key_id");
+        }
+
+        var verification = SignedMessages.VerifySummary(signed, child.PublicKey);
+        if (!verification.IsValid)
+        {
+            return Rejection.Of(verification.Reason, verification.Message, "signed_summary");
+        }
+
+        var summary = verification.Value!;
+        if (summary.NodeId != child.Id)
+        {
+            RollupLog.SenderMismatch(logger, child.Id, summary.NodeId);
+            return Rejection.Of(RejectionReason.SenderMismatch,
+                $"summary.node_id '{summary.NodeId}' was signed with the key enrolled for child '{child.Id}'.", "summary.node_id");
+        }
+
+        if (SummaryChecks.Check(summary, catalogue) is { } violation)
+        {
+            return Rejection.Of([violation]);
+        }
+
+        var digest = verification.Digest;
+        return await writer.ExecuteAsync<Outcome<SummaryAcceptance>>(
+            context => Apply(context, child.Id, summary, signed, digest), cancellationToken);
+    }
+
+    private Outcome<SummaryAcceptance> Apply(Storage.WriteContext context, string childId, Summary summary, SignedSummary signed, byte[] digest)
+    {
+        var key = ChildSummaryDocument.KeyOf(childId, summary.Period);
+        var held = context.Store.ChildSummaries.FindById(key);
+        var version = (long)summary.Version;
+        if (held is not null && held.Version == version)
+        {
+            if (held.Digest.AsSpan().SequenceEqual(digest))
+            {
+                return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(held));
+            }
+
+            context.Store.Equivocations.Insert(new EquivocationDocument
+            {
+                ChildId = childId,
+                Period = summary.Period,
+                Version = version,
+                HeldDigest = held.Digest,
+                OfferedSummaryBytes = signed.SummaryBytes.ToByteArray(),
+                OfferedSignature = signed.Signature.ToByteArray(),
+                ReceiveTicks = context.UtcNow().UtcTicks,
+            });
+            RollupLog.Equivocation(logger, childId, summary.Period, version);
+            return Rejection.Of(RejectionReason.Equivocation,
+                $"child '{childId}' already sent a different summary as version {version} of {summary.Period}; the conflict is recorded.", "summary.version");
+        }
+
+        if (held is not null && held.Version > version)
+        {
+            return Rejection.Of(RejectionReason.StaleVersion,
+                $"summary version {version} of {summary.Period} is older than version {held.Version} held for child '{childId}'.", "summary.version");
+        }
+
+        var document = new ChildSummaryDocument
+        {
+            Id = key,
+            ChildId = childId,
+            Period = summary.Period,
+            Version = version,
+            SummaryBytes = signed.SummaryBytes.ToByteArray(),
+            Signature = signed.Signature.ToByteArray(),
+            KeyId = signed.KeyId,
+            Digest = digest,
+            ReceiveTicks = context.UtcNow().UtcTicks,
+        };
+        context.Store.ChildSummaries.Upsert(document);
+        if (context.Store.Children.FindById(childId) is { } child && child.ExpectedLeafCount != (int)summary.Coverage.ExpectedLeafCount)
+        {
+            // The newest count of leaves below the child stands in for periods it has not reported yet.
+            child.ExpectedLeafCount = (int)summary.Coverage.ExpectedLeafCount;
+            context.Store.Children.Update(child);
+        }
+
+        context.MarkDirty(summary.Period);
+        return new SummaryAcceptance(PushOutcome.Stored, Receipt(document));
+    }
+
+    private SignedReceipt Receipt(ChildSummaryDocument held) => SignedMessages.SignReceipt(new Receipt
+    {
+        ParentId = identity.NodeId,
+        ChildId = held.ChildId,
+        Period = held.Period,
+        Version = (ulong)held.Version,
+        Digest = ByteString.CopyFrom(held.Digest),
+        ReceiveTime = Timestamp.FromDateTimeOffset(new DateTimeOffset(held.ReceiveTicks, TimeSpan.Zero)),
+    }, identity.Key);
+}
+
+/// <summary>Source-generated log messages of the rollup.</summary>
+internal static partial class RollupLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Child {ChildId} equivocated: two summaries as version {Version} of {Period}")]
+    public static partial void Equivocation(ILogger logger, string childId, string period, long version);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Child {ChildId} pushed a summary in the name of {ClaimedId}")]
+    public static partial void SenderMismatch(ILogger logger, string childId, string claimedId);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Parent acknowledged version {Version} of {Period} ({Outcome})")]
+    public static partial void Delivered(ILogger logger, string period, long version, PushOutcome outcome);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Delivery of {Period} failed (attempt {AttemptCount}); next try in {Delay}")]
+    public static partial void DeliveryFailed(ILogger logger, string period, int attemptCount, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "The parent refused the summary of {Period} for good: {Reason}")]
+    public static partial void DeliveryRefused(ILogger logger, string period, string reason);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "The parent holds a newer summary of {Period}; dropping version {Version} from the outbox")]
+    public static partial void DeliveryStale(ILogger logger, string period, long version);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Warning, Message = "No parent key is pinned (Node:Parent:PublicKey); receipts are not verified")]
+    public static partial void ParentKeyNotPinned(ILogger logger);
+}

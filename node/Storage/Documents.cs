@@ -1,0 +1,139 @@
+namespace Federation.Node.Storage;
+
+// LiteDB documents. Instants are UTC ticks; signed payloads are the received bytes, never re-encoded.
+// Versions are stored as long because BSON has no unsigned 64-bit integer.
+
+/// <summary>A unit this node hosts.</summary>
+internal sealed class UnitDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public string DisplayName { get; set; } = string.Empty;
+
+    public long AddedTicks { get; set; }
+}
+
+/// <summary>An enrolled child and its public key.</summary>
+internal sealed class ChildDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public byte[] PublicKey { get; set; } = [];
+
+    public string KeyId { get; set; } = string.Empty;
+
+    public string DisplayName { get; set; } = string.Empty;
+
+    public int ExpectedLeafCount { get; set; } = 1;
+
+    public long EnrolledTicks { get; set; }
+}
+
+/// <summary>The current report of a hosted unit for a period; id "unit|period".</summary>
+internal sealed class ReportDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public string UnitId { get; set; } = string.Empty;
+
+    public string Period { get; set; } = string.Empty;
+
+    public long Version { get; set; }
+
+    /// <summary>The serialized UnitReport, whose SHA-256 the summary cites.</summary>
+    public byte[] Bytes { get; set; } = [];
+
+    public byte[] Digest { get; set; } = [];
+
+    public long ReceiveTicks { get; set; }
+
+    public static string KeyOf(string unitId, string period) => unitId + "|" + period;
+}
+
+/// <summary>The current summary held for a child and period; id "child|period".</summary>
+internal sealed class ChildSummaryDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public string ChildId { get; set; } = string.Empty;
+
+    public string Period { get; set; } = string.Empty;
+
+    public long Version { get; set; }
+
+    public byte[] SummaryBytes { get; set; } = [];
+
+    public byte[] Signature { get; set; } = [];
+
+    public string KeyId { get; set; } = string.Empty;
+
+    public byte[] Digest { get; set; } = [];
+
+    public long ReceiveTicks { get; set; }
+
+    public static string KeyOf(string childId, string period) => childId + "|" + period;
+}
+
+/// <summary>This node's own current signed summary for a period; id = period.</summary>
+internal sealed class SummaryDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public long Version { get; set; }
+
+    public byte[] SummaryBytes { get; set; } = [];
+
+    public byte[] Signature { get; set; } = [];
+
+    public string KeyId { get; set; } = string.Empty;
+
+    public byte[] Digest { get; set; } = [];
+
+    public long BuildTicks { get; set; }
+}
+
+/// <summary>A period whose newest summary the parent has not acknowledged; id = period.</summary>
+internal sealed class OutboxDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    /// <summary>The summary version to deliver; a rebuild raises it and resets the attempts.</summary>
+    public long Version { get; set; }
+
+    public int AttemptCount { get; set; }
+
+    public long NextAttemptTicks { get; set; }
+
+    public string LastError { get; set; } = string.Empty;
+
+    /// <summary>Set when the parent refused the summary for good; the row waits for a newer version.</summary>
+    public bool Refused { get; set; }
+}
+
+/// <summary>A period whose summary must be rebuilt; written with the change that caused it.</summary>
+internal sealed class DirtyDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public long MarkedTicks { get; set; }
+}
+
+/// <summary>A child that sent two different summaries under one version.</summary>
+internal sealed class EquivocationDocument
+{
+    public long Id { get; set; }
+
+    public string ChildId { get; set; } = string.Empty;
+
+    public string Period { get; set; } = string.Empty;
+
+    public long Version { get; set; }
+
+    public byte[] HeldDigest { get; set; } = [];
+
+    public byte[] OfferedSummaryBytes { get; set; } = [];
+
+    public byte[] OfferedSignature { get; set; } = [];
+
+    public long ReceiveTicks { get; set; }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using LiteDB;
+
+namespace Federation.Node.Storage;
+
+/// <summary>
+/// The node's one LiteDB file, opened once per process in direct mode and guarded by a lock file so
+/// that a second process cannot open the same folder. Writes go through <see cref="StoreWriter"/>.
+/// </summary>
+internal sealed class NodeStore : IDisposable
+{
+    public const string DatabaseFileName = "node.db";
+    public const string LockFileName = "node.lock";
+
+    private const int SchemaVersion = 1;
+    private readonly FileStream _lock;
+
+    public NodeStore(string dataPath)
+    {
+        Directory.CreateDirectory(dataPath);
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock on Unix, released by the kernel if the process dies.
+            _lock = new FileStream(Path.Combine(dataPath, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"Another process is using the data folder '{dataPath}'.", ex);
+        }
+
+        var connection = new ConnectionString
+        {
+            Filename = Path.Combine(dataPath, DatabaseFileName),
+            Connection = ConnectionType.Direct,
+            Collation = new Collation(CultureInfo.InvariantCulture.LCID, CompareOptions.Ordinal),
+        };
+        Database = new LiteDatabase(connection, CreateMapper());
+        Migrate();
+
+        // LiteDB writes the first commit after opening from a background task it does not wait for;
+        // make that commit here and checkpoint, so that every acknowledged commit afterwards is durable on return.
+        Database.GetCollection(Collections.Meta).Upsert(new BsonDocument { ["_id"] = "opened", ["count"] = OpenCount() + 1 });
+        Database.Checkpoint();
+    }
+
+    public LiteDatabase Database { get; }
+
+    public ILiteCollection<UnitDocument> Units => Database.GetCollection<UnitDocument>(Collections.Units);
+
+    public ILiteCollection<ChildDocument> Children => Database.GetCollection<ChildDocument>(Collections.Children);
+
+    public ILiteCollection<ReportDocument> Reports => Database.GetCollection<ReportDocument>(Collections.Reports);
+
+    public ILiteCollection<ChildSummaryDocument> ChildSummaries => Database.GetCollection<ChildSummaryDocument>(Collections.ChildSummaries);
+
+    public ILiteCollection<SummaryDocument> Summaries => Database.GetCollection<SummaryDocument>(Collections.Summaries);
+
+    public ILiteCollection<OutboxDocument> Outbox => Database.GetCollection<OutboxDocument>(Collections.Outbox);
+
+    public ILiteCollection<DirtyDocument> Dirty => Database.GetCollection<DirtyDocument>(Collections.Dirty);
+
+    public ILiteCollection<EquivocationDocument> Equivocations => Database.GetCollection<EquivocationDocument>(Collections.Equivocations);
+
+    public void Dispose()
+    {
+        Database.Dispose();
+        _lock.Dispose();
+    }
+
+    private long OpenCount() =>
+        Database.GetCollection(Collections.Meta).FindById("opened") is { } doc ? doc["count"].AsInt64 : 0;
+
+    private static BsonMapper CreateMapper() => new()
+    {
+        SerializeNullValues = false,
+        TrimWhitespace = false,
+        EmptyStringToNull = false,
+        EnumAsInteger = true,
+    };
+
+    /// <summary>Schema changes are numbered <c>UserVersion</c> steps; indexes are declared here and nowhere else.</summary>
+    private void Migrate()
+    {
+        if (Database.UserVersion < 1)
+        {
+            Reports.EnsureIndex(static r => r.Period);
+            ChildSummaries.EnsureIndex(static s => s.Period);
+            Outbox.EnsureIndex(static o => o.NextAttemptTicks);
+            Equivocations.EnsureIndex(static e => e.ChildId);
+            Children.EnsureIndex(static c => c.KeyId, unique: true);
+            Database.UserVersion = SchemaVersion;
+        }
+    }
+
+    /// <summary>Collection names, fixed: renaming one is a migration.</summary>
+    internal static class Collections
+    {
+        public const string Meta = "meta";
+        public const string Units = "units";
+        public const string Children = "children";
+        public const string Reports = "reports";
+        public const string ChildSummaries = "child_summaries";
+        public const string Summaries = "summaries";
+        public const string Outbox = "outbox";
+        public const string Dirty = "dirty";
+        public const string Equivocations = "equivocations";
+    }
+}
