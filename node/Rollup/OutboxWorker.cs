@@ -208,15 +208,21 @@ internal sealed class OutboxWorker(
             .Handle<RpcException>(static ex => !IsPermanent(ex.StatusCode))
             .Handle<TimeoutRejectedException>()
             .Handle<HttpRequestException>();
-        return new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (_options.MaxRetryAttempts > 0)
+        {
+            // Zero quick retries is allowed: then every failure waits for the durable redelivery.
+            builder.AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = transient,
                 MaxRetryAttempts = _options.MaxRetryAttempts,
                 Delay = _options.RetryBaseDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-            })
+            });
+        }
+
+        return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 ShouldHandle = transient,
