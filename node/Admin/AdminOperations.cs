@@ -39,12 +39,19 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             }
 
             var existing = context.Store.Children.FindById(childId);
+            var name = string.IsNullOrWhiteSpace(displayName) ? childId : displayName;
+            if (existing is not null && existing.KeyId == keyId && existing.DisplayName == name)
+            {
+                // Configured children are enrolled at every start; an unchanged one writes nothing.
+                return keyId;
+            }
+
             context.Store.Children.Upsert(new ChildDocument
             {
                 Id = childId,
                 PublicKey = publicKey,
                 KeyId = keyId,
-                DisplayName = string.IsNullOrWhiteSpace(displayName) ? childId : displayName,
+                DisplayName = name,
                 ExpectedLeafCount = existing?.ExpectedLeafCount ?? (int)Math.Max(1, expectedLeafCount),
                 EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
             });

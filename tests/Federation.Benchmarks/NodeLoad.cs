@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Federation.Node.Hosting;
+using Federation.Protos.V1;
+using Grpc.Net.Client;
+
+namespace Federation.Benchmarks;
+
+/// <summary>Acknowledged submissions per second to a real node (Kestrel, gRPC, LiteDB) on loopback.</summary>
+internal static class NodeLoad
+{
+    private const int UnitCount = 500;
+
+    public static async Task<double> SubmitAsync(string dataPath, int clients, TimeSpan duration)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Node:Id"] = "370113001",
+            ["Node:Tier"] = "township",
+            ["Node:DataPath"] = dataPath,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        for (var u = 0; u < UnitCount; u++)
+        {
+            settings[$"Node:HostedUnits:{u}:Id"] = $"370113001{u:D3}";
+        }
+
+        await using var app = NodeHost.Build(null, settings);
+        await app.StartAsync();
+        using var channel = GrpcChannel.ForAddress(NodeHost.ListeningAddress(app));
+        var client = new ReportingService.ReportingServiceClient(channel);
+
+        // Warm up connections and JIT before measuring.
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => SubmitOneAsync(client, c)));
+        long count = 0;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var n = c;
+            while (watch.Elapsed < duration)
+            {
+                await SubmitOneAsync(client, n);
+                n += clients;
+                Interlocked.Increment(ref count);
+            }
+        })));
+        var perSecond = count / watch.Elapsed.TotalSeconds;
+        await app.StopAsync();
+        return perSecond;
+    }
+
+    private static async Task SubmitOneAsync(ReportingService.ReportingServiceClient client, int n)
+    {
+        var request = new SubmitReportRequest
+        {
+            UnitId = $"370113001{n % UnitCount:D3}",
+            Period = "2026-Q1",
+            Values =
+            {
+                new IndicatorValue { IndicatorId = "party_members", Count = 20 + (n % 50) },
+                new IndicatorValue { IndicatorId = "reserve_cadres", Count = n % 4 },
+                new IndicatorValue { IndicatorId = "secretary_college_degree", Flag = n % 5 != 0 },
+            },
+        };
+        await client.SubmitReportAsync(request, deadline: DateTime.UtcNow.AddSeconds(30));
+    }
+}
