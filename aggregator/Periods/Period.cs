@@ -56,6 +56,11 @@ public readonly record struct Period : IComparable<Period>
 
     public static Period OfYear(int year) => Create(year, PeriodType.Year, 1, 1);
 
+    /// <summary>The period of the same type that follows this one.</summary>
+    public Period Next() => Index < PeriodsPerYear ? new Period(Year, Type, Index + 1) : new Period(Year + 1, Type, 1);
+
+    private int PeriodsPerYear => 12 / MonthCount;
+
     public static Period Parse(string text) =>
         TryParse(text, out var period) ? period : throw ThrowHelper.Argument(nameof(text), $"'{text}' is not a period; expected 2026, 2026-H1, 2026-Q1 or 2026-03.");
 

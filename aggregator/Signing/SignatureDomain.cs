@@ -22,6 +22,9 @@ public sealed class SignatureDomain
     /// <summary>Push receipts: "federation.v1.Receipt\0".</summary>
     public static SignatureDomain Receipt { get; } = new("federation.v1.Receipt");
 
+    /// <summary>Address announcements: "federation.v1.Announcement\0".</summary>
+    public static SignatureDomain Announcement { get; } = new("federation.v1.Announcement");
+
     public string Label { get; }
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>

@@ -60,6 +60,39 @@ public static class SignedMessages
         };
     }
 
+    public static SignedAnnouncement SignAnnouncement(Announcement announcement, NodeSigningKey key)
+    {
+        ArgumentNullException.ThrowIfNull(announcement);
+        ArgumentNullException.ThrowIfNull(key);
+        var bytes = announcement.ToByteArray();
+        return new SignedAnnouncement
+        {
+            AnnouncementBytes = ByteString.CopyFrom(bytes),
+            Signature = ByteString.CopyFrom(key.Sign(SignatureDomain.Announcement, bytes)),
+            KeyId = key.KeyId,
+        };
+    }
+
+    /// <summary>Verifies a child's signed announcement against its enrolled key, then parses it.</summary>
+    public static Verification<Announcement> VerifyAnnouncement(SignedAnnouncement signed, ReadOnlySpan<byte> publicKeyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        var bytes = signed.AnnouncementBytes.Span;
+        if (!NodeSigningKey.Verify(publicKeyBytes, SignatureDomain.Announcement, bytes, signed.Signature.Span))
+        {
+            return Verification<Announcement>.Invalid(RejectionReason.BadSignature, "announcement.signature does not verify with the enrolled key.");
+        }
+
+        try
+        {
+            return Verification<Announcement>.Valid(Announcement.Parser.ParseFrom(bytes), Digests.Sha256(bytes));
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            return Verification<Announcement>.Invalid(RejectionReason.MalformedSummary, "announcement.announcement_bytes is not an Announcement: " + ex.Message);
+        }
+    }
+
     /// <summary>Verifies a signed summary against a known public key, then parses it.</summary>
     public static Verification<Summary> VerifySummary(SignedSummary signed, ReadOnlySpan<byte> publicKeyBytes)
     {

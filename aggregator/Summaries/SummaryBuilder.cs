@@ -45,6 +45,7 @@ public static class SummaryBuilder
         var stale = new List<StaleChild>();
         uint expected = 0;
         uint reported = 0;
+        uint onTime = 0;
 
         foreach (var unit in inputs.HostedUnits)
         {
@@ -56,6 +57,9 @@ public static class SummaryBuilder
             }
 
             reported++;
+            var unitOnTime = unit.Report.ReceiveTime is null ||
+                Timeliness.IsOnTime(inputs.Catalogue, inputs.Period, unit.Report.ReceiveTime.ToDateTimeOffset());
+            onTime += unitOnTime ? 1u : 0u;
             parts.Add(Aggregates.FromReport(inputs.Catalogue, unit.Report.Values));
             contributions.Add(new Contribution
             {
@@ -65,6 +69,7 @@ public static class SummaryBuilder
                 Digest = Google.Protobuf.ByteString.CopyFrom(unit.ReportDigest),
                 ExpectedLeafCount = 1,
                 ReportedLeafCount = 1,
+                OnTimeLeafCount = unitOnTime ? 1u : 0u,
                 ReceiveTime = unit.Report.ReceiveTime,
             });
         }
@@ -86,6 +91,7 @@ public static class SummaryBuilder
             var coverage = child.Summary.Coverage ?? new Coverage();
             expected = checked(expected + coverage.ExpectedLeafCount);
             reported = checked(reported + coverage.ReportedLeafCount);
+            onTime = checked(onTime + coverage.OnTimeLeafCount);
             parts.Add(child.Summary.Aggregates);
             var receiveTime = Timestamp.FromDateTimeOffset(child.ReceiveTime);
             contributions.Add(new Contribution
@@ -96,6 +102,7 @@ public static class SummaryBuilder
                 Digest = Google.Protobuf.ByteString.CopyFrom(child.SummaryDigest),
                 ExpectedLeafCount = coverage.ExpectedLeafCount,
                 ReportedLeafCount = coverage.ReportedLeafCount,
+                OnTimeLeafCount = coverage.OnTimeLeafCount,
                 ReceiveTime = receiveTime,
             });
             if (child.Stale)
@@ -115,7 +122,7 @@ public static class SummaryBuilder
             Version = inputs.Version,
             BuildTime = Timestamp.FromDateTimeOffset(inputs.BuildTime),
             CatalogueVersion = inputs.Catalogue.Version,
-            Coverage = new Coverage { ExpectedLeafCount = expected, ReportedLeafCount = reported },
+            Coverage = new Coverage { ExpectedLeafCount = expected, ReportedLeafCount = reported, OnTimeLeafCount = onTime },
         };
         summary.Aggregates.AddRange(Aggregates.MergeAll(parts));
         summary.Contributions.AddRange(contributions);

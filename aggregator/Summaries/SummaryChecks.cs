@@ -23,7 +23,7 @@ public static class SummaryChecks
         }
 
         var coverage = summary.Coverage;
-        if (coverage is null || coverage.ReportedLeafCount > coverage.ExpectedLeafCount)
+        if (coverage is null || coverage.ReportedLeafCount > coverage.ExpectedLeafCount || coverage.OnTimeLeafCount > coverage.ReportedLeafCount)
         {
             return new("summary.coverage", RejectionReason.MalformedSummary, "summary.coverage is missing or reports more leaves than expected.");
         }

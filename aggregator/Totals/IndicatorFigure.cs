@@ -31,6 +31,16 @@ public static class Figures
             byId.GetValueOrDefault(indicator.Id) ?? new IndicatorAggregate { IndicatorId = indicator.Id, Kind = indicator.Kind }))];
     }
 
+    /// <summary>
+    /// Indicators with a target whose figure could be judged and falls short, sorted by id. For one
+    /// unit's aggregates this is the unit's laggard list; a ratio with a zero denominator cannot be judged.
+    /// </summary>
+    public static IReadOnlyList<string> UnmetTargetIds(CatalogueIndex catalogue, IReadOnlyList<IndicatorAggregate> aggregates) =>
+        [.. Compute(catalogue, aggregates)
+            .Where(static f => f.Attainment is { Met: false } && f.Value is not null)
+            .Select(static f => f.Indicator.Id)
+            .Order(StringComparer.Ordinal)];
+
     public static IndicatorFigure Compute(Indicator indicator, IndicatorAggregate aggregate)
     {
         ArgumentNullException.ThrowIfNull(indicator);

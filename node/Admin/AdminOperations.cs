@@ -13,7 +13,8 @@ internal sealed record NodeStatus(
 /// <summary>Enrolment of children and hosted units, and the node's status.</summary>
 internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeIdentity identity)
 {
-    public async Task<Outcome<string>> EnrolChildAsync(string childId, byte[] publicKey, string displayName, uint expectedLeafCount, CancellationToken cancellationToken)
+    public async Task<Outcome<string>> EnrolChildAsync(
+        string childId, byte[] publicKey, string displayName, uint expectedLeafCount, string address, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(childId))
         {
@@ -40,7 +41,8 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
             var existing = context.Store.Children.FindById(childId);
             var name = string.IsNullOrWhiteSpace(displayName) ? childId : displayName;
-            if (existing is not null && existing.KeyId == keyId && existing.DisplayName == name)
+            var knownAddress = string.IsNullOrWhiteSpace(address) ? existing?.Address ?? string.Empty : address;
+            if (existing is not null && existing.KeyId == keyId && existing.DisplayName == name && existing.Address == knownAddress)
             {
                 // Configured children are enrolled at every start; an unchanged one writes nothing.
                 return keyId;
@@ -52,6 +54,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 PublicKey = publicKey,
                 KeyId = keyId,
                 DisplayName = name,
+                Address = knownAddress,
                 ExpectedLeafCount = existing?.ExpectedLeafCount ?? (int)Math.Max(1, expectedLeafCount),
                 EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
             });
@@ -79,14 +82,14 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
         }, cancellationToken);
 
     public IReadOnlyList<ChildDocument> ListChildren(string afterId, int pageSize) =>
-        [.. store.Children.Query().Where(c => c.Id.CompareTo(afterId) > 0).OrderBy(static c => c.Id).Limit(pageSize).ToList()];
+        store.Read(s => s.Children.Query().Where(c => c.Id.CompareTo(afterId) > 0).OrderBy(static c => c.Id).Limit(pageSize).ToList());
 
-    public NodeStatus Status(int pendingRebuildCount) => new(
-        [.. store.Outbox.FindAll().Select(static o => o.Id).Order(StringComparer.Ordinal)],
+    public NodeStatus Status(int pendingRebuildCount) => store.Read(s => new NodeStatus(
+        [.. s.Outbox.FindAll().Select(static o => o.Id).Order(StringComparer.Ordinal)],
         pendingRebuildCount,
-        store.Equivocations.Count(),
-        store.Units.Count(),
-        store.Children.Count());
+        s.Equivocations.Count(),
+        s.Units.Count(),
+        s.Children.Count()));
 
     /// <summary>A new child or unit changes how many leaves every period expects.</summary>
     private static void MarkAllPeriodsDirty(WriteContext context)

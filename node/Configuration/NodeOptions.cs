@@ -17,6 +17,9 @@ public sealed class NodeOptions
     /// <summary>Where Kestrel listens (HTTP/2 without TLS); port 0 picks a free port. Default http://127.0.0.1:0.</summary>
     public string Listen { get; set; } = "http://127.0.0.1:0";
 
+    /// <summary>The address this node gives its parent for pulls; empty means the address it listens on.</summary>
+    public string AdvertisedAddress { get; set; } = string.Empty;
+
     /// <summary>The folder holding the LiteDB file, the signing key and the endpoint file. Required.</summary>
     public string DataPath { get; set; } = string.Empty;
 
@@ -70,6 +73,9 @@ public sealed class ChildOptions
 
     /// <summary>Leaves expected below the child until its own summaries say. Default 1.</summary>
     public uint ExpectedLeafCount { get; set; } = 1;
+
+    /// <summary>Where the child can be reached for pulls; learned from its pushes when empty.</summary>
+    public string Address { get; set; } = string.Empty;
 }
 
 /// <summary>The upward push worker (configuration section "Outbox").</summary>
@@ -103,6 +109,21 @@ public sealed class OutboxOptions
 
     /// <summary>Longest durable wait between deliveries of one row. Default 60 s.</summary>
     public TimeSpan RedeliveryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>Pull on demand (configuration section "Pull").</summary>
+public sealed class PullOptions
+{
+    public const string SectionName = "Pull";
+
+    /// <summary>Deadline of a pull when the caller sets none. Default 10 s.</summary>
+    public TimeSpan DefaultBudget { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Share of the remaining time each hop keeps for itself before asking its children. Default 0.2.</summary>
+    public double HopMarginFraction { get; set; } = 0.2;
+
+    /// <summary>Least time each hop keeps for itself. Default 100 ms.</summary>
+    public TimeSpan MinHopMargin { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>Summary rebuilding (configuration section "Summary").</summary>

@@ -20,7 +20,7 @@ internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer
     {
         EnsureLoopback(context);
         var keyId = (await admin.EnrolChildAsync(
-            request.ChildId, request.PublicKey.ToByteArray(), request.DisplayName, request.ExpectedLeafCount, context.CancellationToken)).ValueOrThrow();
+            request.ChildId, request.PublicKey.ToByteArray(), request.DisplayName, request.ExpectedLeafCount, request.Address, context.CancellationToken)).ValueOrThrow();
         return new EnrolChildResponse { KeyId = keyId };
     }
 
@@ -35,6 +35,7 @@ internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer
             ChildId = c.Id,
             KeyId = c.KeyId,
             DisplayName = c.DisplayName,
+            Address = c.Address,
             EnrolTime = SummaryRebuilder.ToTimestamp(c.EnrolledTicks),
         }));
         return Task.FromResult(response);

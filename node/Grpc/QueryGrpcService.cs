@@ -6,12 +6,27 @@ using Grpc.Core;
 
 namespace Federation.Node.Grpc;
 
-/// <summary>Thin endpoint for leaders' queries.</summary>
-internal sealed class QueryGrpcService(TotalsQuery totals, NodeIdentity identity) : QueryService.QueryServiceBase
+/// <summary>
+/// Thin endpoint for leaders' queries. A query about a node further down is sent on to the child on
+/// its path; the node it is about answers from what it holds, asking its subtree where the query needs it.
+/// </summary>
+internal sealed class QueryGrpcService(
+    TotalsQuery totals, LocalQueries queries, ProofService proofs, PullService pull, QueryRouter router, NodeIdentity identity)
+    : QueryService.QueryServiceBase
 {
-    public override Task<GetTotalsResponse> GetTotals(GetTotalsRequest request, ServerCallContext context)
+    public override async Task<GetTotalsResponse> GetTotals(GetTotalsRequest request, ServerCallContext context)
     {
-        var view = totals.Get(request.NodeId, request.Period).ValueOrThrow();
+        if (!router.IsLocal(request.NodeId))
+        {
+            return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, context);
+        }
+
+        if (request.Refresh && Aggregator.Periods.Period.TryParse(request.Period, out var period))
+        {
+            await pull.PullAsync(period.ToString(), refresh: true, pull.DeadlineFor(context.Deadline), context.CancellationToken);
+        }
+
+        var view = totals.Get(string.Empty, request.Period).ValueOrThrow();
         var response = new GetTotalsResponse
         {
             NodeId = identity.NodeId,
@@ -21,15 +36,35 @@ internal sealed class QueryGrpcService(TotalsQuery totals, NodeIdentity identity
             Coverage = view.Summary.Coverage,
             SignedSummary = SummaryRebuilder.ToSigned(view.Document),
         };
-        response.Totals.AddRange(view.Figures.Select(static f => new IndicatorTotal
-        {
-            Indicator = f.Indicator,
-            Aggregate = f.Aggregate,
-            Value = f.Value is { } v ? new Fraction { Numerator = v.Numerator, Denominator = v.Denominator } : null,
-            Attainment = f.Attainment is { } a
-                ? new TargetAttainment { Target = a.Target, Met = a.Met, MeetingUnitCount = a.MeetingUnitCount, UnitCount = a.UnitCount }
-                : null,
-        }));
-        return Task.FromResult(response);
+        response.Totals.AddRange(view.Figures.Select(LocalQueries.Convert));
+        return response;
     }
+
+    public override async Task<GetDrillDownResponse> GetDrillDown(GetDrillDownRequest request, ServerCallContext context) =>
+        router.IsLocal(request.NodeId)
+            ? queries.DrillDown(request.Period, request.SortIndicatorId, request.Descending).ValueOrThrow()
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetDrillDownAsync(request, o).ResponseAsync, context);
+
+    public override async Task<GetCompletenessResponse> GetCompleteness(GetCompletenessRequest request, ServerCallContext context) =>
+        router.IsLocal(request.NodeId)
+            ? (await queries.CompletenessAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, context);
+
+    public override async Task<GetTargetsResponse> GetTargets(GetTargetsRequest request, ServerCallContext context) =>
+        router.IsLocal(request.NodeId)
+            ? (await queries.TargetsAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, context);
+
+    public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context) =>
+        router.IsLocal(request.NodeId)
+            ? queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod).ValueOrThrow()
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, context);
+
+    public override async Task<GetProofResponse> GetProof(GetProofRequest request, ServerCallContext context) =>
+        new() { Proof = (await proofs.ProveAsync(request.Period, request.UnitId, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow() };
+
+    public override async Task<GetAuditBundleResponse> GetAuditBundle(GetAuditBundleRequest request, ServerCallContext context) =>
+        router.IsLocal(request.NodeId)
+            ? new GetAuditBundleResponse { Bundle = proofs.Bundle(request.Period).ValueOrThrow() }
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetAuditBundleAsync(request, o).ResponseAsync, context);
 }

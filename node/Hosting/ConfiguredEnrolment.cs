@@ -17,7 +17,7 @@ internal sealed class ConfiguredEnrolment(AdminOperations admin, IOptions<NodeOp
         foreach (var child in options.Value.Children)
         {
             var key = Keys.TryParsePublicKey(child.PublicKey, out var parsed) ? parsed : [];
-            var outcome = await admin.EnrolChildAsync(child.Id, key, child.DisplayName, child.ExpectedLeafCount, cancellationToken);
+            var outcome = await admin.EnrolChildAsync(child.Id, key, child.DisplayName, child.ExpectedLeafCount, child.Address, cancellationToken);
             if (outcome.Rejection is { } rejection)
             {
                 throw new InvalidOperationException($"Node:Children entry '{child.Id}': {rejection.Message}");

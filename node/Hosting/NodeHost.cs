@@ -61,6 +61,7 @@ public static class NodeHost
     private static void AnnounceEndpoint(WebApplication app, string dataPath)
     {
         var address = ListeningAddress(app);
+        app.Services.GetRequiredService<NodeEndpoint>().SetListening(address);
         var path = Path.Combine(dataPath, EndpointFileName);
         File.WriteAllText(path + ".tmp", address);
         File.Move(path + ".tmp", path, overwrite: true);

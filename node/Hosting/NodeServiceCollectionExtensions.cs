@@ -20,6 +20,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.SectionName)).ValidateOnStart();
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.SectionName)).ValidateOnStart();
         services.AddOptions<SummaryOptions>().Bind(configuration.GetSection(SummaryOptions.SectionName));
+        services.AddOptions<PullOptions>().Bind(configuration.GetSection(PullOptions.SectionName));
         services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
@@ -48,9 +49,17 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<ParentChannel>();
         services.AddSingleton<TotalsQuery>();
+        services.AddSingleton<NodeEndpoint>();
+        services.AddSingleton<ChildChannels>();
+        services.AddSingleton<PullService>();
+        services.AddSingleton<SubtreeService>();
+        services.AddSingleton<LocalQueries>();
+        services.AddSingleton<ProofService>();
+        services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
+        services.AddHostedService<ParentAnnouncer>();
         return services;
     }
 

@@ -46,7 +46,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             report.Values.AddRange(validation.Values);
             var bytes = report.ToByteArray();
             var digest = Digests.Sha256(bytes);
-            context.Store.Reports.Upsert(new ReportDocument
+            var document = new ReportDocument
             {
                 Id = key,
                 UnitId = unitId,
@@ -55,7 +55,9 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
                 Bytes = bytes,
                 Digest = digest,
                 ReceiveTicks = receiveTime.UtcTicks,
-            });
+            };
+            context.Store.Reports.Upsert(document);
+            context.Store.ReportHistory.Upsert(document.ToHistory());
             context.MarkDirty(canonicalPeriod);
             return new ReportReceipt((ulong)version, digest, receiveTime);
         }, cancellationToken);
@@ -69,7 +71,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             return Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03.", "period");
         }
 
-        var document = store.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString()));
+        var document = store.Read(s => s.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString())));
         return document is null
             ? Rejection.Of(RejectionReason.UnknownUnit, $"no report of unit '{unitId}' for period {parsed} at node {identity.NodeId}.", "unit_id")
             : document;

@@ -70,7 +70,7 @@ internal sealed class OutboxWorker(
     {
         var now = time.GetUtcNow();
         var wait = s_idleWait;
-        foreach (var row in store.Outbox.Find(o => !o.Refused).OrderBy(static o => o.NextAttemptTicks).ToList())
+        foreach (var row in store.Read(static s => s.Outbox.Find(o => !o.Refused).OrderBy(static o => o.NextAttemptTicks).ToList()))
         {
             var dueIn = new DateTimeOffset(row.NextAttemptTicks, TimeSpan.Zero) - now;
             if (dueIn > TimeSpan.Zero)
@@ -88,7 +88,7 @@ internal sealed class OutboxWorker(
 
     private async Task DeliverAsync(ResiliencePipeline pipeline, OutboxDocument row, CancellationToken cancellationToken)
     {
-        var document = store.Summaries.FindById(row.Id);
+        var document = store.Read(s => s.Summaries.FindById(row.Id));
         if (document is null)
         {
             await RemoveAsync(row.Id, row.Version, cancellationToken);

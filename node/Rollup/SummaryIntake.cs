@@ -28,7 +28,7 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
             return Rejection.Of(RejectionReason.MissingField, "signed_summary is required.", "signed_summary");
         }
 
-        var child = store.Children.FindOne(c => c.KeyId == signed.KeyId);
+        var child = store.Read(s => s.Children.FindOne(c => c.KeyId == signed.KeyId));
         if (child is null)
         {
             return Rejection.Of(RejectionReason.UnknownSigner,
@@ -68,6 +68,7 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
         {
             if (held.Digest.AsSpan().SequenceEqual(digest))
             {
+                ClearStale(context, childId, summary.Period);
                 return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(held));
             }
 
@@ -88,6 +89,7 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
 
         if (held is not null && held.Version > version)
         {
+            ClearStale(context, childId, summary.Period);
             return Rejection.Of(RejectionReason.StaleVersion,
                 $"summary version {version} of {summary.Period} is older than version {held.Version} held for child '{childId}'.", "summary.version");
         }
@@ -105,6 +107,8 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
             ReceiveTicks = context.UtcNow().UtcTicks,
         };
         context.Store.ChildSummaries.Upsert(document);
+        context.Store.ChildSummaryHistory.Upsert(document.ToHistory());
+        ClearStale(context, childId, summary.Period);
         if (context.Store.Children.FindById(childId) is { } child && child.ExpectedLeafCount != (int)summary.Coverage.ExpectedLeafCount)
         {
             // The newest count of leaves below the child stands in for periods it has not reported yet.
@@ -114,6 +118,56 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
 
         context.MarkDirty(summary.Period);
         return new SummaryAcceptance(PushOutcome.Stored, Receipt(document));
+    }
+
+    /// <summary>The child answered for this period: its figures are fresh again.</summary>
+    private static void ClearStale(Storage.WriteContext context, string childId, string period)
+    {
+        if (context.Store.Stale.Delete(ChildSummaryDocument.KeyOf(childId, period)))
+        {
+            context.MarkDirty(period);
+        }
+    }
+
+    /// <summary>Records where a child answers pulls, from its signed announcement.</summary>
+    public async Task<Outcome<string>> AnnounceAsync(SignedAnnouncement? signed, CancellationToken cancellationToken)
+    {
+        var child = signed is null ? null : store.Read(s => s.Children.FindOne(c => c.KeyId == signed.KeyId));
+        if (child is null)
+        {
+            return Rejection.Of(RejectionReason.UnknownSigner, $"announcement.key_id is not the key of any child enrolled at node {identity.NodeId}.", "announcement.key_id");
+        }
+
+        var verification = SignedMessages.VerifyAnnouncement(signed!, child.PublicKey);
+        if (!verification.IsValid)
+        {
+            return Rejection.Of(verification.Reason, verification.Message, "announcement");
+        }
+
+        var announcement = verification.Value!;
+        if (announcement.NodeId != child.Id)
+        {
+            return Rejection.Of(RejectionReason.SenderMismatch, $"announcement.node_id '{announcement.NodeId}' was signed with the key enrolled for '{child.Id}'.", "announcement.node_id");
+        }
+
+        if (!Uri.TryCreate(announcement.Address, UriKind.Absolute, out _))
+        {
+            return Rejection.Of(RejectionReason.MissingField, $"announcement.address '{announcement.Address}' is not an absolute address.", "announcement.address");
+        }
+
+        var ticks = announcement.AnnounceTime?.ToDateTimeOffset().UtcTicks ?? 0;
+        return await writer.ExecuteAsync<Outcome<string>>(context =>
+        {
+            // An older announcement (a replay) never overrides a newer one.
+            if (context.Store.Children.FindById(child.Id) is { } current && ticks > current.AddressTicks)
+            {
+                current.Address = announcement.Address;
+                current.AddressTicks = ticks;
+                context.Store.Children.Update(current);
+            }
+
+            return announcement.Address;
+        }, cancellationToken);
     }
 
     private SignedReceipt Receipt(ChildSummaryDocument held) => SignedMessages.SignReceipt(new Receipt

@@ -20,7 +20,7 @@ internal sealed class SummaryRebuilder(
 {
     private readonly bool _hasParent = options.Value.Parent.IsConfigured;
 
-    public void Rebuild(NodeStore store, string period)
+    public SummaryDocument Rebuild(NodeStore store, string period)
     {
         var now = time.GetUtcNow();
         var reports = store.Reports.Find(r => r.Period == period).ToDictionary(static r => r.UnitId, StringComparer.Ordinal);
@@ -36,20 +36,25 @@ internal sealed class SummaryRebuilder(
                 : new ChildInput(child.Id, null, [], default, (uint)child.ExpectedLeafCount))
             .ToList();
 
+        var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
         var version = (store.Summaries.FindById(period)?.Version ?? 0) + 1;
         var summary = SummaryBuilder.Build(new SummaryInputs(
-            identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted, children));
+            identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
+            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
         var signed = SignedMessages.SignSummary(summary, identity.Key);
-        store.Summaries.Upsert(new SummaryDocument
+        var document = new SummaryDocument
         {
             Id = period,
+            Period = period,
             Version = version,
             SummaryBytes = signed.SummaryBytes.ToByteArray(),
             Signature = signed.Signature.ToByteArray(),
             KeyId = signed.KeyId,
             Digest = Digests.Sha256(signed.SummaryBytes.Span),
             BuildTicks = now.UtcTicks,
-        });
+        };
+        store.Summaries.Upsert(document);
+        store.SummaryHistory.Upsert(document.ToHistory());
         if (_hasParent)
         {
             store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks });
@@ -57,6 +62,7 @@ internal sealed class SummaryRebuilder(
 
         store.Dirty.Delete(period);
         StoreLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
+        return document;
     }
 
     /// <summary>Rebuilds the wire form of a stored summary.</summary>

@@ -26,10 +26,16 @@ internal sealed class ChildDocument
 
     public int ExpectedLeafCount { get; set; } = 1;
 
+    /// <summary>Where the child answers pulls; from configuration, enrolment or its last push.</summary>
+    public string Address { get; set; } = string.Empty;
+
+    /// <summary>When the child last announced its address; older announcements are ignored.</summary>
+    public long AddressTicks { get; set; }
+
     public long EnrolledTicks { get; set; }
 }
 
-/// <summary>The current report of a hosted unit for a period; id "unit|period".</summary>
+/// <summary>The current report of a hosted unit for a period (id "unit|period"), or in the history (id = digest hex).</summary>
 internal sealed class ReportDocument
 {
     public string Id { get; set; } = string.Empty;
@@ -48,9 +54,17 @@ internal sealed class ReportDocument
     public long ReceiveTicks { get; set; }
 
     public static string KeyOf(string unitId, string period) => unitId + "|" + period;
+
+    /// <summary>The same document keyed by its digest, for the history.</summary>
+    public ReportDocument ToHistory()
+    {
+        var copy = (ReportDocument)MemberwiseClone();
+        copy.Id = Convert.ToHexStringLower(Digest);
+        return copy;
+    }
 }
 
-/// <summary>The current summary held for a child and period; id "child|period".</summary>
+/// <summary>The current summary held for a child and period (id "child|period"), or in the history (id = digest hex).</summary>
 internal sealed class ChildSummaryDocument
 {
     public string Id { get; set; } = string.Empty;
@@ -72,12 +86,22 @@ internal sealed class ChildSummaryDocument
     public long ReceiveTicks { get; set; }
 
     public static string KeyOf(string childId, string period) => childId + "|" + period;
+
+    /// <summary>The same document keyed by its digest, for the history.</summary>
+    public ChildSummaryDocument ToHistory()
+    {
+        var copy = (ChildSummaryDocument)MemberwiseClone();
+        copy.Id = Convert.ToHexStringLower(Digest);
+        return copy;
+    }
 }
 
-/// <summary>This node's own current signed summary for a period; id = period.</summary>
+/// <summary>This node's own current signed summary for a period (id = period), or in the history (id = digest hex).</summary>
 internal sealed class SummaryDocument
 {
     public string Id { get; set; } = string.Empty;
+
+    public string Period { get; set; } = string.Empty;
 
     public long Version { get; set; }
 
@@ -90,6 +114,26 @@ internal sealed class SummaryDocument
     public byte[] Digest { get; set; } = [];
 
     public long BuildTicks { get; set; }
+
+    /// <summary>The same document keyed by its digest, for the history.</summary>
+    public SummaryDocument ToHistory()
+    {
+        var copy = (SummaryDocument)MemberwiseClone();
+        copy.Id = Convert.ToHexStringLower(Digest);
+        return copy;
+    }
+}
+
+/// <summary>A child that did not answer a pull for a period; cleared when its summary next arrives. Id "child|period".</summary>
+internal sealed class StaleDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public string ChildId { get; set; } = string.Empty;
+
+    public string Period { get; set; } = string.Empty;
+
+    public long SinceTicks { get; set; }
 }
 
 /// <summary>A period whose newest summary the parent has not acknowledged; id = period.</summary>

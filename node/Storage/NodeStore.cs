@@ -14,6 +14,7 @@ internal sealed class NodeStore : IDisposable
 
     private const int SchemaVersion = 1;
     private readonly FileStream _lock;
+    private readonly Lock _gate = new();
 
     public NodeStore(string dataPath)
     {
@@ -45,6 +46,24 @@ internal sealed class NodeStore : IDisposable
 
     public LiteDatabase Database { get; }
 
+    /// <summary>
+    /// Serializes every use of the database. LiteDB 5.0.20 corrupts its page share counters ("share
+    /// counter must be > 0 in Release()", after which the engine refuses all work) when reads on other
+    /// threads race a write transaction, as seen here under load. The writer holds the gate for each
+    /// short synchronous transaction; readers go through <see cref="Read"/>.
+    /// </summary>
+    public Lock Gate => _gate;
+
+    /// <summary>Runs a read under the gate; the result must be materialized (no lazy enumerables).</summary>
+    public T Read<T>(Func<NodeStore, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        lock (_gate)
+        {
+            return read(this);
+        }
+    }
+
     public ILiteCollection<UnitDocument> Units => Database.GetCollection<UnitDocument>(Collections.Units);
 
     public ILiteCollection<ChildDocument> Children => Database.GetCollection<ChildDocument>(Collections.Children);
@@ -60,6 +79,17 @@ internal sealed class NodeStore : IDisposable
     public ILiteCollection<DirtyDocument> Dirty => Database.GetCollection<DirtyDocument>(Collections.Dirty);
 
     public ILiteCollection<EquivocationDocument> Equivocations => Database.GetCollection<EquivocationDocument>(Collections.Equivocations);
+
+    /// <summary>Every report version ever stored, by digest, so that proofs of older summaries can be built.</summary>
+    public ILiteCollection<ReportDocument> ReportHistory => Database.GetCollection<ReportDocument>(Collections.ReportHistory);
+
+    /// <summary>Every child summary ever stored, by digest.</summary>
+    public ILiteCollection<ChildSummaryDocument> ChildSummaryHistory => Database.GetCollection<ChildSummaryDocument>(Collections.ChildSummaryHistory);
+
+    public ILiteCollection<StaleDocument> Stale => Database.GetCollection<StaleDocument>(Collections.Stale);
+
+    /// <summary>Every summary this node ever signed, by digest.</summary>
+    public ILiteCollection<SummaryDocument> SummaryHistory => Database.GetCollection<SummaryDocument>(Collections.SummaryHistory);
 
     public void Dispose()
     {
@@ -88,6 +118,7 @@ internal sealed class NodeStore : IDisposable
             Outbox.EnsureIndex(static o => o.NextAttemptTicks);
             Equivocations.EnsureIndex(static e => e.ChildId);
             Children.EnsureIndex(static c => c.KeyId, unique: true);
+            Stale.EnsureIndex(static s => s.Period);
             Database.UserVersion = SchemaVersion;
         }
     }
@@ -104,5 +135,9 @@ internal sealed class NodeStore : IDisposable
         public const string Outbox = "outbox";
         public const string Dirty = "dirty";
         public const string Equivocations = "equivocations";
+        public const string ReportHistory = "report_history";
+        public const string ChildSummaryHistory = "child_summary_history";
+        public const string SummaryHistory = "summary_history";
+        public const string Stale = "stale";
     }
 }

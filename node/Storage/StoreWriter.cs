@@ -60,10 +60,27 @@ internal sealed class StoreWriter(
         return write.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Rebuilds the period's summary now if anything changed since the last one, and returns the
+    /// current summary (null when the node has none for the period). Used by pulls, which must answer
+    /// with what was just applied rather than wait for the coalescing delay.
+    /// </summary>
+    public Task<SummaryDocument?> RebuildIfDirtyAsync(string period, CancellationToken cancellationToken) =>
+        ExecuteAsync<SummaryDocument?>(context =>
+        {
+            // Runs on the writer loop, so the in-memory dirty set may be touched here.
+            if (context.DirtyPeriods.Remove(period) | _dirty.Remove(period) | context.Store.Dirty.FindById(period) is not null)
+            {
+                return rebuilder.Rebuild(context.Store, period);
+            }
+
+            return context.Store.Summaries.FindById(period);
+        }, cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        foreach (var dirty in store.Dirty.FindAll())
+        foreach (var dirty in store.Read(static s => s.Dirty.FindAll().ToList()))
         {
             MarkDirty(dirty.Id);
         }
@@ -132,33 +149,36 @@ internal sealed class StoreWriter(
 
         var database = store.Database;
         var context = new WriteContext(store, time);
-        database.BeginTrans();
-        try
+        lock (store.Gate)
         {
-            foreach (var write in batch)
+            database.BeginTrans();
+            try
             {
-                write.Run(context);
-            }
+                foreach (var write in batch)
+                {
+                    write.Run(context);
+                }
 
-            database.Commit();
-        }
-        catch (Exception ex)
-        {
-            database.Rollback();
-            if (batch.Count == 1)
+                database.Commit();
+            }
+            catch (Exception ex)
             {
-                StoreLog.WriteFailed(logger, ex);
-                batch[0].Fail(ex);
+                database.Rollback();
+                if (batch.Count == 1)
+                {
+                    StoreLog.WriteFailed(logger, ex);
+                    batch[0].Fail(ex);
+                    return;
+                }
+
+                // Isolate the faulty operation so the others still commit.
+                foreach (var write in batch)
+                {
+                    CommitBatch([write]);
+                }
+
                 return;
             }
-
-            // Isolate the faulty operation so the others still commit.
-            foreach (var write in batch)
-            {
-                CommitBatch([write]);
-            }
-
-            return;
         }
 
         foreach (var period in context.DirtyPeriods)
@@ -193,17 +213,20 @@ internal sealed class StoreWriter(
         var database = store.Database;
         foreach (var period in _dirty.Order(StringComparer.Ordinal).ToList())
         {
-            database.BeginTrans();
-            try
+            lock (store.Gate)
             {
-                rebuilder.Rebuild(store, period);
-                database.Commit();
-            }
-            catch (Exception ex)
-            {
-                // The persisted dirty mark stays, so the rebuild is tried again at the next start.
-                database.Rollback();
-                StoreLog.RebuildFailed(logger, period, ex);
+                database.BeginTrans();
+                try
+                {
+                    rebuilder.Rebuild(store, period);
+                    database.Commit();
+                }
+                catch (Exception ex)
+                {
+                    // The persisted dirty mark stays, so the rebuild is tried again at the next start.
+                    database.Rollback();
+                    StoreLog.RebuildFailed(logger, period, ex);
+                }
             }
         }
 

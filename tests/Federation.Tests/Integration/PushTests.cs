@@ -20,7 +20,7 @@ public sealed class PushTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Assert.Empty(_parent.Logs.Errors);
+        Assert.True(_parent.Logs.Errors.Count == 0, string.Join("\n", _parent.Logs.Errors));
         await _parent.DisposeAsync();
         _first.Dispose();
         _second.Dispose();

@@ -1,0 +1,189 @@
+using Federation.Aggregator;
+using Federation.Aggregator.Aggregation;
+using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Periods;
+using Federation.Aggregator.Totals;
+using Federation.Node.Application;
+using Federation.Node.Hosting;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Node.Queries;
+
+/// <summary>Drill-down, completeness, targets and history, answered by the node the query is about.</summary>
+internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, CatalogueIndex catalogue, SubtreeService subtree)
+{
+    private const int MaxHistoryPoints = 240;
+
+    public Outcome<GetDrillDownResponse> DrillDown(string period, string sortIndicatorId, bool descending)
+    {
+        if (!Period.TryParse(period, out var parsed))
+        {
+            return MalformedPeriod(period);
+        }
+
+        if (sortIndicatorId.Length > 0 && !catalogue.TryGet(sortIndicatorId, out _))
+        {
+            return Rejection.Of(RejectionReason.UnknownIndicator, $"sort_indicator_id '{sortIndicatorId}' is not in the catalogue.", "sort_indicator_id");
+        }
+
+        var key = parsed.ToString();
+        var (children, units) = store.Read(s => (
+            s.Children.FindAll().Select(c => (Child: c, Held: s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(c.Id, key)))).ToList(),
+            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, key)))).ToList()));
+        var rows = new List<DrillDownRow>();
+        foreach (var (child, held) in children)
+        {
+            var summary = held is null ? null : Summary.Parser.ParseFrom(held.SummaryBytes);
+            rows.Add(Row(child.Id, child.DisplayName, ContributionKind.ChildSummary, summary?.Coverage, summary?.Aggregates));
+        }
+
+        foreach (var (unit, document) in units)
+        {
+            var report = document is null ? null : UnitReport.Parser.ParseFrom(document.Bytes);
+            var coverage = new Coverage { ExpectedLeafCount = 1, ReportedLeafCount = report is null ? 0u : 1u };
+            rows.Add(Row(unit.Id, unit.DisplayName, ContributionKind.UnitReport, coverage, report is null ? null : Aggregates.FromReport(catalogue, report.Values)));
+        }
+
+        var ranked = Rank(rows, sortIndicatorId, descending);
+        var response = new GetDrillDownResponse { NodeId = identity.NodeId, Period = key };
+        response.Rows.AddRange(ranked);
+        return response;
+    }
+
+    public async Task<Outcome<GetCompletenessResponse>> CompletenessAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (!Period.TryParse(period, out var parsed))
+        {
+            return MalformedPeriod(period);
+        }
+
+        var status = await subtree.GetAsync(parsed, deadline, cancellationToken);
+        var response = new GetCompletenessResponse { NodeId = identity.NodeId, Period = parsed.ToString(), Nodes = { status.Nodes } };
+        if (Timeliness.DueInstant(catalogue, parsed) is { } due)
+        {
+            response.DueTime = Timestamp.FromDateTimeOffset(due);
+        }
+
+        response.Missing.AddRange(status.Leaves.Where(static l => !l.Reported).OrderBy(static l => l.UnitId, StringComparer.Ordinal));
+        response.Late.AddRange(status.Leaves.Where(static l => l.Reported && !l.OnTime).OrderBy(static l => l.UnitId, StringComparer.Ordinal));
+        return response;
+    }
+
+    public async Task<Outcome<GetTargetsResponse>> TargetsAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (!Period.TryParse(period, out var parsed))
+        {
+            return MalformedPeriod(period);
+        }
+
+        var held = store.Read(s => s.Summaries.FindById(parsed.ToString()));
+        var aggregates = held is null ? [] : Summary.Parser.ParseFrom(held.SummaryBytes).Aggregates;
+        var status = await subtree.GetAsync(parsed, deadline, cancellationToken);
+        var response = new GetTargetsResponse { NodeId = identity.NodeId, Period = parsed.ToString() };
+        foreach (var figure in Figures.Compute(catalogue, aggregates).Where(static f => f.Attainment is not null))
+        {
+            var standing = new TargetStanding { Indicator = figure.Indicator, Attainment = Convert(figure.Attainment!), Value = Convert(figure.Value) };
+            standing.LaggingUnitIds.AddRange(status.Leaves
+                .Where(l => l.UnmetIndicatorIds.Contains(figure.Indicator.Id))
+                .Select(static l => l.UnitId)
+                .Order(StringComparer.Ordinal));
+            response.Targets.Add(standing);
+        }
+
+        return response;
+    }
+
+    public Outcome<GetHistoryResponse> History(string indicatorId, string fromPeriod, string toPeriod)
+    {
+        if (!catalogue.TryGet(indicatorId, out var indicator))
+        {
+            return Rejection.Of(RejectionReason.UnknownIndicator, $"indicator_id '{indicatorId}' is not in the catalogue.", "indicator_id");
+        }
+
+        if (!Period.TryParse(fromPeriod, out var from))
+        {
+            return Rejection.Of(RejectionReason.MalformedPeriod, $"from_period '{fromPeriod}' is malformed.", "from_period");
+        }
+
+        if (!Period.TryParse(toPeriod, out var to) || to.Type != from.Type || to < from)
+        {
+            return Rejection.Of(RejectionReason.MalformedPeriod,
+                $"to_period '{toPeriod}' must be a period of the same type as from_period, not before it.", "to_period");
+        }
+
+        var response = new GetHistoryResponse { NodeId = identity.NodeId, Indicator = indicator };
+        for (var period = from; period <= to && response.Points.Count < MaxHistoryPoints; period = period.Next())
+        {
+            var point = new HistoryPoint { Period = period.ToString() };
+            if (store.Read(s => s.Summaries.FindById(point.Period)) is { } held)
+            {
+                var summary = Summary.Parser.ParseFrom(held.SummaryBytes);
+                var aggregate = summary.Aggregates.FirstOrDefault(a => a.IndicatorId == indicator.Id)
+                    ?? new IndicatorAggregate { IndicatorId = indicator.Id, Kind = indicator.Kind };
+                point.HasData = true;
+                point.Coverage = summary.Coverage;
+                point.Total = Convert(Figures.Compute(indicator, aggregate));
+            }
+
+            response.Points.Add(point);
+        }
+
+        return response;
+    }
+
+    /// <summary>The wire form of a computed figure.</summary>
+    public static IndicatorTotal Convert(IndicatorFigure figure) => new()
+    {
+        Indicator = figure.Indicator,
+        Aggregate = figure.Aggregate,
+        Value = Convert(figure.Value),
+        Attainment = figure.Attainment is { } a ? Convert(a) : null,
+    };
+
+    private static Fraction? Convert(Rational? value) =>
+        value is { } v ? new Fraction { Numerator = v.Numerator, Denominator = v.Denominator } : null;
+
+    private static TargetAttainment Convert(Attainment a) =>
+        new() { Target = a.Target, Met = a.Met, MeetingUnitCount = a.MeetingUnitCount, UnitCount = a.UnitCount };
+
+    private DrillDownRow Row(string id, string name, ContributionKind kind, Coverage? coverage, IReadOnlyList<IndicatorAggregate>? aggregates)
+    {
+        var row = new DrillDownRow { SourceId = id, DisplayName = name, Kind = kind, Coverage = coverage };
+        if (aggregates is not null)
+        {
+            row.Totals.AddRange(Figures.Compute(catalogue, aggregates).Select(Convert));
+            row.UnmetIndicatorIds.AddRange(Figures.UnmetTargetIds(catalogue, aggregates));
+        }
+
+        return row;
+    }
+
+    /// <summary>Ranks by the exact value of one indicator; rows without one share the last rank.</summary>
+    private static IEnumerable<DrillDownRow> Rank(List<DrillDownRow> rows, string indicatorId, bool descending)
+    {
+        static Rational? ValueOf(DrillDownRow row, string id) =>
+            row.Totals.FirstOrDefault(t => t.Indicator.Id == id)?.Value is { } f ? new Rational(f.Numerator, f.Denominator) : null;
+
+        var withValue = rows.Where(r => indicatorId.Length > 0 && ValueOf(r, indicatorId) is not null).ToList();
+        var ordered = descending
+            ? withValue.OrderByDescending(r => ValueOf(r, indicatorId)!.Value).ThenBy(static r => r.SourceId, StringComparer.Ordinal)
+            : withValue.OrderBy(r => ValueOf(r, indicatorId)!.Value).ThenBy(static r => r.SourceId, StringComparer.Ordinal);
+        var rank = 0u;
+        foreach (var row in ordered)
+        {
+            row.Rank = ++rank;
+            yield return row;
+        }
+
+        foreach (var row in rows.Except(withValue).OrderBy(static r => r.SourceId, StringComparer.Ordinal))
+        {
+            row.Rank = rank + 1;
+            yield return row;
+        }
+    }
+
+    private static Rejection MalformedPeriod(string period) =>
+        Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03.", "period");
+}

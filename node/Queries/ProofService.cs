@@ -1,0 +1,117 @@
+using Federation.Aggregator;
+using Federation.Aggregator.Periods;
+using Federation.Node.Application;
+using Federation.Node.Grpc;
+using Federation.Node.Hosting;
+using Federation.Node.Rollup;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Federation.Node.Queries;
+
+/// <summary>
+/// Builds proof chains and audit bundles from the history kept by digest, so that a chain always
+/// matches the exact summary versions it links, even after newer versions replaced them.
+/// </summary>
+internal sealed class ProofService(NodeStore store, NodeIdentity identity, ChildChannels channels, PullService pull)
+{
+    /// <summary>The chain from the unit's report to this node's current summary of the period.</summary>
+    public Task<Outcome<Proof>> ProveAsync(string period, string unitId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (!Period.TryParse(period, out var parsed))
+        {
+            return Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed.", "period"));
+        }
+
+        var current = store.Read(s => s.Summaries.FindById(parsed.ToString()));
+        return current is null
+            ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for {parsed}.", "period"))
+            : ChainAsync(current, unitId, deadline, cancellationToken);
+    }
+
+    /// <summary>The chain ending with this node's summary that has the given digest.</summary>
+    public Task<Outcome<Proof>> ProveBelowAsync(string unitId, byte[] summaryDigest, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var held = store.Read(s => s.SummaryHistory.FindById(Convert.ToHexStringLower(summaryDigest)));
+        return held is null
+            ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures,
+                $"node {identity.NodeId} never signed a summary with digest {Convert.ToHexStringLower(summaryDigest)}.", "summary_digest"))
+            : ChainAsync(held, unitId, deadline, cancellationToken);
+    }
+
+    /// <summary>This node's current summary and every input it cites.</summary>
+    public Outcome<AuditBundle> Bundle(string period) => store.Read(s => Bundle(s, period));
+
+    private Outcome<AuditBundle> Bundle(NodeStore store, string period)
+    {
+        if (!Period.TryParse(period, out var parsed) || store.Summaries.FindById(parsed.ToString()) is not { } current)
+        {
+            return Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for '{period}'.", "period");
+        }
+
+        var bundle = new AuditBundle { Summary = SummaryRebuilder.ToSigned(current) };
+        foreach (var contribution in Summary.Parser.ParseFrom(current.SummaryBytes).Contributions)
+        {
+            var digest = Convert.ToHexStringLower(contribution.Digest.Span);
+            if (contribution.Kind == ContributionKind.ChildSummary && store.ChildSummaryHistory.FindById(digest) is { } child)
+            {
+                bundle.ChildSummaries.Add(new SignedSummary
+                {
+                    SummaryBytes = ByteString.CopyFrom(child.SummaryBytes),
+                    Signature = ByteString.CopyFrom(child.Signature),
+                    KeyId = child.KeyId,
+                });
+            }
+            else if (contribution.Kind == ContributionKind.UnitReport && store.ReportHistory.FindById(digest) is { } report)
+            {
+                bundle.UnitReports.Add(ByteString.CopyFrom(report.Bytes));
+            }
+        }
+
+        return bundle;
+    }
+
+    private async Task<Outcome<Proof>> ChainAsync(SummaryDocument top, string unitId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var summary = Summary.Parser.ParseFrom(top.SummaryBytes);
+        var signedTop = SummaryRebuilder.ToSigned(top);
+        var hosted = summary.Contributions.FirstOrDefault(c => c.SourceId == unitId && c.Kind == ContributionKind.UnitReport);
+        if (hosted is not null && store.Read(s => s.ReportHistory.FindById(Convert.ToHexStringLower(hosted.Digest.Span))) is { } report)
+        {
+            return new Proof { UnitId = unitId, Period = summary.Period, UnitReportBytes = ByteString.CopyFrom(report.Bytes), Links = { signedTop } };
+        }
+
+        // Statistical codes nest, so the child whose id prefixes the unit's is asked first.
+        var candidates = summary.Contributions
+            .Where(static c => c.Kind == ContributionKind.ChildSummary)
+            .OrderByDescending(c => unitId.StartsWith(c.SourceId, StringComparison.Ordinal))
+            .ToList();
+        var childDeadline = pull.ChildDeadline(deadline);
+        foreach (var contribution in candidates)
+        {
+            if (store.Read(s => s.Children.FindById(contribution.SourceId)) is not { Address.Length: > 0 } child)
+            {
+                continue;
+            }
+
+            try
+            {
+                var response = await new FederationService.FederationServiceClient(channels.For(child.Address)).GetProofChainAsync(
+                    new GetProofChainRequest { Period = summary.Period, UnitId = unitId, SummaryDigest = contribution.Digest },
+                    deadline: childDeadline.UtcDateTime,
+                    cancellationToken: cancellationToken);
+                response.Proof.Links.Add(signedTop);
+                return response.Proof;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound && RpcErrors.ReasonOf(ex) == RejectionReason.UnknownUnit)
+            {
+                // Not below this child.
+            }
+        }
+
+        return Rejection.Of(RejectionReason.UnknownUnit,
+            $"unit_id '{unitId}' is not inside node {identity.NodeId}'s summary of {summary.Period} (or the node holding it did not answer).", "unit_id");
+    }
+}

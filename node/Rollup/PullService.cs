@@ -1,0 +1,121 @@
+using Federation.Node.Configuration;
+using Federation.Node.Storage;
+using Federation.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Rollup;
+
+/// <summary>
+/// Pull on demand. With refresh, the node asks all its children in parallel for their own refreshed
+/// summaries, keeping a margin of the caller's deadline for itself; a child that does not answer in
+/// time stays represented by the last summary held for it, marked stale with its age. What the
+/// children send is applied under the same version rules as a push.
+/// </summary>
+internal sealed class PullService(
+    NodeStore store, StoreWriter writer, SummaryIntake intake, ChildChannels channels, IOptions<PullOptions> options, TimeProvider time, ILogger<PullService> logger)
+{
+    private readonly PullOptions _options = options.Value;
+
+    /// <summary>The deadline to use: the caller's, or the default budget when the caller set none.</summary>
+    public DateTimeOffset DeadlineFor(DateTime callDeadline)
+    {
+        var budget = time.GetUtcNow() + _options.DefaultBudget;
+        return callDeadline == DateTime.MaxValue ? budget : new DateTimeOffset(DateTime.SpecifyKind(callDeadline, DateTimeKind.Utc));
+    }
+
+    /// <summary>The deadline for the next hop down: the caller's, less this hop's margin.</summary>
+    public DateTimeOffset ChildDeadline(DateTimeOffset deadline)
+    {
+        var remaining = deadline - time.GetUtcNow();
+        var margin = remaining * _options.HopMarginFraction;
+        return deadline - (margin > _options.MinHopMargin ? margin : _options.MinHopMargin);
+    }
+
+    /// <summary>Returns the node's summary for the period, refreshed from below first when asked.</summary>
+    public async Task<SummaryDocument?> PullAsync(string period, bool refresh, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (refresh)
+        {
+            await RefreshChildrenAsync(period, deadline, cancellationToken);
+        }
+
+        return await writer.RebuildIfDirtyAsync(period, cancellationToken);
+    }
+
+    private async Task RefreshChildrenAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var children = store.Read(static s => s.Children.FindAll().ToList());
+        if (children.Count == 0)
+        {
+            return;
+        }
+
+        var childDeadline = ChildDeadline(deadline);
+        var answers = await Task.WhenAll(children.Select(child => AskAsync(child, period, childDeadline, cancellationToken)));
+        var silent = new List<string>();
+        foreach (var (child, answered, signed) in answers)
+        {
+            if (!answered)
+            {
+                silent.Add(child.Id);
+            }
+            else if (signed is not null)
+            {
+                var outcome = await intake.AcceptAsync(signed, cancellationToken);
+                if (outcome.Rejection is { } rejection && rejection.Reason != Aggregator.RejectionReason.StaleVersion)
+                {
+                    PullLog.Refused(logger, child.Id, period, rejection.Message);
+                    silent.Add(child.Id);
+                }
+            }
+        }
+
+        await writer.ExecuteAsync(context =>
+        {
+            foreach (var childId in silent)
+            {
+                var key = ChildSummaryDocument.KeyOf(childId, period);
+                if (context.Store.Stale.FindById(key) is null)
+                {
+                    context.Store.Stale.Insert(new StaleDocument { Id = key, ChildId = childId, Period = period, SinceTicks = context.UtcNow().UtcTicks });
+                    context.MarkDirty(period);
+                }
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    private async Task<(ChildDocument Child, bool Answered, SignedSummary? Summary)> AskAsync(
+        ChildDocument child, string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(child.Address) || deadline <= time.GetUtcNow())
+        {
+            return (child, false, null);
+        }
+
+        try
+        {
+            var client = new FederationService.FederationServiceClient(channels.For(child.Address));
+            var response = await client.PullSummaryAsync(
+                new PullSummaryRequest { Period = period, Refresh = true }, deadline: deadline.UtcDateTime, cancellationToken: cancellationToken);
+            return (child, true, response.SignedSummary);
+        }
+        catch (RpcException ex)
+        {
+            PullLog.NoAnswer(logger, child.Id, period, ex.StatusCode);
+            return (child, false, null);
+        }
+    }
+}
+
+/// <summary>Source-generated log messages of pulls.</summary>
+internal static partial class PullLog
+{
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Child {ChildId} did not answer the pull of {Period} ({StatusCode}); its last figures are used, marked stale")]
+    public static partial void NoAnswer(ILogger logger, string childId, string period, StatusCode statusCode);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "The summary child {ChildId} sent for {Period} was refused: {Reason}")]
+    public static partial void Refused(ILogger logger, string childId, string period, string reason);
+}

@@ -1,0 +1,143 @@
+using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Proofs;
+using Federation.Aggregator.Signing;
+using Federation.Protos.V1;
+using Federation.Tests.Infrastructure;
+using Google.Protobuf;
+
+namespace Federation.Tests.Integration;
+
+/// <summary>Proof chains from the city to a village verify offline; audits catch bent arithmetic.</summary>
+public sealed class ProofTests
+{
+    private const string Quarter = "2026-Q1";
+    private const string Village = "370126001002";
+
+    [Fact]
+    public async Task Proof_FromCityToVillage_VerifiesOfflineAndAnyChangedByteBreaksIt()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await StartWithReportsAsync(folder);
+        var keys = await KeysAsync(tree);
+
+        var proof = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
+        var result = ProofVerifier.Verify(proof, keys);
+
+        Assert.True(result.IsValid, result.Message);
+        Assert.Equal([Village, "370126001", "370126", "3701"], result.Summaries.Select(static s => s.NodeId));
+        Assert.Equal(Village, result.Report!.UnitId);
+        foreach (var tampered in EveryOneByteChange(proof))
+        {
+            Assert.False(ProofVerifier.Verify(tampered.Proof, keys).IsValid, $"changing {tampered.Where} did not break the proof");
+        }
+
+        var withoutCounty = proof.Clone();
+        withoutCounty.Links.RemoveAt(2);
+        Assert.False(ProofVerifier.Verify(withoutCounty, keys).IsValid);
+        var trustingAnotherKey = new Dictionary<string, byte[]>(keys) { ["370126"] = keys["370113"] };
+        Assert.False(ProofVerifier.Verify(proof, trustingAnotherKey).IsValid);
+    }
+
+    [Fact]
+    public async Task Proof_AfterACorrection_LinksTheNewReportAndTheOldProofStillVerifies()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await StartWithReportsAsync(folder);
+        var keys = await KeysAsync(tree);
+        var before = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
+
+        await tree.SubmitAsync(Village, Quarter, [Reports.Count("party_members", 999)]);
+        await TestHierarchy.WaitForTotalsAsync(tree.Root, Quarter,
+            static t => t.Totals.Single(static x => x.Indicator.Id == "party_members").Aggregate.Total > 999, "the correction at the city");
+        var after = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
+
+        Assert.True(ProofVerifier.Verify(before, keys).IsValid);
+        var result = ProofVerifier.Verify(after, keys);
+        Assert.True(result.IsValid, result.Message);
+        Assert.Equal(2ul, result.Report!.Version);
+        Assert.Equal(999, result.Report.Values.Single().Count);
+    }
+
+    [Fact]
+    public async Task Audit_HonestCounty_IsClean_AndACountyThatBendsItsTotalIsCaught()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await StartWithReportsAsync(folder);
+        var keys = await KeysAsync(tree);
+        var bundle = (await tree.Root.Query.GetAuditBundleAsync(new GetAuditBundleRequest { NodeId = "370113", Period = Quarter }, deadline: Rpc.Deadline())).Bundle;
+
+        var honest = Auditor.Audit(bundle, CatalogueIndex.Default, keys);
+
+        Assert.True(honest.IsClean, string.Join("\n", honest.Differences));
+        Assert.Equal(2, bundle.ChildSummaries.Count);
+
+        // A county that adds ten party members it cannot account for, and signs the result.
+        using var bentKey = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)42, 32).ToArray());
+        var summary = Summary.Parser.ParseFrom(bundle.Summary.SummaryBytes);
+        summary.Aggregates.Single(static a => a.IndicatorId == "party_members").Total += 10;
+        var bent = bundle.Clone();
+        bent.Summary = SignedMessages.SignSummary(summary, bentKey);
+        var bentKeys = new Dictionary<string, byte[]>(keys) { ["370113"] = bentKey.PublicKeyBytes };
+
+        var caught = Auditor.Audit(bent, CatalogueIndex.Default, bentKeys);
+
+        Assert.False(caught.IsClean);
+        Assert.Contains(caught.Differences, static d => d.StartsWith("party_members:", StringComparison.Ordinal));
+        Assert.Single(caught.Differences);
+    }
+
+    private static async Task<TestHierarchy> StartWithReportsAsync(TempFolder folder)
+    {
+        var tree = await TestHierarchy.StartAsync(folder, TreeNode.Jinan());
+        var rng = new Random(8032);
+        await Task.WhenAll(tree.VillageIds.Select(v => tree.SubmitAsync(v, Quarter, Reports.Random(rng))));
+        await TestHierarchy.WaitForTotalsAsync(tree.Root, Quarter, static t => t.Coverage.ReportedLeafCount == 12, "the city to cover 12 villages");
+        return tree;
+    }
+
+    /// <summary>The public keys as an auditor would collect them, from each node's identity.</summary>
+    private static async Task<Dictionary<string, byte[]>> KeysAsync(TestHierarchy tree)
+    {
+        var keys = new Dictionary<string, byte[]>();
+        foreach (var node in tree.Nodes)
+        {
+            keys[node.Id] = (await node.Federation.GetIdentityAsync(new GetIdentityRequest(), deadline: Rpc.Deadline())).PublicKey.ToByteArray();
+        }
+
+        return keys;
+    }
+
+    private static IEnumerable<(string Where, Proof Proof)> EveryOneByteChange(Proof proof)
+    {
+        for (var i = 0; i < proof.UnitReportBytes.Length; i++)
+        {
+            var copy = proof.Clone();
+            copy.UnitReportBytes = Flip(copy.UnitReportBytes, i);
+            yield return ($"report byte {i}", copy);
+        }
+
+        for (var link = 0; link < proof.Links.Count; link++)
+        {
+            for (var i = 0; i < proof.Links[link].SummaryBytes.Length; i++)
+            {
+                var copy = proof.Clone();
+                copy.Links[link].SummaryBytes = Flip(copy.Links[link].SummaryBytes, i);
+                yield return ($"link {link} byte {i}", copy);
+            }
+
+            for (var i = 0; i < proof.Links[link].Signature.Length; i += 7)
+            {
+                var copy = proof.Clone();
+                copy.Links[link].Signature = Flip(copy.Links[link].Signature, i);
+                yield return ($"link {link} signature byte {i}", copy);
+            }
+        }
+    }
+
+    private static ByteString Flip(ByteString bytes, int index)
+    {
+        var copy = bytes.ToByteArray();
+        copy[index] ^= 0x01;
+        return ByteString.CopyFrom(copy);
+    }
+}
