@@ -114,9 +114,11 @@ internal sealed class DemoRun(DemoSettings settings)
         }
 
         AnsiConsole.MarkupLine(report.Passed ? $"[green]{Markup.Escape(report.Verdict)}[/]" : $"[red]{Markup.Escape(report.Verdict)}[/]");
+        AnsiConsole.WriteLine();
+        var proven = await new DemoTour(fleet, SampleReports.Period).RunAsync(cancellationToken);
         if (settings.Once)
         {
-            return report.Passed ? ExitOk : ExitFailed;
+            return report.Passed && proven ? ExitOk : ExitFailed;
         }
 
         PrintAddresses(fleet, root.Address);

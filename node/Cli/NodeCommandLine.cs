@@ -26,10 +26,15 @@ public static class NodeCommandLine
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
+        foreach (var command in QueryCommands.All())
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 
-    private static Option<string> NodeOption() => new("--node")
+    internal static Option<string> NodeOption() => new("--node")
     {
         Description = "The node's address, e.g. http://127.0.0.1:5001",
         Required = true,
@@ -61,9 +66,17 @@ public static class NodeCommandLine
                 .Select(f => (f.Key, Value: parse.GetValue(f.Option)))
                 .Where(static f => f.Value is not null)
                 .ToDictionary(static f => f.Key, static f => f.Value);
-            await using var app = NodeHost.Build(parse.GetValue(config), overrides);
-            await app.RunAsync(cancellationToken);
-            return 0;
+            try
+            {
+                await using var app = NodeHost.Build(parse.GetValue(config), overrides);
+                await app.RunAsync(cancellationToken);
+                return 0;
+            }
+            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Microsoft.Extensions.Options.OptionsValidationException)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 1;
+            }
         });
         return command;
     }
@@ -183,7 +196,7 @@ public static class NodeCommandLine
             }
             else
             {
-                AnsiConsole.Write(TotalsTable.Render(totals));
+                QueryCommands.Write(TotalsTable.Render(totals));
             }
         }));
         return command;
@@ -203,10 +216,10 @@ public static class NodeCommandLine
         return command;
     }
 
-    private static DateTime Deadline() => DateTime.UtcNow + s_callBudget;
+    internal static DateTime Deadline() => DateTime.UtcNow + s_callBudget;
 
     /// <summary>Runs a client action; a refusal prints the node's status message and exits 1.</summary>
-    private static async Task<int> CallAsync(Func<Task> action)
+    internal static async Task<int> CallAsync(Func<Task> action)
     {
         try
         {

@@ -3,6 +3,10 @@ using LiteDB;
 
 namespace Federation.Node.Storage;
 
+/// <summary>Raised when a second process tries to open a data folder that a running node holds.</summary>
+internal sealed class DataFolderInUseException(string dataPath, Exception inner)
+    : Exception($"Another process is using the data folder '{dataPath}'.", inner);
+
 /// <summary>
 /// The node's one LiteDB file, opened once per process in direct mode and guarded by a lock file so
 /// that a second process cannot open the same folder. Writes go through <see cref="StoreWriter"/>.
@@ -26,7 +30,7 @@ internal sealed class NodeStore : IDisposable
         }
         catch (IOException ex)
         {
-            throw new InvalidOperationException($"Another process is using the data folder '{dataPath}'.", ex);
+            throw new DataFolderInUseException(dataPath, ex);
         }
 
         var connection = new ConnectionString

@@ -1,0 +1,291 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Proofs;
+using Federation.Protos.V1;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Federation.Node.Cli;
+
+/// <summary>The leaders' commands: pull, drill-down, completeness, targets, history, proofs and audits.</summary>
+public static class QueryCommands
+{
+    internal static IEnumerable<Command> All() => [Pull(), Drill(), Completeness(), Targets(), History(), Proof(), Verify(), Audit()];
+
+    /// <summary>Writes a table, wide enough to read when the output goes to a file or a pipe.</summary>
+    public static void Write(IRenderable renderable)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 160;
+        }
+
+        AnsiConsole.Write(renderable);
+    }
+
+    /// <summary>Reads a keys file: a JSON object of node id to base64 raw Ed25519 public key.</summary>
+    public static Dictionary<string, byte[]> ReadKeys(string path) =>
+        JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))!
+            .ToDictionary(static k => k.Key, static k => Convert.FromBase64String(k.Value), StringComparer.Ordinal);
+
+    private static Option<string> Period() => new("--period") { Description = "The period: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
+
+    private static Option<string?> Of() => new("--of") { Description = "A node below the one asked (default: that node itself)" };
+
+    private static Option<bool> Json() => new("--json") { Description = "Print proto JSON instead of a table" };
+
+    private static string ToJson(IMessage message) => new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(message);
+
+    private static Command Pull()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var seconds = new Option<double>("--timeout") { Description = "Seconds the pull may take (default 10)", DefaultValueFactory = static _ => 10 };
+        var command = new Command("pull", "Pull fresh totals from the whole subtree under a deadline, then print them.") { node, period, seconds };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
+                new GetTotalsRequest { Period = parse.GetValue(period)!, Refresh = true },
+                deadline: DateTime.UtcNow.AddSeconds(parse.GetValue(seconds)),
+                cancellationToken: cancellationToken);
+            Write(TotalsTable.Render(totals));
+            foreach (var stale in totals.Coverage.StaleChildren)
+            {
+                Console.WriteLine($"stale: {stale.ChildId} did not answer; its figures are as of {stale.AsOfTime?.ToDateTimeOffset().ToString("u", CultureInfo.InvariantCulture) ?? "never"}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Drill()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var of = Of();
+        var sort = new Option<string?>("--sort") { Description = "The indicator to rank by" };
+        var descending = new Option<bool>("--desc") { Description = "Largest first" };
+        var json = Json();
+        var command = new Command("drill", "Rank a node's children and hosted units by an indicator (晾晒排名).") { node, period, of, sort, descending, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var sortId = parse.GetValue(sort) ?? string.Empty;
+            var response = await new QueryService.QueryServiceClient(channel).GetDrillDownAsync(
+                new GetDrillDownRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, SortIndicatorId = sortId, Descending = parse.GetValue(descending) },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(response));
+                return;
+            }
+
+            Write(DrillTable(response, sortId));
+        }));
+        return command;
+    }
+
+    public static Table DrillTable(GetDrillDownResponse response, string sortId)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Period)} · ranked by {Markup.Escape(sortId.Length > 0 ? sortId : "id")}")
+            .AddColumn(new TableColumn("#").RightAligned()).AddColumn("Unit").AddColumn("Name").AddColumn("Reported")
+            .AddColumn(new TableColumn(Markup.Escape(sortId.Length > 0 ? sortId : "-")).RightAligned()).AddColumn("Short of targets (后进)");
+        foreach (var row in response.Rows)
+        {
+            var figure = row.Totals.FirstOrDefault(t => t.Indicator.Id == sortId);
+            table.AddRow(
+                row.Rank.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(row.SourceId),
+                Markup.Escape(row.DisplayName),
+                row.Coverage is null ? "-" : $"{row.Coverage.ReportedLeafCount}/{row.Coverage.ExpectedLeafCount}",
+                Markup.Escape(figure is null ? "-" : TotalsTable.FormatValue(figure)),
+                Markup.Escape(string.Join(", ", row.UnmetIndicatorIds)));
+        }
+
+        return table;
+    }
+
+    private static Command Completeness()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var of = Of();
+        var json = Json();
+        var command = new Command("completeness", "List the units below a node that have not reported or reported late (摸清底数).") { node, period, of, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var response = await new QueryService.QueryServiceClient(channel).GetCompletenessAsync(
+                new GetCompletenessRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(response));
+                return;
+            }
+
+            Write(CompletenessTable(response));
+        }));
+        return command;
+    }
+
+    public static Table CompletenessTable(GetCompletenessResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var due = response.DueTime?.ToDateTimeOffset().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "none";
+        var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Period)} · due {due} (UTC+8)")
+            .AddColumn("Node").AddColumn("Tier").AddColumn(new TableColumn("Expected").RightAligned())
+            .AddColumn(new TableColumn("Reported").RightAligned()).AddColumn(new TableColumn("On time").RightAligned()).AddColumn("Fresh");
+        foreach (var n in response.Nodes)
+        {
+            table.AddRow(Markup.Escape($"{n.NodeId} {n.DisplayName}"), Markup.Escape(n.Tier), $"{n.ExpectedLeafCount}", $"{n.ReportedLeafCount}", $"{n.OnTimeLeafCount}",
+                n.Stale ? $"[red]stale[/] (as of {n.AsOfTime?.ToDateTimeOffset().ToString("u", CultureInfo.InvariantCulture) ?? "never"})" : "yes");
+        }
+
+        table.Caption($"not reported: {Markup.Escape(string.Join(", ", response.Missing.Select(static l => l.UnitId)))}" +
+                      $"  ·  late: {Markup.Escape(string.Join(", ", response.Late.Select(static l => l.UnitId)))}");
+        return table;
+    }
+
+    private static Command Targets()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var of = Of();
+        var json = Json();
+        var command = new Command("targets", "Target attainment at a node and the units below it that fall short (后进).") { node, period, of, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var response = await new QueryService.QueryServiceClient(channel).GetTargetsAsync(
+                new GetTargetsRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(response));
+                return;
+            }
+
+            var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Period)} · targets")
+                .AddColumn("指标").AddColumn("Indicator").AddColumn("Target").AddColumn("Status").AddColumn("Units short");
+            foreach (var t in response.Targets)
+            {
+                table.AddRow(Markup.Escape(t.Indicator.NameZh), Markup.Escape(t.Indicator.NameEn), Markup.Escape(t.Attainment.Target.Description),
+                    t.Attainment.Met ? "[green]met[/]" : "[red]short[/]", Markup.Escape(string.Join(", ", t.LaggingUnitIds)));
+            }
+
+            Write(table);
+        }));
+        return command;
+    }
+
+    private static Command History()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var of = Of();
+        var indicator = new Option<string>("--indicator") { Description = "The indicator id", Required = true };
+        var from = new Option<string>("--from") { Description = "The first period", Required = true };
+        var to = new Option<string>("--to") { Description = "The last period (same type)", Required = true };
+        var json = Json();
+        var command = new Command("history", "One indicator of one node across periods.") { node, of, indicator, from, to, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var response = await new QueryService.QueryServiceClient(channel).GetHistoryAsync(
+                new GetHistoryRequest { NodeId = parse.GetValue(of) ?? string.Empty, IndicatorId = parse.GetValue(indicator)!, FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)! },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(response));
+                return;
+            }
+
+            var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Indicator.NameZh)} {Markup.Escape(response.Indicator.NameEn)}")
+                .AddColumn("Period").AddColumn(new TableColumn("Value").RightAligned()).AddColumn("Reported");
+            foreach (var p in response.Points)
+            {
+                table.AddRow(p.Period, p.HasData ? Markup.Escape(TotalsTable.FormatValue(p.Total)) : "[grey]no data[/]",
+                    p.HasData ? $"{p.Coverage.ReportedLeafCount}/{p.Coverage.ExpectedLeafCount}" : "-");
+            }
+
+            Write(table);
+        }));
+        return command;
+    }
+
+    private static Command Proof()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var unit = new Option<string>("--unit") { Description = "The unit whose report to prove", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Where to write the proof (binary federation.v1.Proof)", Required = true };
+        var command = new Command("proof", "Fetch the signed chain linking a unit's report to a node's figures.") { node, period, unit, output };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var response = await new QueryService.QueryServiceClient(channel).GetProofAsync(
+                new GetProofRequest { Period = parse.GetValue(period)!, UnitId = parse.GetValue(unit)! },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            await File.WriteAllBytesAsync(parse.GetValue(output)!.FullName, response.Proof.ToByteArray(), cancellationToken);
+            Console.WriteLine($"proof of {response.Proof.UnitId} {response.Proof.Period}: {response.Proof.Links.Count} signed summaries, written to {parse.GetValue(output)!.FullName}");
+        }));
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var proof = new Option<FileInfo>("--proof") { Description = "A proof written by `federation proof`", Required = true };
+        var keys = new Option<FileInfo>("--keys") { Description = "JSON object of node id to base64 public key, as you trust them", Required = true };
+        var command = new Command("verify", "Check a proof offline with the public keys alone.") { proof, keys };
+        command.SetAction(parse =>
+        {
+            var chain = Protos.V1.Proof.Parser.ParseFrom(File.ReadAllBytes(parse.GetValue(proof)!.FullName));
+            var result = ProofVerifier.Verify(chain, ReadKeys(parse.GetValue(keys)!.FullName));
+            if (!result.IsValid)
+            {
+                Console.Error.WriteLine($"NOT VERIFIED: {result.Message}");
+                return 1;
+            }
+
+            Console.WriteLine($"verified: the report of {chain.UnitId} (version {result.Report!.Version}) is inside " +
+                              string.Join(" ⊂ ", result.Summaries.Select(static s => $"{s.NodeId} v{s.Version}")) + $" for {chain.Period}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Audit()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var of = Of();
+        var keys = new Option<FileInfo?>("--keys") { Description = "JSON object of node id to base64 public key; signatures of listed nodes are checked" };
+        var command = new Command("audit", "Recompute a node's figures from the inputs it cites and report any difference.") { node, period, of, keys };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            var response = await new QueryService.QueryServiceClient(channel).GetAuditBundleAsync(
+                new GetAuditBundleRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
+                .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue);
+            var trusted = parse.GetValue(keys) is { } file ? ReadKeys(file.FullName) : [];
+            var result = Auditor.Audit(response.Bundle, catalogue, trusted);
+            foreach (var difference in result.Differences)
+            {
+                Console.WriteLine($"difference: {difference}");
+            }
+
+            Console.WriteLine(result.IsClean
+                ? $"audit clean: {result.Summary!.NodeId} {result.Summary.Period} v{result.Summary.Version} equals the merge of its {result.Summary.Contributions.Count} inputs"
+                : $"audit found {result.Differences.Count} difference(s)");
+            return result.IsClean ? 0 : 1;
+        });
+        return command;
+    }
+}
