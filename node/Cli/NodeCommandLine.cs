@@ -120,7 +120,8 @@ public static class NodeCommandLine
         var key = new Option<string>("--public-key") { Description = "The child's public key (base64)", Required = true };
         var name = new Option<string?>("--name") { Description = "Display name" };
         var leaves = new Option<uint>("--expected-leaves") { Description = "Leaves expected below the child until it reports", DefaultValueFactory = static _ => 1 };
-        var command = new Command("enrol", "Enrol a child at a parent: its pushes are then trusted.") { node, child, key, name, leaves };
+        var address = new Option<string?>("--address") { Description = "Where the child answers pulls (otherwise learned from its announcement)" };
+        var command = new Command("enrol", "Enrol a child at a parent: its pushes are then trusted.") { node, child, key, name, leaves, address };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
             using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
@@ -130,6 +131,7 @@ public static class NodeCommandLine
                 PublicKey = ByteString.FromBase64(parse.GetValue(key)!),
                 DisplayName = parse.GetValue(name) ?? string.Empty,
                 ExpectedLeafCount = parse.GetValue(leaves),
+                Address = parse.GetValue(address) ?? string.Empty,
             }, deadline: Deadline(), cancellationToken: cancellationToken);
             Console.WriteLine($"enrolled {parse.GetValue(child)} with key id {response.KeyId}");
         }));

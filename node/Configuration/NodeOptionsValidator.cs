@@ -28,6 +28,11 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
             failures.Add($"Node:Listen '{options.Listen}' must be an http:// address such as http://127.0.0.1:0.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress) && !Uri.TryCreate(options.AdvertisedAddress, UriKind.Absolute, out _))
+        {
+            failures.Add($"Node:AdvertisedAddress '{options.AdvertisedAddress}' is not an absolute address.");
+        }
+
         if (options.Parent.IsConfigured && !Uri.TryCreate(options.Parent.Address, UriKind.Absolute, out _))
         {
             failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an absolute address.");
