@@ -115,7 +115,7 @@ internal sealed class DemoRun(DemoSettings settings)
 
         AnsiConsole.MarkupLine(report.Passed ? $"[green]{Markup.Escape(report.Verdict)}[/]" : $"[red]{Markup.Escape(report.Verdict)}[/]");
         AnsiConsole.WriteLine();
-        var proven = await new DemoTour(fleet, SampleReports.Period).RunAsync(cancellationToken);
+        var proven = await new DemoTour(fleet, SampleReports.Period, filesKept: !(settings.Once && settings.DataPath is null)).RunAsync(cancellationToken);
         if (settings.Once)
         {
             return report.Passed && proven ? ExitOk : ExitFailed;

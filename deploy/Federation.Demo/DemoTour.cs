@@ -13,7 +13,7 @@ namespace Federation.Demo;
 /// village that lags most, see who has not reported or reported late, and check a proof that the
 /// village's report is inside the city's figure, offline, with the public keys alone.
 /// </summary>
-internal sealed class DemoTour(NodeFleet fleet, string period)
+internal sealed class DemoTour(NodeFleet fleet, string period, bool filesKept)
 {
     private const string RankBy = "satisfaction_rate";
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
@@ -71,7 +71,11 @@ internal sealed class DemoTour(NodeFleet fleet, string period)
 
         AnsiConsole.MarkupLine($"[green]proof verified offline:[/] the report of {Markup.Escape(village)} (v{result.Report!.Version}) is inside " +
                                Markup.Escape(string.Join(" ⊂ ", result.Summaries.Select(static s => $"{s.NodeId} v{s.Version}"))));
-        AnsiConsole.MarkupLine($"  check it yourself: dotnet run --project node -- verify --proof {Markup.Escape(proofPath)} --keys {Markup.Escape(keysPath)}");
+        if (filesKept)
+        {
+            AnsiConsole.MarkupLine($"  check it yourself: dotnet run --project node -- verify --proof {Markup.Escape(proofPath)} --keys {Markup.Escape(keysPath)}");
+        }
+
         return true;
     }
 }

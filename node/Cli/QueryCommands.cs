@@ -22,6 +22,7 @@ public static class QueryCommands
         if (Console.IsOutputRedirected)
         {
             AnsiConsole.Profile.Width = 160;
+            AnsiConsole.Profile.Capabilities.Ansi = false;
         }
 
         AnsiConsole.Write(renderable);
