@@ -29,7 +29,7 @@ internal sealed class FederationGrpcService(
     public override async Task<GetProofChainResponse> GetProofChain(GetProofChainRequest request, ServerCallContext context) =>
         new()
         {
-            Proof = (await proofs.ProveBelowAsync(request.UnitId, request.SummaryDigest.ToByteArray(), pull.DeadlineFor(context.Deadline), context.CancellationToken))
+            Proof = (await proofs.ProveBelowAsync(request.Period, request.UnitId, request.SummaryDigest.ToByteArray(), pull.DeadlineFor(context.Deadline), context.CancellationToken))
                 .ValueOrThrow(),
         };
 

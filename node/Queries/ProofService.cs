@@ -32,9 +32,9 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
     }
 
     /// <summary>The chain ending with this node's summary that has the given digest.</summary>
-    public Task<Outcome<Proof>> ProveBelowAsync(string unitId, byte[] summaryDigest, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public Task<Outcome<Proof>> ProveBelowAsync(string period, string unitId, byte[] summaryDigest, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var held = store.Read(s => s.SummaryHistory.FindById(Convert.ToHexStringLower(summaryDigest)));
+        var held = store.Read(s => s.SummaryByDigest(period, summaryDigest));
         return held is null
             ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures,
                 $"node {identity.NodeId} never signed a summary with digest {Convert.ToHexStringLower(summaryDigest)}.", "summary_digest"))
@@ -54,8 +54,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
         var bundle = new AuditBundle { Summary = SummaryRebuilder.ToSigned(current) };
         foreach (var contribution in Summary.Parser.ParseFrom(current.SummaryBytes).Contributions)
         {
-            var digest = Convert.ToHexStringLower(contribution.Digest.Span);
-            if (contribution.Kind == ContributionKind.ChildSummary && store.ChildSummaryHistory.FindById(digest) is { } child)
+            if (contribution.Kind == ContributionKind.ChildSummary && store.ChildSummaryByDigest(contribution.SourceId, parsed.ToString(), contribution.Digest.Span) is { } child)
             {
                 bundle.ChildSummaries.Add(new SignedSummary
                 {
@@ -64,7 +63,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
                     KeyId = child.KeyId,
                 });
             }
-            else if (contribution.Kind == ContributionKind.UnitReport && store.ReportHistory.FindById(digest) is { } report)
+            else if (contribution.Kind == ContributionKind.UnitReport && store.ReportByDigest(contribution.SourceId, parsed.ToString(), contribution.Digest.Span) is { } report)
             {
                 bundle.UnitReports.Add(ByteString.CopyFrom(report.Bytes));
             }
@@ -78,7 +77,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
         var summary = Summary.Parser.ParseFrom(top.SummaryBytes);
         var signedTop = SummaryRebuilder.ToSigned(top);
         var hosted = summary.Contributions.FirstOrDefault(c => c.SourceId == unitId && c.Kind == ContributionKind.UnitReport);
-        if (hosted is not null && store.Read(s => s.ReportHistory.FindById(Convert.ToHexStringLower(hosted.Digest.Span))) is { } report)
+        if (hosted is not null && store.Read(s => s.ReportByDigest(unitId, summary.Period, hosted.Digest.Span)) is { } report)
         {
             return new Proof { UnitId = unitId, Period = summary.Period, UnitReportBytes = ByteString.CopyFrom(report.Bytes), Links = { signedTop } };
         }

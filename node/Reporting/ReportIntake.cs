@@ -34,7 +34,8 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             }
 
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
-            var version = (context.Store.Reports.FindById(key)?.Version ?? 0) + 1;
+            var replaced = context.Store.Reports.FindById(key);
+            var version = (replaced?.Version ?? 0) + 1;
             var receiveTime = context.UtcNow();
             var report = new UnitReport
             {
@@ -56,8 +57,12 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
                 Digest = digest,
                 ReceiveTicks = receiveTime.UtcTicks,
             };
+            if (replaced is not null)
+            {
+                context.Store.ReportHistory.Upsert(replaced.ToHistory());
+            }
+
             context.Store.Reports.Upsert(document);
-            context.Store.ReportHistory.Upsert(document.ToHistory());
             context.MarkDirty(canonicalPeriod);
             return new ReportReceipt((ulong)version, digest, receiveTime);
         }, cancellationToken);

@@ -106,8 +106,12 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
             Digest = digest,
             ReceiveTicks = context.UtcNow().UtcTicks,
         };
+        if (held is not null)
+        {
+            context.Store.ChildSummaryHistory.Upsert(held.ToHistory());
+        }
+
         context.Store.ChildSummaries.Upsert(document);
-        context.Store.ChildSummaryHistory.Upsert(document.ToHistory());
         ClearStale(context, childId, summary.Period);
         if (context.Store.Children.FindById(childId) is { } child && child.ExpectedLeafCount != (int)summary.Coverage.ExpectedLeafCount)
         {

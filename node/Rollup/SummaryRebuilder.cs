@@ -37,7 +37,8 @@ internal sealed class SummaryRebuilder(
             .ToList();
 
         var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
-        var version = (store.Summaries.FindById(period)?.Version ?? 0) + 1;
+        var replaced = store.Summaries.FindById(period);
+        var version = (replaced?.Version ?? 0) + 1;
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
             [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
@@ -53,8 +54,12 @@ internal sealed class SummaryRebuilder(
             Digest = Digests.Sha256(signed.SummaryBytes.Span),
             BuildTicks = now.UtcTicks,
         };
+        if (replaced is not null)
+        {
+            store.SummaryHistory.Upsert(replaced.ToHistory());
+        }
+
         store.Summaries.Upsert(document);
-        store.SummaryHistory.Upsert(document.ToHistory());
         if (_hasParent)
         {
             store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks });

@@ -84,16 +84,39 @@ internal sealed class NodeStore : IDisposable
 
     public ILiteCollection<EquivocationDocument> Equivocations => Database.GetCollection<EquivocationDocument>(Collections.Equivocations);
 
-    /// <summary>Every report version ever stored, by digest, so that proofs of older summaries can be built.</summary>
+    // History: every version that was replaced, by digest, so that proofs of older summaries can still be
+    // built. Only replaced versions are copied here: the current one lives in its own collection, and a
+    // first report (the common case) then costs one document, not two. LiteDB fsyncs every dirty page
+    // at commit, so a second document under a random key would halve the submission rate (measured).
+
+    /// <summary>Replaced report versions, by digest.</summary>
     public ILiteCollection<ReportDocument> ReportHistory => Database.GetCollection<ReportDocument>(Collections.ReportHistory);
 
-    /// <summary>Every child summary ever stored, by digest.</summary>
+    /// <summary>Replaced child summaries, by digest.</summary>
     public ILiteCollection<ChildSummaryDocument> ChildSummaryHistory => Database.GetCollection<ChildSummaryDocument>(Collections.ChildSummaryHistory);
 
     public ILiteCollection<StaleDocument> Stale => Database.GetCollection<StaleDocument>(Collections.Stale);
 
-    /// <summary>Every summary this node ever signed, by digest.</summary>
+    /// <summary>Replaced summaries this node signed, by digest.</summary>
     public ILiteCollection<SummaryDocument> SummaryHistory => Database.GetCollection<SummaryDocument>(Collections.SummaryHistory);
+
+    /// <summary>A unit's report with this digest, current or replaced.</summary>
+    public ReportDocument? ReportByDigest(string unitId, string period, ReadOnlySpan<byte> digest) =>
+        Reports.FindById(ReportDocument.KeyOf(unitId, period)) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
+            ? current
+            : ReportHistory.FindById(Convert.ToHexStringLower(digest));
+
+    /// <summary>A child's summary with this digest, current or replaced.</summary>
+    public ChildSummaryDocument? ChildSummaryByDigest(string childId, string period, ReadOnlySpan<byte> digest) =>
+        ChildSummaries.FindById(ChildSummaryDocument.KeyOf(childId, period)) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
+            ? current
+            : ChildSummaryHistory.FindById(Convert.ToHexStringLower(digest));
+
+    /// <summary>This node's summary with this digest, current or replaced.</summary>
+    public SummaryDocument? SummaryByDigest(string period, ReadOnlySpan<byte> digest) =>
+        Summaries.FindById(period) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
+            ? current
+            : SummaryHistory.FindById(Convert.ToHexStringLower(digest));
 
     public void Dispose()
     {

@@ -5,12 +5,16 @@ using Grpc.Net.Client;
 
 namespace Federation.Benchmarks;
 
-/// <summary>Acknowledged submissions per second to a real node (Kestrel, gRPC, LiteDB) on loopback.</summary>
+/// <summary>
+/// Acknowledged submissions per second to a real node (Kestrel, gRPC, LiteDB) on loopback: either first
+/// reports (every request a new unit and month) or corrections (the same units and quarter again and again,
+/// each one also keeping the replaced version for proofs).
+/// </summary>
 internal static class NodeLoad
 {
     private const int UnitCount = 500;
 
-    public static async Task<double> SubmitAsync(string dataPath, int clients, TimeSpan duration)
+    public static async Task<double> SubmitAsync(string dataPath, int clients, TimeSpan duration, bool corrections)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -30,15 +34,15 @@ internal static class NodeLoad
         var client = new ReportingService.ReportingServiceClient(channel);
 
         // Warm up connections and JIT before measuring.
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => SubmitOneAsync(client, c)));
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => SubmitOneAsync(client, c, corrections)));
         long count = 0;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
-            var n = c;
+            var n = clients + c;
             while (watch.Elapsed < duration)
             {
-                await SubmitOneAsync(client, n);
+                await SubmitOneAsync(client, n, corrections);
                 n += clients;
                 Interlocked.Increment(ref count);
             }
@@ -48,12 +52,14 @@ internal static class NodeLoad
         return perSecond;
     }
 
-    private static async Task SubmitOneAsync(ReportingService.ReportingServiceClient client, int n)
+    private static async Task SubmitOneAsync(ReportingService.ReportingServiceClient client, int n, bool corrections)
     {
+        // First reports walk the months back from 2026-04 (40 months of 500 units: more than a run submits).
+        var month = 2026 * 12 + 3 - (n / UnitCount % 40);
         var request = new SubmitReportRequest
         {
             UnitId = $"370113001{n % UnitCount:D3}",
-            Period = "2026-Q1",
+            Period = corrections ? "2026-Q1" : $"{month / 12:D4}-{month % 12 + 1:D2}",
             Values =
             {
                 new IndicatorValue { IndicatorId = "party_members", Count = 20 + (n % 50) },

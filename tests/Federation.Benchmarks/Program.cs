@@ -12,15 +12,17 @@ try
     Console.WriteLine($"Each measurement runs {duration.TotalSeconds:0.#} s; data under {root}");
     var single = LiteDbBaseline.SingleDocumentCommits(Path.Combine(root, "single.db"), duration);
     var batched = LiteDbBaseline.BatchedCommits(Path.Combine(root, "batched.db"), duration, batchSize: 100);
-    var sequential = await NodeLoad.SubmitAsync(Path.Combine(root, "node-1"), clients: 1, duration);
-    var concurrent = await NodeLoad.SubmitAsync(Path.Combine(root, "node-32"), clients: 32, duration);
+    var sequential = await NodeLoad.SubmitAsync(Path.Combine(root, "node-1"), clients: 1, duration, corrections: false);
+    var concurrent = await NodeLoad.SubmitAsync(Path.Combine(root, "node-32"), clients: 32, duration, corrections: false);
+    var corrections = await NodeLoad.SubmitAsync(Path.Combine(root, "node-32c"), clients: 32, duration, corrections: true);
 
     Console.WriteLine();
     Console.WriteLine($"{"measurement",-52} {"per second",12} {"ratio",8}");
     Row("LiteDB, one document per commit (baseline)", single, single);
     Row("LiteDB, 100 documents per commit", batched, single);
-    Row("node SubmitReport over gRPC, 1 client", sequential, single);
-    Row("node SubmitReport over gRPC, 32 concurrent clients", concurrent, single);
+    Row("node first reports over gRPC, 1 client", sequential, single);
+    Row("node first reports over gRPC, 32 concurrent clients", concurrent, single);
+    Row("node corrections over gRPC, 32 concurrent clients", corrections, single);
     Console.WriteLine();
     Console.WriteLine($"group commit: 32 clients reach {concurrent / sequential:0.0}x one client, {concurrent / single:0.0}x single-document commits");
 }

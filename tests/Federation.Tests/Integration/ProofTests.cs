@@ -59,6 +59,33 @@ public sealed class ProofTests
     }
 
     [Fact]
+    public async Task Proof_ParentHoldsAnOlderVersion_IsBuiltFromTheReplacedSummaryAndReport()
+    {
+        using var folder = new TempFolder();
+        var ids = new[] { "370113001", "370113001001" };
+        var keys = ids.ToDictionary(static id => id, id => TestNode.CreateKey(folder.Sub(id)));
+        await using var township = await TestNode.StartAsync(new NodeSpec(ids[0], "township") { Children = [(ids[1], keys[ids[1]])] }, folder.Sub(ids[0]));
+        // The village's pushes go nowhere, so the township only has what it pulled.
+        await using var village = await TestNode.StartAsync(
+            new NodeSpec(ids[1], "village") { ParentAddress = $"http://127.0.0.1:{TestNode.FreePort()}", HostedUnitIds = [ids[1]] },
+            folder.Sub(ids[1]));
+        await township.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[1], PublicKey = ByteString.CopyFrom(keys[ids[1]]), Address = village.Address }, deadline: Rpc.Deadline());
+        await village.Reporting.SubmitReportAsync(new SubmitReportRequest { UnitId = ids[1], Period = Quarter, Values = { Reports.Count("party_members", 41) } }, deadline: Rpc.Deadline());
+        await township.Query.GetTotalsAsync(new GetTotalsRequest { Period = Quarter, Refresh = true }, deadline: Rpc.Deadline());
+
+        // The village corrects its report; the township still holds the version it pulled.
+        await village.Reporting.SubmitReportAsync(new SubmitReportRequest { UnitId = ids[1], Period = Quarter, Values = { Reports.Count("party_members", 50) } }, deadline: Rpc.Deadline());
+        await TestHierarchy.WaitForTotalsAsync(village, Quarter, static t => t.Totals.Single(static x => x.Indicator.Id == "party_members").Aggregate.Total == 50, "the correction at the village");
+        var proof = (await township.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = ids[1] }, deadline: Rpc.Deadline())).Proof;
+
+        var result = ProofVerifier.Verify(proof, keys);
+        Assert.True(result.IsValid, result.Message);
+        Assert.Equal(1ul, result.Report!.Version);
+        Assert.Equal(41, result.Report.Values.Single().Count);
+        Assert.Equal(1ul, result.Summaries[0].Version);
+    }
+
+    [Fact]
     public async Task Audit_HonestCounty_IsClean_AndACountyThatBendsItsTotalIsCaught()
     {
         using var folder = new TempFolder();
