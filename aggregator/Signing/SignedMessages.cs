@@ -36,61 +36,20 @@ public static class SignedMessages
 {
     public static SignedSummary SignSummary(Summary summary, NodeSigningKey key)
     {
-        ArgumentNullException.ThrowIfNull(summary);
-        ArgumentNullException.ThrowIfNull(key);
-        var bytes = summary.ToByteArray();
-        return new SignedSummary
-        {
-            SummaryBytes = ByteString.CopyFrom(bytes),
-            Signature = ByteString.CopyFrom(key.Sign(SignatureDomain.Summary, bytes)),
-            KeyId = key.KeyId,
-        };
+        var (bytes, signature, keyId) = Sign(summary, key, SignatureDomain.Summary);
+        return new SignedSummary { SummaryBytes = bytes, Signature = signature, KeyId = keyId };
     }
 
     public static SignedReceipt SignReceipt(Receipt receipt, NodeSigningKey key)
     {
-        ArgumentNullException.ThrowIfNull(receipt);
-        ArgumentNullException.ThrowIfNull(key);
-        var bytes = receipt.ToByteArray();
-        return new SignedReceipt
-        {
-            ReceiptBytes = ByteString.CopyFrom(bytes),
-            Signature = ByteString.CopyFrom(key.Sign(SignatureDomain.Receipt, bytes)),
-            KeyId = key.KeyId,
-        };
+        var (bytes, signature, keyId) = Sign(receipt, key, SignatureDomain.Receipt);
+        return new SignedReceipt { ReceiptBytes = bytes, Signature = signature, KeyId = keyId };
     }
 
     public static SignedAnnouncement SignAnnouncement(Announcement announcement, NodeSigningKey key)
     {
-        ArgumentNullException.ThrowIfNull(announcement);
-        ArgumentNullException.ThrowIfNull(key);
-        var bytes = announcement.ToByteArray();
-        return new SignedAnnouncement
-        {
-            AnnouncementBytes = ByteString.CopyFrom(bytes),
-            Signature = ByteString.CopyFrom(key.Sign(SignatureDomain.Announcement, bytes)),
-            KeyId = key.KeyId,
-        };
-    }
-
-    /// <summary>Verifies a child's signed announcement against its enrolled key, then parses it.</summary>
-    public static Verification<Announcement> VerifyAnnouncement(SignedAnnouncement signed, ReadOnlySpan<byte> publicKeyBytes)
-    {
-        ArgumentNullException.ThrowIfNull(signed);
-        var bytes = signed.AnnouncementBytes.Span;
-        if (!NodeSigningKey.Verify(publicKeyBytes, SignatureDomain.Announcement, bytes, signed.Signature.Span))
-        {
-            return Verification<Announcement>.Invalid(RejectionReason.BadSignature, "announcement.signature does not verify with the enrolled key.");
-        }
-
-        try
-        {
-            return Verification<Announcement>.Valid(Announcement.Parser.ParseFrom(bytes), Digests.Sha256(bytes));
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            return Verification<Announcement>.Invalid(RejectionReason.MalformedSummary, "announcement.announcement_bytes is not an Announcement: " + ex.Message);
-        }
+        var (bytes, signature, keyId) = Sign(announcement, key, SignatureDomain.Announcement);
+        return new SignedAnnouncement { AnnouncementBytes = bytes, Signature = signature, KeyId = keyId };
     }
 
     /// <summary>Verifies a signed summary against a known public key, then parses it.</summary>
@@ -102,42 +61,51 @@ public static class SignedMessages
             return Verification<Summary>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
         }
 
-        var bytes = signed.SummaryBytes.Span;
-        if (!NodeSigningKey.Verify(publicKeyBytes, SignatureDomain.Summary, bytes, signed.Signature.Span))
-        {
-            return Verification<Summary>.Invalid(RejectionReason.BadSignature, "signed_summary.signature does not verify over summary_bytes.");
-        }
-
-        Summary summary;
-        try
-        {
-            summary = Summary.Parser.ParseFrom(bytes);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            return Verification<Summary>.Invalid(RejectionReason.MalformedSummary, "signed_summary.summary_bytes is not a Summary: " + ex.Message);
-        }
-
-        return Verification<Summary>.Valid(summary, Digests.Sha256(bytes));
+        return VerifyThenParse(signed.SummaryBytes, signed.Signature, publicKeyBytes, SignatureDomain.Summary, Summary.Parser,
+            "signed_summary.signature does not verify over summary_bytes.", "signed_summary.summary_bytes is not a Summary: ");
     }
 
     /// <summary>Verifies a parent's signed receipt against its pinned public key, then parses it.</summary>
     public static Verification<Receipt> VerifyReceipt(SignedReceipt signed, ReadOnlySpan<byte> publicKeyBytes)
     {
         ArgumentNullException.ThrowIfNull(signed);
-        var bytes = signed.ReceiptBytes.Span;
-        if (!NodeSigningKey.Verify(publicKeyBytes, SignatureDomain.Receipt, bytes, signed.Signature.Span))
+        return VerifyThenParse(signed.ReceiptBytes, signed.Signature, publicKeyBytes, SignatureDomain.Receipt, Receipt.Parser,
+            "receipt.signature does not verify with the pinned parent key.", "receipt.receipt_bytes is not a Receipt: ");
+    }
+
+    /// <summary>Verifies a child's signed announcement against its enrolled key, then parses it.</summary>
+    public static Verification<Announcement> VerifyAnnouncement(SignedAnnouncement signed, ReadOnlySpan<byte> publicKeyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        return VerifyThenParse(signed.AnnouncementBytes, signed.Signature, publicKeyBytes, SignatureDomain.Announcement, Announcement.Parser,
+            "announcement.signature does not verify with the enrolled key.", "announcement.announcement_bytes is not an Announcement: ");
+    }
+
+    private static (ByteString Bytes, ByteString Signature, string KeyId) Sign(IMessage message, NodeSigningKey key, SignatureDomain domain)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(key);
+        var bytes = message.ToByteArray();
+        return (ByteString.CopyFrom(bytes), ByteString.CopyFrom(key.Sign(domain, bytes)), key.KeyId);
+    }
+
+    /// <summary>The one verification path: the signature over the exact bytes first, parsing only after.</summary>
+    private static Verification<T> VerifyThenParse<T>(
+        ByteString bytes, ByteString signature, ReadOnlySpan<byte> publicKeyBytes, SignatureDomain domain, MessageParser<T> parser, string badSignature, string malformed)
+        where T : class, IMessage<T>
+    {
+        if (!NodeSigningKey.Verify(publicKeyBytes, domain, bytes.Span, signature.Span))
         {
-            return Verification<Receipt>.Invalid(RejectionReason.BadSignature, "receipt.signature does not verify with the pinned parent key.");
+            return Verification<T>.Invalid(RejectionReason.BadSignature, badSignature);
         }
 
         try
         {
-            return Verification<Receipt>.Valid(Receipt.Parser.ParseFrom(bytes), Digests.Sha256(bytes));
+            return Verification<T>.Valid(parser.ParseFrom(bytes), Digests.Sha256(bytes.Span));
         }
         catch (InvalidProtocolBufferException ex)
         {
-            return Verification<Receipt>.Invalid(RejectionReason.MalformedSummary, "receipt.receipt_bytes is not a Receipt: " + ex.Message);
+            return Verification<T>.Invalid(RejectionReason.MalformedSummary, malformed + ex.Message);
         }
     }
 }

@@ -3,6 +3,16 @@ namespace Federation.Node.Storage;
 // LiteDB documents. Instants are UTC ticks; signed payloads are the received bytes, never re-encoded.
 // Versions are stored as long because BSON has no unsigned 64-bit integer.
 
+/// <summary>Copies of replaced versions, keyed by the lower-case hex SHA-256 of their bytes.</summary>
+internal static class History
+{
+    public static T KeyedByDigest<T>(T copy, byte[] digest, Action<T, string> setId)
+    {
+        setId(copy, Convert.ToHexStringLower(digest));
+        return copy;
+    }
+}
+
 /// <summary>A unit this node hosts.</summary>
 internal sealed class UnitDocument
 {
@@ -56,12 +66,7 @@ internal sealed class ReportDocument
     public static string KeyOf(string unitId, string period) => unitId + "|" + period;
 
     /// <summary>The same document keyed by its digest, for the history.</summary>
-    public ReportDocument ToHistory()
-    {
-        var copy = (ReportDocument)MemberwiseClone();
-        copy.Id = Convert.ToHexStringLower(Digest);
-        return copy;
-    }
+    public ReportDocument ToHistory() => History.KeyedByDigest((ReportDocument)MemberwiseClone(), Digest, static (d, id) => d.Id = id);
 }
 
 /// <summary>The current summary held for a child and period (id "child|period"), or in the history (id = digest hex).</summary>
@@ -88,12 +93,7 @@ internal sealed class ChildSummaryDocument
     public static string KeyOf(string childId, string period) => childId + "|" + period;
 
     /// <summary>The same document keyed by its digest, for the history.</summary>
-    public ChildSummaryDocument ToHistory()
-    {
-        var copy = (ChildSummaryDocument)MemberwiseClone();
-        copy.Id = Convert.ToHexStringLower(Digest);
-        return copy;
-    }
+    public ChildSummaryDocument ToHistory() => History.KeyedByDigest((ChildSummaryDocument)MemberwiseClone(), Digest, static (d, id) => d.Id = id);
 }
 
 /// <summary>This node's own current signed summary for a period (id = period), or in the history (id = digest hex).</summary>
@@ -116,12 +116,7 @@ internal sealed class SummaryDocument
     public long BuildTicks { get; set; }
 
     /// <summary>The same document keyed by its digest, for the history.</summary>
-    public SummaryDocument ToHistory()
-    {
-        var copy = (SummaryDocument)MemberwiseClone();
-        copy.Id = Convert.ToHexStringLower(Digest);
-        return copy;
-    }
+    public SummaryDocument ToHistory() => History.KeyedByDigest((SummaryDocument)MemberwiseClone(), Digest, static (d, id) => d.Id = id);
 }
 
 /// <summary>A child that did not answer a pull for a period; cleared when its summary next arrives. Id "child|period".</summary>
