@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
 using Federation.Protos.V1;
@@ -33,6 +35,51 @@ public sealed class PullAndQueryTests
         Assert.Equal(6u, totals.Coverage.ReportedLeafCount);
         var expected = Reports.PlainTotals(reports.Where(static r => r.Key.StartsWith("370113", StringComparison.Ordinal)).Select(static r => (IReadOnlyList<IndicatorValue>)r.Value));
         Assert.Equal(expected["party_members"], totals.Totals.Single(static t => t.Indicator.Id == "party_members").Aggregate);
+    }
+
+    [Fact]
+    public async Task PullWithRefresh_ChildThatNeverAnswers_AnswersWithinTheCallersDeadline()
+    {
+        using var folder = new TempFolder();
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        // Accepts connections and never says a word: every call to it hangs until its deadline.
+        var held = new List<Socket>();
+        var acceptor = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    held.Add(await silent.AcceptSocketAsync());
+                }
+            }
+            catch (SocketException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        });
+        using var hung = new FakeChild("370113009", 7);
+        await using var county = await TestNode.StartAsync(
+            new NodeSpec("370113", "county") { Children = [(hung.Id, hung.PublicKey)], HostedUnitIds = ["370113999001"] }, folder.Sub("370113"));
+        await county.Admin.EnrolChildAsync(new EnrolChildRequest
+        {
+            ChildId = hung.Id,
+            PublicKey = ByteString.CopyFrom(hung.PublicKey),
+            Address = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}",
+        }, deadline: Rpc.Deadline());
+        await county.Reporting.SubmitReportAsync(new SubmitReportRequest { UnitId = "370113999001", Period = Quarter, Values = { Reports.Count("party_members", 12) } }, deadline: Rpc.Deadline());
+
+        // A late answer would surface here as DeadlineExceeded.
+        var totals = await county.Query.GetTotalsAsync(new GetTotalsRequest { Period = Quarter, Refresh = true }, deadline: DateTime.UtcNow.AddSeconds(2));
+
+        Assert.Equal(hung.Id, Assert.Single(totals.Coverage.StaleChildren).ChildId);
+        Assert.Equal(12, PartyMembers(totals));
+        silent.Stop();
+        await acceptor;
+        held.ForEach(static s => s.Dispose());
     }
 
     [Fact]
