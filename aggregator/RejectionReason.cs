@@ -30,6 +30,8 @@ public enum RejectionReason
     UnknownNode,
     NoFigures,
     NotLoopback,
+    MalformedAddress,
+    IdInUse,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

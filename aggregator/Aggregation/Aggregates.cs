@@ -108,9 +108,9 @@ public static class Aggregates
                 aggregate.MeetingTargetCount = Meets(indicator, new Rational(value.Count, 1)) ? 1u : 0u;
                 break;
             case ValueKind.Flag:
-                // For a share target each unit answering yes is a unit meeting it.
+                // A unit's own share is 1 or 0: it meets "≥ 85% yes" by answering yes, "≤ 5% yes" by answering no.
                 aggregate.Total = value.Flag ? 1 : 0;
-                aggregate.MeetingTargetCount = value.Flag && indicator.Target is not null ? 1u : 0u;
+                aggregate.MeetingTargetCount = Meets(indicator, new Rational(value.Flag ? 1 : 0, 1)) ? 1u : 0u;
                 break;
             case ValueKind.Measure:
                 aggregate.Total = value.Measure;

@@ -38,6 +38,9 @@ public readonly record struct Period : IComparable<Period>
 
     private static readonly TimeSpan s_chinaOffset = TimeSpan.FromHours(8);
 
+    /// <summary>The last year accepted: one below DateOnly's limit, so that a period's end and successor exist.</summary>
+    private const int MaxYear = 9998;
+
     private int MonthCount => Type switch
     {
         PeriodType.Month => 1,
@@ -129,11 +132,11 @@ public readonly record struct Period : IComparable<Period>
     public static bool operator >=(Period left, Period right) => left.CompareTo(right) >= 0;
 
     private static bool TryYear(ReadOnlySpan<char> digits, out int year) =>
-        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out year) && year >= 1949 && year <= 9999;
+        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out year) && year >= 1949 && year <= MaxYear;
 
     private static Period Create(int year, PeriodType type, int index, int max)
     {
-        if (year < 1949 || year > 9999 || index < 1 || index > max)
+        if (year < 1949 || year > MaxYear || index < 1 || index > max)
         {
             throw ThrowHelper.Argument(nameof(index), $"No {type} {index} in year {year}.");
         }

@@ -1,14 +1,16 @@
 using System.Globalization;
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Periods;
 using Federation.Aggregator.Signing;
 using Federation.Protos.V1;
+using Google.Protobuf;
 
 namespace Federation.Aggregator.Proofs;
 
 /// <summary>What an audit found: the audited summary and every difference between it and its inputs.</summary>
 /// <param name="Summary">The audited summary, parsed (null when it could not be read).</param>
-/// <param name="Differences">One sentence per difference; empty when the arithmetic holds.</param>
+/// <param name="Differences">One sentence per difference or unchecked signature; empty when everything holds.</param>
 public sealed record AuditResult(Summary? Summary, IReadOnlyList<string> Differences)
 {
     public bool IsClean => Summary is not null && Differences.Count == 0;
@@ -16,13 +18,15 @@ public sealed record AuditResult(Summary? Summary, IReadOnlyList<string> Differe
 
 /// <summary>
 /// Recomputes a node's figures from the inputs its summary cites (its children's signed summaries and
-/// its hosted units' reports) and reports every difference: a parent cannot bend a total without it showing.
+/// its hosted units' reports) and reports every difference: a parent cannot bend a total, count an input
+/// twice, or use another period's input without it showing. A signature that cannot be checked against
+/// a trusted key is itself reported, so an audit is clean only when everything in it was verified.
 /// </summary>
 public static class Auditor
 {
     /// <param name="bundle">The node's signed summary and its inputs.</param>
     /// <param name="catalogue">The catalogue the summary follows.</param>
-    /// <param name="trustedKeys">Node id to public key; signatures of nodes listed here are checked.</param>
+    /// <param name="trustedKeys">Node id to public key, as the auditor trusts them.</param>
     public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, IReadOnlyDictionary<string, byte[]> trustedKeys)
     {
         ArgumentNullException.ThrowIfNull(bundle);
@@ -30,56 +34,102 @@ public static class Auditor
         ArgumentNullException.ThrowIfNull(trustedKeys);
         var differences = new List<string>();
         var summary = Read(bundle.Summary, trustedKeys, differences, "the audited summary");
-        if (summary is null)
+        if (summary is null || !Period.TryParse(summary.Period, out var period))
         {
+            differences.Add("the audited summary cannot be read or names no valid period.");
             return new AuditResult(null, differences);
         }
 
-        var children = bundle.ChildSummaries
-            .Select(s => (Signed: s, Digest: Digests.Sha256(s.SummaryBytes.Span)))
-            .ToDictionary(static c => Digests.ToHex(c.Digest), static c => c.Signed);
-        var reports = bundle.UnitReports.ToDictionary(static r => Digests.ToHex(Digests.Sha256(r.Span)), static r => r);
+        // Inputs are found by the digest the summary cites; a duplicate input is simply the same bytes twice.
+        var children = bundle.ChildSummaries.GroupBy(static s => Digests.ToHex(Digests.Sha256(s.SummaryBytes.Span))).ToDictionary(static g => g.Key, static g => g.First());
+        var reports = bundle.UnitReports.GroupBy(static r => Digests.ToHex(Digests.Sha256(r.Span))).ToDictionary(static g => g.Key, static g => g.First());
         var parts = new List<IReadOnlyList<IndicatorAggregate>>();
-        uint reported = 0;
-        uint onTime = 0;
+        var counted = new HashSet<string>(StringComparer.Ordinal);
+        uint expected = 0, reported = 0, onTime = 0;
         foreach (var contribution in summary.Contributions)
         {
             var digest = Digests.ToHex(contribution.Digest.Span);
-            if (contribution.Kind == ContributionKind.ChildSummary && children.TryGetValue(digest, out var signedChild))
+            if (!counted.Add(contribution.SourceId))
             {
-                var child = Read(signedChild, trustedKeys, differences, $"child {contribution.SourceId}");
-                if (child is null || !Cites(child.NodeId, child.Version, contribution, differences))
-                {
-                    continue;
-                }
-
-                parts.Add(child.Aggregates);
-                reported += child.Coverage.ReportedLeafCount;
-                onTime += child.Coverage.OnTimeLeafCount;
-                CheckCount(differences, contribution.SourceId, "reported leaves", contribution.ReportedLeafCount, child.Coverage.ReportedLeafCount);
+                differences.Add($"{contribution.SourceId}: cited more than once.");
+                continue;
             }
-            else if (contribution.Kind == ContributionKind.UnitReport && reports.TryGetValue(digest, out var reportBytes))
-            {
-                var report = UnitReport.Parser.ParseFrom(reportBytes);
-                if (!Cites(report.UnitId, report.Version, contribution, differences))
-                {
-                    continue;
-                }
 
-                parts.Add(Aggregates.FromReport(catalogue, report.Values));
-                reported++;
-                onTime += contribution.OnTimeLeafCount;
-            }
-            else
+            var counts = contribution.Kind switch
             {
-                differences.Add($"{contribution.SourceId}: the input with digest {digest} was not supplied.");
+                ContributionKind.ChildSummary when children.TryGetValue(digest, out var signed) => ChildCounts(signed, contribution, summary.Period, trustedKeys, parts, differences),
+                ContributionKind.UnitReport when reports.TryGetValue(digest, out var bytes) => ReportCounts(bytes, contribution, period, catalogue, parts, differences),
+                _ => Missing(contribution, digest, differences),
+            };
+            if (counts is { } c)
+            {
+                (expected, reported, onTime) = (expected + c.Expected, reported + c.Reported, onTime + c.OnTime);
+                CheckCount(differences, contribution.SourceId, "on-time leaves", contribution.OnTimeLeafCount, c.OnTime);
+                CheckCount(differences, contribution.SourceId, "reported leaves", contribution.ReportedLeafCount, c.Reported);
             }
         }
 
         CompareAggregates(summary.Aggregates, Aggregates.MergeAll(parts), differences);
-        CheckCount(differences, summary.NodeId, "reported leaves", summary.Coverage.ReportedLeafCount, reported);
-        CheckCount(differences, summary.NodeId, "on-time leaves", summary.Coverage.OnTimeLeafCount, onTime);
+        var coverage = summary.Coverage ?? new Coverage();
+        CheckCount(differences, summary.NodeId, "reported leaves", coverage.ReportedLeafCount, reported);
+        CheckCount(differences, summary.NodeId, "on-time leaves", coverage.OnTimeLeafCount, onTime);
+        if (coverage.ExpectedLeafCount < expected)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture, $"{summary.NodeId}: expects {coverage.ExpectedLeafCount} leaves, fewer than the {expected} its inputs expect."));
+        }
+
         return new AuditResult(summary, differences);
+    }
+
+    private static (uint Expected, uint Reported, uint OnTime)? ChildCounts(
+        SignedSummary signed, Contribution contribution, string period, IReadOnlyDictionary<string, byte[]> trustedKeys,
+        List<IReadOnlyList<IndicatorAggregate>> parts, List<string> differences)
+    {
+        var child = Read(signed, trustedKeys, differences, $"child {contribution.SourceId}");
+        if (child is null || !Cites(child.NodeId, child.Version, child.Period, period, contribution, differences))
+        {
+            return null;
+        }
+
+        parts.Add(child.Aggregates);
+        var coverage = child.Coverage ?? new Coverage();
+        return (coverage.ExpectedLeafCount, coverage.ReportedLeafCount, coverage.OnTimeLeafCount);
+    }
+
+    private static (uint Expected, uint Reported, uint OnTime)? ReportCounts(
+        ByteString bytes, Contribution contribution, Period period, CatalogueIndex catalogue, List<IReadOnlyList<IndicatorAggregate>> parts, List<string> differences)
+    {
+        UnitReport report;
+        try
+        {
+            report = UnitReport.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            differences.Add($"{contribution.SourceId}: the supplied report is not a UnitReport.");
+            return null;
+        }
+
+        if (!Cites(report.UnitId, report.Version, report.Period, period.ToString(), contribution, differences))
+        {
+            return null;
+        }
+
+        if (report.Values.FirstOrDefault(v => !catalogue.TryGet(v.IndicatorId, out _)) is { } unknown)
+        {
+            differences.Add($"{contribution.SourceId}: the report names '{unknown.IndicatorId}', which the catalogue does not know.");
+            return null;
+        }
+
+        parts.Add(Aggregates.FromReport(catalogue, report.Values));
+        var inTime = report.ReceiveTime is null || Timeliness.IsOnTime(catalogue, period, report.ReceiveTime.ToDateTimeOffset());
+        return (1, 1, inTime ? 1u : 0u);
+    }
+
+    private static (uint Expected, uint Reported, uint OnTime)? Missing(Contribution contribution, string digest, List<string> differences)
+    {
+        differences.Add($"{contribution.SourceId}: the input with digest {digest} was not supplied.");
+        return null;
     }
 
     private static Summary? Read(SignedSummary? signed, IReadOnlyDictionary<string, byte[]> trustedKeys, List<string> differences, string what)
@@ -93,8 +143,17 @@ public static class Auditor
         var candidates = trustedKeys.Where(k => KeyIds.FromPublicKey(k.Value) == signed.KeyId).ToList();
         if (candidates.Count == 0)
         {
-            // No trusted key: the arithmetic can still be checked, the signature cannot.
-            return Summary.Parser.ParseFrom(signed.SummaryBytes);
+            differences.Add($"{what}: signature not checked, key id {signed.KeyId} is not among the trusted keys.");
+            try
+            {
+                // The arithmetic can still be checked; the result is not clean.
+                return Summary.Parser.ParseFrom(signed.SummaryBytes);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                differences.Add($"{what} is not a Summary.");
+                return null;
+            }
         }
 
         var verification = SignedMessages.VerifySummary(signed, candidates[0].Value);
@@ -113,14 +172,14 @@ public static class Auditor
         return verification.Value;
     }
 
-    private static bool Cites(string sourceId, ulong version, Contribution contribution, List<string> differences)
+    private static bool Cites(string sourceId, ulong version, string inputPeriod, string period, Contribution contribution, List<string> differences)
     {
-        if (sourceId == contribution.SourceId && version == contribution.Version)
+        if (sourceId == contribution.SourceId && version == contribution.Version && inputPeriod == period)
         {
             return true;
         }
 
-        differences.Add($"{contribution.SourceId}: the supplied input is {sourceId} v{version}, the summary cites v{contribution.Version}.");
+        differences.Add($"{contribution.SourceId}: the supplied input is {sourceId} v{version} of {inputPeriod}; the summary cites v{contribution.Version} of {period}.");
         return false;
     }
 

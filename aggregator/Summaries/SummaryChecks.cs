@@ -1,14 +1,24 @@
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
+using Federation.Aggregator.Reports;
 using Federation.Protos.V1;
 
 namespace Federation.Aggregator.Summaries;
 
-/// <summary>Structural checks on a verified child summary before a parent merges it.</summary>
+/// <summary>
+/// Structural checks on a verified child summary before a parent merges it. The bounds keep every
+/// later merge inside 64 bits, so that no child can make its parent's rebuild fail.
+/// </summary>
 public static class SummaryChecks
 {
+    /// <summary>Most leaf units one summary may cover; with <see cref="ReportValidator.MaxValue"/> sums stay below 2^63.</summary>
+    public const uint MaxLeafCount = 1_000_000;
+
     /// <summary>Returns the first rule the summary breaks, or null when it may be merged.</summary>
-    public static FieldViolation? Check(Summary summary, CatalogueIndex catalogue)
+    /// <param name="summary">The child's summary, already verified.</param>
+    /// <param name="catalogue">The parent's catalogue.</param>
+    /// <param name="receiveTime">When the parent received it: a period that has not started is refused.</param>
+    public static FieldViolation? Check(Summary summary, CatalogueIndex catalogue, DateTimeOffset receiveTime)
     {
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -17,15 +27,27 @@ public static class SummaryChecks
             return new("summary.period", RejectionReason.MalformedPeriod, $"summary.period '{summary.Period}' is not a canonical period.");
         }
 
-        if (summary.Version == 0)
+        if (period.StartInstant > receiveTime)
         {
-            return new("summary.version", RejectionReason.MalformedSummary, "summary.version must be at least 1.");
+            return new("summary.period", RejectionReason.PeriodNotStarted, $"summary.period {period} has not started yet.");
+        }
+
+        if (summary.Version is 0 or > long.MaxValue)
+        {
+            return new("summary.version", RejectionReason.MalformedSummary, "summary.version must be between 1 and 2^63-1.");
         }
 
         var coverage = summary.Coverage;
-        if (coverage is null || coverage.ReportedLeafCount > coverage.ExpectedLeafCount || coverage.OnTimeLeafCount > coverage.ReportedLeafCount)
+        if (coverage is null || coverage.ExpectedLeafCount > MaxLeafCount ||
+            coverage.ReportedLeafCount > coverage.ExpectedLeafCount || coverage.OnTimeLeafCount > coverage.ReportedLeafCount)
         {
-            return new("summary.coverage", RejectionReason.MalformedSummary, "summary.coverage is missing or reports more leaves than expected.");
+            return new("summary.coverage", RejectionReason.MalformedSummary,
+                $"summary.coverage is missing or inconsistent (at most {MaxLeafCount} expected, reported ≤ expected, on time ≤ reported).");
+        }
+
+        if (CheckContributions(summary) is { } contributionProblem)
+        {
+            return contributionProblem;
         }
 
         string? previous = null;
@@ -47,15 +69,55 @@ public static class SummaryChecks
                 return new(field, RejectionReason.MalformedSummary, "summary.aggregates must be sorted by indicator id without repeats.");
             }
 
-            if (aggregate.Total < 0 || aggregate.DenominatorTotal < 0 || aggregate.Min < 0 ||
-                aggregate.UnitCount > coverage.ReportedLeafCount || aggregate.MeetingTargetCount > aggregate.UnitCount)
+            if (CheckAggregate(indicator, aggregate, coverage.ReportedLeafCount) is { } problem)
             {
-                return new(field, RejectionReason.NegativeValue, $"{field} has a negative total or more units than reported.");
+                return new(field, RejectionReason.MalformedSummary, $"{field}: {problem}");
             }
 
             previous = aggregate.IndicatorId;
         }
 
         return null;
+    }
+
+    private static FieldViolation? CheckContributions(Summary summary)
+    {
+        var sources = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var contribution in summary.Contributions)
+        {
+            if (contribution.Kind == ContributionKind.Unspecified || !sources.Add(contribution.SourceId))
+            {
+                return new("summary.contributions", RejectionReason.MalformedSummary,
+                    $"summary.contributions lists '{contribution.SourceId}' twice or without a kind.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Why an aggregate cannot be the merge of valid unit values, or null.</summary>
+    private static string? CheckAggregate(Indicator indicator, IndicatorAggregate a, uint reportedLeafCount)
+    {
+        var units = a.UnitCount;
+        var maxTotal = ReportValidator.MaxValue * units;
+        if (units > reportedLeafCount || a.MeetingTargetCount > units)
+        {
+            return "more units than reported, or more meeting the target than reporting.";
+        }
+
+        if (a.Total < 0 || a.DenominatorTotal < 0 || a.Total > maxTotal || a.DenominatorTotal > maxTotal)
+        {
+            return "a total is negative or larger than its units can report.";
+        }
+
+        return indicator.Kind switch
+        {
+            ValueKind.Flag when a.Total > units => "more units answering yes than reporting.",
+            ValueKind.Measure when units > 0 && (a.Min < 0 || a.Min > a.Max || a.Max > ReportValidator.MaxValue) => "min and max are inconsistent.",
+            ValueKind.Ratio when indicator.Ratio.NumeratorAtMostDenominator && a.Total > a.DenominatorTotal => "the numerator exceeds the denominator.",
+            ValueKind.Category when a.Categories.Any(c => indicator.Categories.All(k => k.Code != c.Code)) => "an unknown category code.",
+            ValueKind.Category when a.Categories.Sum(static c => (long)c.UnitCount) != units => "category counts do not add up to the units.",
+            _ => null,
+        };
     }
 }

@@ -26,6 +26,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             return Rejection.Of(RejectionReason.SenderMismatch, $"child_id '{childId}' is this node's own id.", "child_id");
         }
 
+        if (!string.IsNullOrWhiteSpace(address) && !Configuration.Keys.IsHttpAddress(address))
+        {
+            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{address}' is not an http(s) address.", "address");
+        }
+
         if (!NodeSigningKey.IsValidPublicKey(publicKey))
         {
             return Rejection.Of(RejectionReason.MalformedKey, "public_key must be a raw 32-byte Ed25519 public key.", "public_key");
@@ -34,6 +39,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
         var keyId = KeyIds.FromPublicKey(publicKey);
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
+            if (context.Store.Units.FindById(childId) is not null)
+            {
+                return Rejection.Of(RejectionReason.IdInUse, $"child_id '{childId}' is a unit hosted by this node.", "child_id");
+            }
+
             if (context.Store.Children.FindOne(c => c.KeyId == keyId) is { } other && other.Id != childId)
             {
                 return Rejection.Of(RejectionReason.MalformedKey, $"public_key is already enrolled for child '{other.Id}'.", "public_key");
@@ -63,12 +73,24 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
         }, cancellationToken);
     }
 
-    public Task<bool> AddHostedUnitAsync(string unitId, string displayName, CancellationToken cancellationToken) =>
-        writer.ExecuteAsync(context =>
+    /// <summary>Adds a hosted unit; false when it is hosted already.</summary>
+    public async Task<Outcome<string>> AddHostedUnitAsync(string unitId, string displayName, CancellationToken cancellationToken)
+    {
+        if (unitId == identity.NodeId && store.Read(static s => s.Children.Count()) > 0)
         {
+            return Rejection.Of(RejectionReason.IdInUse, $"unit_id '{unitId}' is this node's own id, and the node has children.", "unit_id");
+        }
+
+        return await writer.ExecuteAsync<Outcome<string>>(context =>
+        {
+            if (context.Store.Children.FindById(unitId) is not null)
+            {
+                return Rejection.Of(RejectionReason.IdInUse, $"unit_id '{unitId}' is an enrolled child of this node.", "unit_id");
+            }
+
             if (context.Store.Units.FindById(unitId) is not null)
             {
-                return false;
+                return unitId;
             }
 
             context.Store.Units.Insert(new UnitDocument
@@ -78,11 +100,12 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 AddedTicks = context.UtcNow().UtcTicks,
             });
             MarkAllPeriodsDirty(context);
-            return true;
+            return unitId;
         }, cancellationToken);
+    }
 
     public IReadOnlyList<ChildDocument> ListChildren(string afterId, int pageSize) =>
-        store.Read(s => s.Children.Query().Where(c => c.Id.CompareTo(afterId) > 0).OrderBy(static c => c.Id).Limit(pageSize).ToList());
+        store.Read(s => s.Children.Find(LiteDB.Query.GT("_id", afterId ?? string.Empty), limit: pageSize).ToList());
 
     public NodeStatus Status(int pendingRebuildCount) => store.Read(s => new NodeStatus(
         [.. s.Outbox.FindAll().Select(static o => o.Id).Order(StringComparer.Ordinal)],

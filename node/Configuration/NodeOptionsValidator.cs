@@ -28,14 +28,14 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
             failures.Add($"Node:Listen '{options.Listen}' must be an http:// address such as http://127.0.0.1:0.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress) && !Uri.TryCreate(options.AdvertisedAddress, UriKind.Absolute, out _))
+        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress) && !Keys.IsHttpAddress(options.AdvertisedAddress))
         {
-            failures.Add($"Node:AdvertisedAddress '{options.AdvertisedAddress}' is not an absolute address.");
+            failures.Add($"Node:AdvertisedAddress '{options.AdvertisedAddress}' is not an http(s) address.");
         }
 
-        if (options.Parent.IsConfigured && !Uri.TryCreate(options.Parent.Address, UriKind.Absolute, out _))
+        if (options.Parent.IsConfigured && !Keys.IsHttpAddress(options.Parent.Address))
         {
-            failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an absolute address.");
+            failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an http(s) address.");
         }
 
         if (!string.IsNullOrWhiteSpace(options.Parent.PublicKey) && !Keys.TryParsePublicKey(options.Parent.PublicKey, out _))
@@ -48,6 +48,11 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
             if (string.IsNullOrWhiteSpace(child.Id) || !Keys.TryParsePublicKey(child.PublicKey, out _))
             {
                 failures.Add($"Node:Children entry '{child.Id}' needs an id and a base64 raw Ed25519 public key.");
+            }
+
+            if (!string.IsNullOrWhiteSpace(child.Address) && !Keys.IsHttpAddress(child.Address))
+            {
+                failures.Add($"Node:Children entry '{child.Id}' has Address '{child.Address}', not an http(s) address.");
             }
         }
 
@@ -71,9 +76,27 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
             : ValidateOptionsResult.Success;
 }
 
+/// <summary>Validates the pull and rebuild timings.</summary>
+internal sealed class TimingOptionsValidator : IValidateOptions<PullOptions>, IValidateOptions<SummaryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PullOptions options) =>
+        options.DefaultBudget <= TimeSpan.Zero || options.HopMarginFraction is < 0 or >= 1 || options.MinHopMargin < TimeSpan.Zero
+            ? ValidateOptionsResult.Fail("Pull: DefaultBudget must be positive, 0 ≤ HopMarginFraction < 1, MinHopMargin ≥ 0.")
+            : ValidateOptionsResult.Success;
+
+    public ValidateOptionsResult Validate(string? name, SummaryOptions options) =>
+        options.CoalesceDelay < TimeSpan.Zero || options.MaxCoalesceDelay < options.CoalesceDelay
+            ? ValidateOptionsResult.Fail("Summary: CoalesceDelay ≥ 0 and MaxCoalesceDelay ≥ CoalesceDelay.")
+            : ValidateOptionsResult.Success;
+}
+
 /// <summary>Parses keys as they appear in configuration and on the command line.</summary>
 internal static class Keys
 {
+    /// <summary>True for an absolute http:// or https:// address, the only kinds a gRPC channel takes.</summary>
+    public static bool IsHttpAddress(string? address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
     public static bool TryParsePublicKey(string? base64, out byte[] publicKey)
     {
         publicKey = [];

@@ -49,7 +49,7 @@ internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer
             throw RpcErrors.ToException(Rejection.Of(RejectionReason.MissingField, "unit_id is required.", "unit_id"));
         }
 
-        await admin.AddHostedUnitAsync(request.UnitId, request.DisplayName, context.CancellationToken);
+        (await admin.AddHostedUnitAsync(request.UnitId, request.DisplayName, context.CancellationToken)).ValueOrThrow();
         return new AddHostedUnitResponse();
     }
 

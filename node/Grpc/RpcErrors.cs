@@ -22,6 +22,7 @@ internal static class RpcErrors
         RejectionReason.StaleVersion or RejectionReason.Equivocation => StatusCode.FailedPrecondition,
         RejectionReason.UnknownUnit or RejectionReason.UnknownNode or RejectionReason.NoFigures => StatusCode.NotFound,
         RejectionReason.NotLoopback => StatusCode.PermissionDenied,
+        RejectionReason.IdInUse => StatusCode.AlreadyExists,
         _ => StatusCode.InvalidArgument,
     };
 
@@ -79,6 +80,6 @@ internal static class RpcErrors
             return null;
         }
 
-        return System.Enum.GetValues<RejectionReason>().FirstOrDefault(r => ReasonText(r) == info.Reason);
+        return System.Enum.GetValues<RejectionReason>().Where(r => ReasonText(r) == info.Reason).Cast<RejectionReason?>().FirstOrDefault();
     }
 }

@@ -11,7 +11,10 @@ internal sealed class ConfiguredEnrolment(AdminOperations admin, IOptions<NodeOp
     {
         foreach (var unit in options.Value.HostedUnits)
         {
-            await admin.AddHostedUnitAsync(unit.Id, unit.DisplayName, cancellationToken);
+            if ((await admin.AddHostedUnitAsync(unit.Id, unit.DisplayName, cancellationToken)).Rejection is { } rejection)
+            {
+                throw new InvalidOperationException($"Node:HostedUnits entry '{unit.Id}': {rejection.Message}");
+            }
         }
 
         foreach (var child in options.Value.Children)

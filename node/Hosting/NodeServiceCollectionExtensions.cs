@@ -19,8 +19,10 @@ internal static class NodeServiceCollectionExtensions
     {
         services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.SectionName)).ValidateOnStart();
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.SectionName)).ValidateOnStart();
-        services.AddOptions<SummaryOptions>().Bind(configuration.GetSection(SummaryOptions.SectionName));
-        services.AddOptions<PullOptions>().Bind(configuration.GetSection(PullOptions.SectionName));
+        services.AddOptions<SummaryOptions>().Bind(configuration.GetSection(SummaryOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<PullOptions>().Bind(configuration.GetSection(PullOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PullOptions>, TimingOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SummaryOptions>, TimingOptionsValidator>();
         services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);

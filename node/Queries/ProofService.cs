@@ -101,12 +101,17 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
                     new GetProofChainRequest { Period = summary.Period, UnitId = unitId, SummaryDigest = contribution.Digest },
                     deadline: childDeadline.UtcDateTime,
                     cancellationToken: cancellationToken);
-                response.Proof.Links.Add(signedTop);
-                return response.Proof;
+                // Only a chain that ends with the very summary cited here can be extended.
+                if (response.Proof is { Links.Count: > 0 } chain &&
+                    Aggregator.Signing.Digests.Sha256(chain.Links[^1].SummaryBytes.Span).AsSpan().SequenceEqual(contribution.Digest.Span))
+                {
+                    chain.Links.Add(signedTop);
+                    return chain;
+                }
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound && RpcErrors.ReasonOf(ex) == RejectionReason.UnknownUnit)
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException or HttpRequestException or UriFormatException)
             {
-                // Not below this child.
+                // Not below this child, or the child cannot answer: try the next.
             }
         }
 

@@ -34,6 +34,10 @@ internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, ChildC
             {
                 // Not below this child; try the next.
             }
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or UriFormatException)
+            {
+                // An unusable address: this child cannot be asked.
+            }
         }
 
         throw RpcErrors.ToException(Rejection.Of(RejectionReason.UnknownNode,

@@ -35,9 +35,11 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
         var childDeadline = pull.ChildDeadline(deadline);
         var children = store.Read(static s => s.Children.FindAll().OrderBy(static c => c.Id, StringComparer.Ordinal).ToList());
         var answers = await Task.WhenAll(children.Select(c => AskAsync(c, periodText, childDeadline, cancellationToken)));
-        foreach (var (child, answer) in children.Zip(answers))
+        foreach (var (child, reply) in children.Zip(answers))
         {
-            var root = answer?.Nodes.FirstOrDefault() ?? StaleEntry(child, periodText);
+            // An answer that does not start with the child itself is treated as no answer.
+            var answer = reply?.Nodes.FirstOrDefault()?.NodeId == child.Id ? reply : null;
+            var root = answer?.Nodes[0] ?? StaleEntry(child, periodText);
             root.ParentId = identity.NodeId;
             Count(self, root.ExpectedLeafCount, root.ReportedLeafCount, root.OnTimeLeafCount);
             if (answer is null)
@@ -98,7 +100,7 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
             return await new FederationService.FederationServiceClient(channels.For(child.Address)).GetSubtreeStatusAsync(
                 new GetSubtreeStatusRequest { Period = period }, deadline: deadline.UtcDateTime, cancellationToken: cancellationToken);
         }
-        catch (RpcException)
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or HttpRequestException or UriFormatException)
         {
             return null;
         }

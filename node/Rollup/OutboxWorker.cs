@@ -110,7 +110,7 @@ internal sealed class OutboxWorker(
             await RemoveAsync(row.Id, document.Version, cancellationToken);
             RollupLog.Delivered(logger, row.Id, document.Version, response.Outcome);
         }
-        catch (RpcException ex) when (IsPermanent(ex.StatusCode))
+        catch (RpcException ex) when (IsPermanent(ex.StatusCode) && RpcErrors.ReasonOf(ex) != RejectionReason.UnknownSigner)
         {
             if (RpcErrors.ReasonOf(ex) == RejectionReason.StaleVersion)
             {
@@ -123,6 +123,7 @@ internal sealed class OutboxWorker(
         }
         catch (Exception ex) when (ex is RpcException or TimeoutRejectedException or BrokenCircuitException or HttpRequestException)
         {
+            // Transient failures and an unknown signer (the parent has not enrolled this node yet) wait durably and try again.
             await PostponeAsync(row, ex, cancellationToken);
         }
     }
@@ -147,7 +148,9 @@ internal sealed class OutboxWorker(
         }
 
         var receipt = verification.Value!;
-        return receipt.ChildId == identity.NodeId && receipt.Period == delivered.Id && (long)receipt.Version >= delivered.Version
+        var holdsThis = (long)receipt.Version > delivered.Version ||
+            ((long)receipt.Version == delivered.Version && receipt.Digest.Span.SequenceEqual(delivered.Digest));
+        return receipt.ChildId == identity.NodeId && receipt.Period == delivered.Id && holdsThis
             ? null
             : $"it acknowledges {receipt.ChildId} {receipt.Period} v{receipt.Version}, not what was sent";
     }

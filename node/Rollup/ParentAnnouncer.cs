@@ -10,7 +10,8 @@ namespace Federation.Node.Rollup;
 
 /// <summary>
 /// Tells the parent, signed, where this node answers pulls and queries, once it listens; retries with
-/// a doubling delay until the parent takes it, so that a parent started later still learns the address.
+/// a doubling delay until the parent takes it, so that a parent started (or enrolling this node) later
+/// still learns the address.
 /// </summary>
 internal sealed class ParentAnnouncer(
     ParentChannel parent, NodeIdentity identity, NodeEndpoint endpoint, IOptions<NodeOptions> nodeOptions, IOptions<OutboxOptions> outboxOptions,
@@ -40,7 +41,7 @@ internal sealed class ParentAnnouncer(
                     AnnounceLog.Announced(logger, address);
                     return;
                 }
-                catch (RpcException ex) when (ex.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.InvalidArgument)
+                catch (RpcException ex) when (ex.StatusCode is StatusCode.PermissionDenied or StatusCode.InvalidArgument)
                 {
                     AnnounceLog.Refused(logger, ex.Status.Detail);
                     return;

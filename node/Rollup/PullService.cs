@@ -17,11 +17,17 @@ internal sealed class PullService(
 {
     private readonly PullOptions _options = options.Value;
 
-    /// <summary>The deadline to use: the caller's, or the default budget when the caller set none.</summary>
+    /// <summary>The earlier of the caller's deadline and this node's own budget.</summary>
     public DateTimeOffset DeadlineFor(DateTime callDeadline)
     {
         var budget = time.GetUtcNow() + _options.DefaultBudget;
-        return callDeadline == DateTime.MaxValue ? budget : new DateTimeOffset(DateTime.SpecifyKind(callDeadline, DateTimeKind.Utc));
+        if (callDeadline == DateTime.MaxValue)
+        {
+            return budget;
+        }
+
+        var caller = new DateTimeOffset(DateTime.SpecifyKind(callDeadline, DateTimeKind.Utc));
+        return caller < budget ? caller : budget;
     }
 
     /// <summary>The deadline for the next hop down: the caller's, less this hop's margin.</summary>
@@ -53,26 +59,18 @@ internal sealed class PullService(
 
         var childDeadline = ChildDeadline(deadline);
         var answers = await Task.WhenAll(children.Select(child => AskAsync(child, period, childDeadline, cancellationToken)));
-        var silent = new List<string>();
-        foreach (var (child, answered, signed) in answers)
-        {
-            if (!answered)
-            {
-                silent.Add(child.Id);
-            }
-            else if (signed is not null)
-            {
-                var outcome = await intake.AcceptAsync(signed, cancellationToken);
-                if (outcome.Rejection is { } rejection && rejection.Reason != Aggregator.RejectionReason.StaleVersion)
-                {
-                    PullLog.Refused(logger, child.Id, period, rejection.Message);
-                    silent.Add(child.Id);
-                }
-            }
-        }
 
+        // Applied together, so that one group commit takes them all.
+        var applied = await Task.WhenAll(answers.Select(a => ApplyAsync(a.Child, a.Answered, a.Summary, period, cancellationToken)));
+        var silent = children.Where((_, i) => !applied[i]).Select(static c => c.Id).ToList();
+        var answered = children.Where((_, i) => applied[i]).Select(static c => c.Id).ToList();
         await writer.ExecuteAsync(context =>
         {
+            foreach (var childId in answered)
+            {
+                SummaryIntake.ClearStale(context, childId, period);
+            }
+
             foreach (var childId in silent)
             {
                 var key = ChildSummaryDocument.KeyOf(childId, period);
@@ -85,6 +83,29 @@ internal sealed class PullService(
 
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>Applies a child's answer; false when it did not answer, or answered with something unusable.</summary>
+    private async Task<bool> ApplyAsync(ChildDocument child, bool answered, SignedSummary? signed, string period, CancellationToken cancellationToken)
+    {
+        if (!answered)
+        {
+            return false;
+        }
+
+        if (signed is null)
+        {
+            return true;
+        }
+
+        var outcome = await intake.AcceptAsync(signed, cancellationToken, expectedChildId: child.Id, expectedPeriod: period);
+        if (outcome.Rejection is { } rejection && rejection.Reason != Aggregator.RejectionReason.StaleVersion)
+        {
+            PullLog.Refused(logger, child.Id, period, rejection.Message);
+            return false;
+        }
+
+        return true;
     }
 
     private async Task<(ChildDocument Child, bool Answered, SignedSummary? Summary)> AskAsync(
@@ -105,6 +126,12 @@ internal sealed class PullService(
         catch (RpcException ex)
         {
             PullLog.NoAnswer(logger, child.Id, period, ex.StatusCode);
+            return (child, false, null);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or UriFormatException)
+        {
+            // An unusable address is a child that cannot answer, not a failure of the pull.
+            PullLog.NoAnswer(logger, child.Id, period, StatusCode.Unavailable);
             return (child, false, null);
         }
     }

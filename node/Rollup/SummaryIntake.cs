@@ -19,9 +19,15 @@ internal sealed record SummaryAcceptance(PushOutcome Outcome, SignedReceipt Rece
 /// is the child it claims to be, then apply the version rules (newer replaces; same version and digest
 /// is idempotent; same version with another digest is recorded and refused; older is stale).
 /// </summary>
-internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, ILogger<SummaryIntake> logger)
+internal sealed class SummaryIntake(
+    CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, TimeProvider time, ILogger<SummaryIntake> logger)
 {
-    public async Task<Outcome<SummaryAcceptance>> AcceptAsync(SignedSummary? signed, CancellationToken cancellationToken)
+    /// <param name="signed">The child's signed summary.</param>
+    /// <param name="cancellationToken">Stops the wait, not a write already queued.</param>
+    /// <param name="expectedChildId">For a pulled summary: the child that was asked.</param>
+    /// <param name="expectedPeriod">For a pulled summary: the period that was asked for.</param>
+    public async Task<Outcome<SummaryAcceptance>> AcceptAsync(
+        SignedSummary? signed, CancellationToken cancellationToken, string? expectedChildId = null, string? expectedPeriod = null)
     {
         if (signed is null || signed.SummaryBytes.IsEmpty)
         {
@@ -49,7 +55,13 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
                 $"summary.node_id '{summary.NodeId}' was signed with the key enrolled for child '{child.Id}'.", "summary.node_id");
         }
 
-        if (SummaryChecks.Check(summary, catalogue) is { } violation)
+        if ((expectedChildId is not null && child.Id != expectedChildId) || (expectedPeriod is not null && summary.Period != expectedPeriod))
+        {
+            return Rejection.Of(RejectionReason.SenderMismatch,
+                $"the answer is {child.Id}'s summary of {summary.Period}, not {expectedChildId}'s of {expectedPeriod}.", "summary");
+        }
+
+        if (SummaryChecks.Check(summary, catalogue, time.GetUtcNow()) is { } violation)
         {
             return Rejection.Of([violation]);
         }
@@ -68,28 +80,34 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
         {
             if (held.Digest.AsSpan().SequenceEqual(digest))
             {
-                ClearStale(context, childId, summary.Period);
                 return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(held));
             }
 
-            context.Store.Equivocations.Insert(new EquivocationDocument
+            // One record per conflicting summary: a child repeating the same conflict cannot fill the disk.
+            var offered = signed.SummaryBytes.ToByteArray();
+            var known = context.Store.Equivocations.Find(e => e.ChildId == childId)
+                .Any(e => e.Period == summary.Period && e.Version == version && e.OfferedSummaryBytes.AsSpan().SequenceEqual(offered));
+            if (!known)
             {
-                ChildId = childId,
-                Period = summary.Period,
-                Version = version,
-                HeldDigest = held.Digest,
-                OfferedSummaryBytes = signed.SummaryBytes.ToByteArray(),
-                OfferedSignature = signed.Signature.ToByteArray(),
-                ReceiveTicks = context.UtcNow().UtcTicks,
-            });
-            RollupLog.Equivocation(logger, childId, summary.Period, version);
+                context.Store.Equivocations.Insert(new EquivocationDocument
+                {
+                    ChildId = childId,
+                    Period = summary.Period,
+                    Version = version,
+                    HeldDigest = held.Digest,
+                    OfferedSummaryBytes = offered,
+                    OfferedSignature = signed.Signature.ToByteArray(),
+                    ReceiveTicks = context.UtcNow().UtcTicks,
+                });
+                RollupLog.Equivocation(logger, childId, summary.Period, version);
+            }
+
             return Rejection.Of(RejectionReason.Equivocation,
                 $"child '{childId}' already sent a different summary as version {version} of {summary.Period}; the conflict is recorded.", "summary.version");
         }
 
         if (held is not null && held.Version > version)
         {
-            ClearStale(context, childId, summary.Period);
             return Rejection.Of(RejectionReason.StaleVersion,
                 $"summary version {version} of {summary.Period} is older than version {held.Version} held for child '{childId}'.", "summary.version");
         }
@@ -124,8 +142,11 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
         return new SummaryAcceptance(PushOutcome.Stored, Receipt(document));
     }
 
-    /// <summary>The child answered for this period: its figures are fresh again.</summary>
-    private static void ClearStale(Storage.WriteContext context, string childId, string period)
+    /// <summary>
+    /// The child's figures for this period are fresh again. Only a newer summary or a pull the child
+    /// itself answered clears the mark; a replayed old summary never does.
+    /// </summary>
+    public static void ClearStale(Storage.WriteContext context, string childId, string period)
     {
         if (context.Store.Stale.Delete(ChildSummaryDocument.KeyOf(childId, period)))
         {
@@ -154,9 +175,9 @@ internal sealed class SummaryIntake(CatalogueIndex catalogue, NodeStore store, S
             return Rejection.Of(RejectionReason.SenderMismatch, $"announcement.node_id '{announcement.NodeId}' was signed with the key enrolled for '{child.Id}'.", "announcement.node_id");
         }
 
-        if (!Uri.TryCreate(announcement.Address, UriKind.Absolute, out _))
+        if (!Configuration.Keys.IsHttpAddress(announcement.Address))
         {
-            return Rejection.Of(RejectionReason.MissingField, $"announcement.address '{announcement.Address}' is not an absolute address.", "announcement.address");
+            return Rejection.Of(RejectionReason.MalformedAddress, $"announcement.address '{announcement.Address}' is not an http(s) address.", "announcement.address");
         }
 
         var ticks = announcement.AnnounceTime?.ToDateTimeOffset().UtcTicks ?? 0;

@@ -120,7 +120,11 @@ internal sealed class NodeStore : IDisposable
 
     public void Dispose()
     {
-        Database.Dispose();
+        lock (_gate)
+        {
+            Database.Dispose();
+        }
+
         _lock.Dispose();
     }
 

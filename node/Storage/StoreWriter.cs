@@ -71,7 +71,9 @@ internal sealed class StoreWriter(
             // Runs on the writer loop, so the in-memory dirty set may be touched here.
             if (context.DirtyPeriods.Remove(period) | _dirty.Remove(period) | context.Store.Dirty.FindById(period) is not null)
             {
-                return rebuilder.Rebuild(context.Store, period);
+                var rebuilt = rebuilder.Rebuild(context.Store, period);
+                outboxSignal.Notify();
+                return rebuilt;
             }
 
             return context.Store.Summaries.FindById(period);
@@ -114,7 +116,11 @@ internal sealed class StoreWriter(
         }
 
         _queue.Writer.TryComplete();
-        CommitBatch(Drain(reader));
+        for (var batch = Drain(reader); batch.Count > 0; batch = Drain(reader))
+        {
+            CommitBatch(batch);
+        }
+
         RebuildDirty();
     }
 

@@ -21,6 +21,8 @@ public sealed class FakeChild : IDisposable
 
     public string Id { get; }
 
+    internal NodeSigningKey Key => _key;
+
     public byte[] PublicKey => _key.PublicKeyBytes;
 
     /// <summary>A signed summary claiming to be from <paramref name="claimedId"/> (default: this child) with one hosted unit's party members.</summary>

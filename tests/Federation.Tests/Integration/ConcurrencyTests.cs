@@ -14,12 +14,14 @@ public sealed class ConcurrencyTests
         await using var node = await TestNode.StartAsync(new NodeSpec("370113001", "township") { HostedUnitIds = units }, folder.Sub("node"));
         var periods = new[] { "2026-01", "2026-02", "2026-03" };
 
+        var acks = new System.Collections.Concurrent.ConcurrentBag<(string Unit, string Period, ulong Version)>();
         var writers = Enumerable.Range(0, 12).Select(w => Task.Run(async () =>
         {
             for (var i = 0; i < 60; i++)
             {
                 var request = new SubmitReportRequest { UnitId = units[(w + i) % units.Count], Period = periods[i % periods.Length], Values = { Reports.Count("party_members", i) } };
-                await node.Reporting.SubmitReportAsync(request, deadline: Rpc.Deadline());
+                var ack = await node.Reporting.SubmitReportAsync(request, deadline: Rpc.Deadline());
+                acks.Add((request.UnitId, request.Period, ack.Version));
             }
         }));
         var readers = Enumerable.Range(0, 12).Select(r => Task.Run(async () =>
@@ -32,8 +34,15 @@ public sealed class ConcurrencyTests
         }));
         await Task.WhenAll(writers.Concat(readers));
 
-        var status = await node.Admin.GetStatusAsync(new GetStatusRequest(), deadline: Rpc.Deadline());
-        Assert.Equal(20u, status.HostedUnitCount);
+        // Every unit and period holds as many versions as submissions were acknowledged, each version once.
+        foreach (var group in acks.GroupBy(static a => (a.Unit, a.Period)))
+        {
+            Assert.Equal(Enumerable.Range(1, group.Count()).Select(static v => (ulong)v), group.Select(static a => a.Version).Order());
+            var stored = await node.Reporting.GetReportAsync(new GetReportRequest { UnitId = group.Key.Unit, Period = group.Key.Period }, deadline: Rpc.Deadline());
+            Assert.Equal((ulong)group.Count(), stored.Report.Version);
+        }
+
+        Assert.Equal(720, acks.Count);
         Assert.True(node.Logs.Errors.Count == 0, string.Join("\n", node.Logs.Errors));
     }
 }

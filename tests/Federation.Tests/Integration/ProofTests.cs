@@ -113,6 +113,31 @@ public sealed class ProofTests
         Assert.Single(caught.Differences);
     }
 
+    [Fact]
+    public async Task Audit_CountyCitingATownshipTwiceOrUncheckedKeys_IsNotClean()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await StartWithReportsAsync(folder);
+        var keys = await KeysAsync(tree);
+        var bundle = (await tree.Root.Query.GetAuditBundleAsync(new GetAuditBundleRequest { NodeId = "370113", Period = Quarter }, deadline: Rpc.Deadline())).Bundle;
+
+        // A county that merges one township's summary twice and signs the doubled figures.
+        using var bentKey = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)43, 32).ToArray());
+        var summary = Summary.Parser.ParseFrom(bundle.Summary.SummaryBytes);
+        summary.Contributions.Add(summary.Contributions[0].Clone());
+        var doubled = bundle.Clone();
+        doubled.Summary = SignedMessages.SignSummary(summary, bentKey);
+        var bentKeys = new Dictionary<string, byte[]>(keys) { ["370113"] = bentKey.PublicKeyBytes };
+
+        var twice = Auditor.Audit(doubled, CatalogueIndex.Default, bentKeys);
+        var unchecked_ = Auditor.Audit(bundle, CatalogueIndex.Default, new Dictionary<string, byte[]>());
+
+        Assert.Contains(twice.Differences, static d => d.EndsWith("cited more than once.", StringComparison.Ordinal));
+        Assert.False(unchecked_.IsClean);
+        Assert.All(unchecked_.Differences, static d => Assert.Contains("signature not checked", d, StringComparison.Ordinal));
+        Assert.Equal(3, unchecked_.Differences.Count);
+    }
+
     private static async Task<TestHierarchy> StartWithReportsAsync(TempFolder folder)
     {
         var tree = await TestHierarchy.StartAsync(folder, TreeNode.Jinan());

@@ -104,6 +104,48 @@ public sealed class PushTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PushSummary_CountsBeyondAnyRealTree_AreRefusedAndTheParentKeepsRollingUp()
+    {
+        var signed = _first.Summary(Quarter, 1, 40);
+        var summary = Summary.Parser.ParseFrom(signed.SummaryBytes);
+        summary.Coverage.ExpectedLeafCount = uint.MaxValue;
+        var huge = Aggregator.Signing.SignedMessages.SignSummary(summary, _first.Key);
+
+        var status = await Rpc.FailsAsync(() => PushAsync(huge), StatusCode.InvalidArgument, "MALFORMED_SUMMARY");
+
+        Assert.Equal("summary.coverage", Rpc.ViolatedField(status));
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task Announce_AddressThatIsNotHttp_IsRefusedAndThePullStillAnswers()
+    {
+        var announcement = new Announcement { NodeId = _first.Id, Address = "ftp://127.0.0.1:21", AnnounceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) };
+
+        var status = await Rpc.FailsAsync(
+            async () => await _parent.Federation.AnnounceAsync(new AnnounceRequest { Announcement = Aggregator.Signing.SignedMessages.SignAnnouncement(announcement, _first.Key) }, deadline: Rpc.Deadline()),
+            StatusCode.InvalidArgument, "MALFORMED_ADDRESS");
+
+        Assert.Equal("announcement.address", Rpc.ViolatedField(status));
+        await PushAsync(_first.Summary(Quarter, 1, 40));
+        var totals = await _parent.Query.GetTotalsAsync(new GetTotalsRequest { Period = Quarter, Refresh = true }, deadline: Rpc.Deadline());
+        Assert.Equal(40, PartyMembers(totals));
+    }
+
+    [Fact]
+    public async Task ListChildren_PagesThroughEveryEnrolledChildInIdOrder()
+    {
+        var first = await _parent.Admin.ListChildrenAsync(new ListChildrenRequest { PageSize = 1 }, deadline: Rpc.Deadline());
+        var second = await _parent.Admin.ListChildrenAsync(new ListChildrenRequest { PageSize = 1, PageToken = first.NextPageToken }, deadline: Rpc.Deadline());
+        var last = await _parent.Admin.ListChildrenAsync(new ListChildrenRequest { PageSize = 1, PageToken = second.NextPageToken }, deadline: Rpc.Deadline());
+
+        Assert.Equal(_first.Id, Assert.Single(first.Children).ChildId);
+        Assert.Equal(_second.Id, Assert.Single(second.Children).ChildId);
+        Assert.Empty(last.Children);
+        Assert.Equal(string.Empty, last.NextPageToken);
+    }
+
+    [Fact]
     public async Task PushSummary_OversizeMessage_IsResourceExhausted()
     {
         var signed = _first.Summary(Quarter, 1, 40);

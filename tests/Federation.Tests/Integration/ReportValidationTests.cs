@@ -48,6 +48,10 @@ public sealed class ReportValidationTests : IAsyncLifetime
         Assert.Equal(field, Rpc.ViolatedField(status));
         Assert.Contains(field, status.Message, StringComparison.Ordinal);
         await AssertNoReportAsync("2026-Q1");
+        if (Aggregator.Periods.Period.TryParse(period, out var parsed))
+        {
+            await AssertNoReportAsync(parsed.ToString());
+        }
     }
 
     [Fact]
@@ -82,7 +86,5 @@ public sealed class ReportValidationTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
             await _node.Reporting.GetReportAsync(new GetReportRequest { UnitId = Village, Period = period }, deadline: Rpc.Deadline()));
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
-        var status = await _node.Admin.GetStatusAsync(new GetStatusRequest(), deadline: Rpc.Deadline());
-        Assert.Equal(0u, status.PendingRebuildCount);
     }
 }
