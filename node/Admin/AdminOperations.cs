@@ -23,7 +23,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
         if (childId == identity.NodeId)
         {
-            return Rejection.Of(RejectionReason.SenderMismatch, $"child_id '{childId}' is this node's own id.", "child_id");
+            return Rejection.Of(RejectionReason.IdInUse, $"child_id '{childId}' is this node's own id.", "child_id");
         }
 
         if (!string.IsNullOrWhiteSpace(address) && !Configuration.Keys.IsHttpAddress(address))

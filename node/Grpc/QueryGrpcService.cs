@@ -21,12 +21,7 @@ internal sealed class QueryGrpcService(
             return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, context);
         }
 
-        if (request.Refresh && Aggregator.Periods.Period.TryParse(request.Period, out var period))
-        {
-            await pull.PullAsync(period.ToString(), refresh: true, pull.DeadlineFor(context.Deadline), context.CancellationToken);
-        }
-
-        var view = totals.Get(string.Empty, request.Period).ValueOrThrow();
+        var view = (await totals.GetAsync(request.Period, request.Refresh, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow();
         var response = new GetTotalsResponse
         {
             NodeId = identity.NodeId,

@@ -13,8 +13,19 @@ namespace Federation.Node.Queries;
 internal sealed record TotalsView(SummaryDocument Document, Summary Summary, IReadOnlyList<IndicatorFigure> Figures);
 
 /// <summary>Reads this node's current summary and derives ratios, means and target attainment.</summary>
-internal sealed class TotalsQuery(NodeStore store, CatalogueIndex catalogue, NodeIdentity identity)
+internal sealed class TotalsQuery(NodeStore store, CatalogueIndex catalogue, NodeIdentity identity, Rollup.PullService pull)
 {
+    /// <summary>The totals, first pulled fresh from the subtree under the deadline when asked.</summary>
+    public async Task<Outcome<TotalsView>> GetAsync(string period, bool refresh, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (refresh && Period.TryParse(period, out var parsed))
+        {
+            await pull.PullAsync(parsed.ToString(), refresh: true, deadline, cancellationToken);
+        }
+
+        return Get(string.Empty, period);
+    }
+
     public Outcome<TotalsView> Get(string nodeId, string period)
     {
         if (!string.IsNullOrEmpty(nodeId) && nodeId != identity.NodeId)

@@ -76,9 +76,12 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             return Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03.", "period");
         }
 
-        var document = store.Read(s => s.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString())));
-        return document is null
-            ? Rejection.Of(RejectionReason.UnknownUnit, $"no report of unit '{unitId}' for period {parsed} at node {identity.NodeId}.", "unit_id")
-            : document;
+        var (hosted, document) = store.Read(s => (s.Units.FindById(unitId) is not null, s.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString()))));
+        return (hosted, document) switch
+        {
+            (_, { } stored) => stored,
+            (true, null) => Rejection.Of(RejectionReason.NoFigures, $"unit '{unitId}' has not reported for {parsed}.", "period"),
+            _ => Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id"),
+        };
     }
 }

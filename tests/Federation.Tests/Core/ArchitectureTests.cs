@@ -9,7 +9,7 @@ namespace Federation.Tests.Core;
 public sealed class ArchitectureTests
 {
     private static readonly string[] s_forbiddenAssemblyPrefixes =
-        ["Grpc.AspNetCore", "Grpc.Net", "Grpc.Core", "Microsoft.AspNetCore", "LiteDB", "Polly", "Microsoft.Extensions"];
+        ["Grpc.AspNetCore", "Grpc.Net", "Grpc.Core", "Microsoft.AspNetCore", "LiteDB", "Polly", "Microsoft.Extensions", "System.Net.Http", "System.Net.Sockets", "System.Diagnostics.Process"];
 
     /// <summary>Members that read a clock, the environment, a random source or the file system.</summary>
     private static readonly string[] s_forbiddenMembers =
@@ -17,9 +17,9 @@ public sealed class ArchitectureTests
         "System.DateTime::get_Now", "System.DateTime::get_UtcNow", "System.DateTime::get_Today",
         "System.DateTimeOffset::get_Now", "System.DateTimeOffset::get_UtcNow",
         "System.TimeProvider::get_System", "System.Diagnostics.Stopwatch::*",
-        "System.Environment::get_TickCount", "System.Environment::get_TickCount64", "System.Environment::GetEnvironmentVariable",
+        "System.Environment::*", "System.Guid::NewGuid", "System.Threading.Thread::Sleep", "System.Threading.Tasks.Task::Delay",
         "System.Random::*", "System.Security.Cryptography.RandomNumberGenerator::*",
-        "System.IO.File::*", "System.IO.Directory::*", "System.IO.FileStream::*",
+        "System.IO.File::*", "System.IO.Directory::*", "System.IO.FileStream::*", "System.Diagnostics.Process::*",
     ];
 
     private static Assembly Core => typeof(CatalogueIndex).Assembly;

@@ -32,6 +32,7 @@ public sealed class PeriodTests
     [InlineData("2026-q1")]
     [InlineData("1900-Q1")]
     [InlineData("Q1-2026")]
+    [InlineData("9999-12")]
     public void TryParse_Malformed_ReturnsFalse(string text) => Assert.False(Period.TryParse(text, out _));
 
     [Fact]
@@ -43,6 +44,14 @@ public sealed class PeriodTests
         Assert.Equal(new DateOnly(2026, 4, 1), q1.EndDateExclusive);
         Assert.Equal(new DateTimeOffset(2025, 12, 31, 16, 0, 0, TimeSpan.Zero), q1.StartInstant.ToUniversalTime());
     }
+
+    [Theory]
+    [InlineData("2026-12", "2027-01")]
+    [InlineData("2026-Q4", "2027-Q1")]
+    [InlineData("2026-H1", "2026-H2")]
+    [InlineData("9998", "9999")]
+    public void Next_IsTheFollowingPeriodOfTheSameType(string period, string next) =>
+        Assert.Equal(next, Period.Parse(period).Next().ToString());
 
     [Fact]
     public void CompareTo_OrdersByStartThenShorterFirst()
