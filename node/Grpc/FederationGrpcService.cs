@@ -20,7 +20,7 @@ internal sealed class FederationGrpcService(
     {
         var period = ParsePeriod(request.Period);
         var held = await pull.PullAsync(period.ToString(), request.Refresh, pull.DeadlineFor(context.Deadline), context.CancellationToken);
-        return new PullSummaryResponse { SignedSummary = held is null ? null : SummaryRebuilder.ToSigned(held) };
+        return new PullSummaryResponse { SignedSummary = held?.ToSigned() };
     }
 
     public override async Task<GetSubtreeStatusResponse> GetSubtreeStatus(GetSubtreeStatusRequest request, ServerCallContext context) =>

@@ -29,7 +29,7 @@ internal sealed class QueryGrpcService(
             DisplayName = identity.DisplayName,
             Period = view.Summary.Period,
             Coverage = view.Summary.Coverage,
-            SignedSummary = SummaryRebuilder.ToSigned(view.Document),
+            SignedSummary = view.Document.ToSigned(),
         };
         response.Totals.AddRange(view.Figures.Select(LocalQueries.Convert));
         return response;

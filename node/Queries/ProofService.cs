@@ -51,17 +51,12 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
             return Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for '{period}'.", "period");
         }
 
-        var bundle = new AuditBundle { Summary = SummaryRebuilder.ToSigned(current) };
+        var bundle = new AuditBundle { Summary = current.ToSigned() };
         foreach (var contribution in Summary.Parser.ParseFrom(current.SummaryBytes).Contributions)
         {
             if (contribution.Kind == ContributionKind.ChildSummary && store.ChildSummaryByDigest(contribution.SourceId, parsed.ToString(), contribution.Digest.Span) is { } child)
             {
-                bundle.ChildSummaries.Add(new SignedSummary
-                {
-                    SummaryBytes = ByteString.CopyFrom(child.SummaryBytes),
-                    Signature = ByteString.CopyFrom(child.Signature),
-                    KeyId = child.KeyId,
-                });
+                bundle.ChildSummaries.Add(child.ToSigned());
             }
             else if (contribution.Kind == ContributionKind.UnitReport && store.ReportByDigest(contribution.SourceId, parsed.ToString(), contribution.Digest.Span) is { } report)
             {
@@ -75,7 +70,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
     private async Task<Outcome<Proof>> ChainAsync(SummaryDocument top, string unitId, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var summary = Summary.Parser.ParseFrom(top.SummaryBytes);
-        var signedTop = SummaryRebuilder.ToSigned(top);
+        var signedTop = top.ToSigned();
         var hosted = summary.Contributions.FirstOrDefault(c => c.SourceId == unitId && c.Kind == ContributionKind.UnitReport);
         if (hosted is not null && store.Read(s => s.ReportByDigest(unitId, summary.Period, hosted.Digest.Span)) is { } report)
         {

@@ -95,7 +95,7 @@ internal sealed class OutboxWorker(
             return;
         }
 
-        var request = new PushSummaryRequest { SignedSummary = SummaryRebuilder.ToSigned(document) };
+        var request = new PushSummaryRequest { SignedSummary = document.ToSigned() };
         try
         {
             var response = await pipeline.ExecuteAsync(

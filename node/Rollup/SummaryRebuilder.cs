@@ -70,14 +70,6 @@ internal sealed class SummaryRebuilder(
         return document;
     }
 
-    /// <summary>Rebuilds the wire form of a stored summary.</summary>
-    public static SignedSummary ToSigned(SummaryDocument document) => new()
-    {
-        SummaryBytes = Google.Protobuf.ByteString.CopyFrom(document.SummaryBytes),
-        Signature = Google.Protobuf.ByteString.CopyFrom(document.Signature),
-        KeyId = document.KeyId,
-    };
-
     /// <summary>The instant a stored tick count stands for.</summary>
     public static Timestamp ToTimestamp(long utcTicks) => Timestamp.FromDateTimeOffset(new DateTimeOffset(utcTicks, TimeSpan.Zero));
 }

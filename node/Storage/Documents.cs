@@ -1,3 +1,6 @@
+using Federation.Protos.V1;
+using Google.Protobuf;
+
 namespace Federation.Node.Storage;
 
 // LiteDB documents. Instants are UTC ticks; signed payloads are the received bytes, never re-encoded.
@@ -69,12 +72,10 @@ internal sealed class ReportDocument
     public ReportDocument ToHistory() => History.KeyedByDigest((ReportDocument)MemberwiseClone(), Digest, static (d, id) => d.Id = id);
 }
 
-/// <summary>The current summary held for a child and period (id "child|period"), or in the history (id = digest hex).</summary>
-internal sealed class ChildSummaryDocument
+/// <summary>The fields every stored signed summary has: the exact bytes received or signed, never re-encoded.</summary>
+internal abstract class SignedSummaryDocument
 {
     public string Id { get; set; } = string.Empty;
-
-    public string ChildId { get; set; } = string.Empty;
 
     public string Period { get; set; } = string.Empty;
 
@@ -87,6 +88,20 @@ internal sealed class ChildSummaryDocument
     public string KeyId { get; set; } = string.Empty;
 
     public byte[] Digest { get; set; } = [];
+
+    /// <summary>The wire form, from the stored bytes.</summary>
+    public SignedSummary ToSigned() => new()
+    {
+        SummaryBytes = ByteString.CopyFrom(SummaryBytes),
+        Signature = ByteString.CopyFrom(Signature),
+        KeyId = KeyId,
+    };
+}
+
+/// <summary>The current summary held for a child and period (id "child|period"), or in the history (id = digest hex).</summary>
+internal sealed class ChildSummaryDocument : SignedSummaryDocument
+{
+    public string ChildId { get; set; } = string.Empty;
 
     public long ReceiveTicks { get; set; }
 
@@ -97,22 +112,8 @@ internal sealed class ChildSummaryDocument
 }
 
 /// <summary>This node's own current signed summary for a period (id = period), or in the history (id = digest hex).</summary>
-internal sealed class SummaryDocument
+internal sealed class SummaryDocument : SignedSummaryDocument
 {
-    public string Id { get; set; } = string.Empty;
-
-    public string Period { get; set; } = string.Empty;
-
-    public long Version { get; set; }
-
-    public byte[] SummaryBytes { get; set; } = [];
-
-    public byte[] Signature { get; set; } = [];
-
-    public string KeyId { get; set; } = string.Empty;
-
-    public byte[] Digest { get; set; } = [];
-
     public long BuildTicks { get; set; }
 
     /// <summary>The same document keyed by its digest, for the history.</summary>
