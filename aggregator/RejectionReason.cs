@@ -29,9 +29,18 @@ public enum RejectionReason
     MalformedKey,
     UnknownNode,
     NoFigures,
-    NotLoopback,
     MalformedAddress,
     IdInUse,
+    MalformedId,
+    MissingCredentials,
+    InvalidToken,
+    TokenExpired,
+    TokenRevoked,
+    UnknownToken,
+    RoleNotAllowed,
+    OutOfScope,
+    NotEnrolled,
+    RateLimited,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

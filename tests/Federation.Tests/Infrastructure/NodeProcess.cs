@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Federation.Node.Hosting;
+using Federation.Protos.V1;
 using Grpc.Net.Client;
 
 namespace Federation.Tests.Infrastructure;
@@ -22,8 +23,26 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Address { get; private set; } = string.Empty;
 
-    /// <summary>The channel to the running process; kept across a kill so that callers in flight fail, not crash.</summary>
-    public GrpcChannel Channel { get; private set; } = null!;
+    /// <summary>Channels to the running process as its clerk, reader and admin, and as a child node; kept across a kill so that callers in flight fail, not crash.</summary>
+    public GrpcChannel Clerk { get; private set; } = null!;
+
+    public GrpcChannel Reader { get; private set; } = null!;
+
+    public GrpcChannel Admin { get; private set; } = null!;
+
+    private NodeTokens? _tokens;
+    private readonly Dictionary<string, GrpcChannel> _asNode = new(StringComparer.Ordinal);
+
+    /// <summary>A channel presenting the certificate of node <paramref name="nodeId"/>.</summary>
+    public GrpcChannel AsNode(string nodeId)
+    {
+        if (!_asNode.TryGetValue(nodeId, out var channel))
+        {
+            _asNode[nodeId] = channel = TestPki.Channel(Address, asNode: nodeId);
+        }
+
+        return channel;
+    }
 
     public string LogPath => Path.Combine(_dataPath, "process.log");
 
@@ -66,8 +85,39 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         Address = await File.ReadAllTextAsync(endpointFile);
-        Channel?.Dispose();
-        Channel = GrpcChannel.ForAddress(Address);
+        DisposeChannels();
+        _tokens ??= new NodeTokens(await IssueAsync(Role.Admin), await IssueAsync(Role.Clerk), await IssueAsync(Role.Reviewer), await IssueAsync(Role.Reader));
+        Clerk = TestPki.Channel(Address, _tokens.Clerk);
+        Reader = TestPki.Channel(Address, _tokens.Reader);
+        Admin = TestPki.Channel(Address, _tokens.Admin);
+    }
+
+    private async Task<string> IssueAsync(Role role)
+    {
+        using var socket = TestPki.AdminSocket(_dataPath);
+        var access = new AccessService.AccessServiceClient(socket);
+        var me = await access.WhoAmIAsync(new WhoAmIRequest(), deadline: Rpc.Deadline());
+        var response = await access.IssueTokenAsync(new IssueTokenRequest
+        {
+            Account = $"{role.ToString().ToLowerInvariant()}-test",
+            Role = role,
+            Scope = me.Scope,
+            ValidFor = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(1)),
+        }, deadline: Rpc.Deadline());
+        return response.Token;
+    }
+
+    private void DisposeChannels()
+    {
+        Clerk?.Dispose();
+        Reader?.Dispose();
+        Admin?.Dispose();
+        foreach (var channel in _asNode.Values)
+        {
+            channel.Dispose();
+        }
+
+        _asNode.Clear();
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when the power goes.</summary>
@@ -94,6 +144,6 @@ public sealed class NodeProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
-        Channel?.Dispose();
+        DisposeChannels();
     }
 }

@@ -100,7 +100,8 @@ public sealed class RollupTests
         await using var village = await TestNode.StartAsync(
             new NodeSpec("370113001001", "village")
             {
-                ParentAddress = $"http://127.0.0.1:{townshipPort}",
+                ParentAddress = $"https://127.0.0.1:{townshipPort}",
+                ParentId = "370113001",
                 ParentPublicKey = keys["370113001"],
                 HostedUnitIds = ["370113001001"],
             },
@@ -119,6 +120,7 @@ public sealed class RollupTests
             {
                 Port = townshipPort,
                 ParentAddress = city.Address,
+                ParentId = "3701",
                 ParentPublicKey = keys["3701"],
                 Children = [("370113001001", keys["370113001001"])],
             },
