@@ -60,6 +60,8 @@ internal static class Policies
 
     public static void Register(AuthorizationOptions options)
     {
+        // An endpoint that names no policy is closed, not open: a forgotten attribute refuses everyone.
+        options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAssertion(static _ => false).Build();
         foreach (var (name, allowed) in All)
         {
             options.AddPolicy(name, policy => policy

@@ -77,6 +77,12 @@ internal static class SecurityServiceCollectionExtensions
             {
                 var access = context.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value;
                 var caller = Caller.Of(context.User);
+                if (caller.Kind == CallerKind.LocalAdmin)
+                {
+                    // The node's own operator on its own machine.
+                    return RateLimitPartition.GetNoLimiter(caller.PartitionKey);
+                }
+
                 var key = caller.PartitionKey.Length > 0 ? caller.PartitionKey : "address:" + context.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
                 {
