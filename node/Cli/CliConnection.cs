@@ -12,7 +12,7 @@ namespace Federation.Node.Cli;
 /// deployment CA given by --ca), or <c>unix:PATH</c>, the node's admin socket on this machine, which
 /// needs no token.
 /// </summary>
-internal static class CliConnection
+public static class CliConnection
 {
     /// <summary>The bearer token; FEDERATION_TOKEN when not given.</summary>
     public static readonly Option<string?> Token = new("--token")

@@ -6,7 +6,7 @@ namespace Federation.Node.Security;
 /// The node's admin socket: a Unix domain socket in the data folder, owner-only, on which admin calls
 /// need no token. Whoever can open the file already runs as the node's user on its machine.
 /// </summary>
-internal static class AdminSocket
+public static class AdminSocket
 {
     public const string FileName = "admin.sock";
 
@@ -14,7 +14,7 @@ internal static class AdminSocket
     private const int MaxPathLength = 100;
 
     /// <summary>The socket's path, or null when it is turned off (or the platform has none).</summary>
-    public static string? PathFor(AccessOptions access, string dataPath)
+    internal static string? PathFor(AccessOptions access, string dataPath)
     {
         if (string.Equals(access.AdminSocketPath, "off", StringComparison.OrdinalIgnoreCase) || OperatingSystem.IsWindows() ||
             string.IsNullOrWhiteSpace(dataPath))
