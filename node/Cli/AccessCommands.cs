@@ -60,6 +60,12 @@ internal static class AccessCommands
             using var certificate = Pki.IssueNode(authority, id, names, DateTimeOffset.UtcNow, TimeSpan.FromDays(parse.GetValue(days)));
             var certificatePath = Path.Combine(folder, "node.crt");
             var keyPath = Path.Combine(folder, "node.key.pem");
+            if (File.Exists(certificatePath) || File.Exists(keyPath))
+            {
+                // Never leave a certificate beside a key it does not match.
+                throw new FormatException($"'{folder}' already holds a node certificate or key; remove both to issue a new pair.");
+            }
+
             Pki.Write(certificate, certificatePath, keyPath);
             File.Copy(Path.Combine(caDir, Pki.CaCertificateFileName), Path.Combine(folder, Pki.CaCertificateFileName), overwrite: true);
             Console.WriteLine($"issued {certificatePath} for node {id} ({string.Join(", ", names)}), valid until {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}; key {keyPath}");

@@ -92,17 +92,29 @@ public sealed class NodeProcess : IAsyncDisposable
         Admin = TestPki.Channel(Address, _tokens.Admin);
     }
 
-    private async Task<string> IssueAsync(Role role)
+    /// <summary>The tokens issued at first start, one per role, scoped to the node.</summary>
+    public NodeTokens Tokens => _tokens ?? throw new InvalidOperationException("The node has not started.");
+
+    /// <summary>The OS process id while it runs.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The node is not running.");
+
+    /// <summary>True once the process has ended on its own (a crash) or was killed.</summary>
+    public bool HasExited => _process is null || _process.HasExited;
+
+    private Task<string> IssueAsync(Role role) => IssueTokenAsync(role, null, TimeSpan.FromDays(1), $"{role.ToString().ToLowerInvariant()}-test");
+
+    /// <summary>Issues a token through the node's admin socket; the scope defaults to the node itself.</summary>
+    public async Task<string> IssueTokenAsync(Role role, string? scope, TimeSpan validFor, string account)
     {
         using var socket = TestPki.AdminSocket(_dataPath);
         var access = new AccessService.AccessServiceClient(socket);
         var me = await access.WhoAmIAsync(new WhoAmIRequest(), deadline: Rpc.Deadline());
         var response = await access.IssueTokenAsync(new IssueTokenRequest
         {
-            Account = $"{role.ToString().ToLowerInvariant()}-test",
+            Account = account,
             Role = role,
-            Scope = me.Scope,
-            ValidFor = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(1)),
+            Scope = scope ?? me.Scope,
+            ValidFor = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(validFor),
         }, deadline: Rpc.Deadline());
         return response.Token;
     }
