@@ -3,6 +3,8 @@ namespace Federation.Aggregator;
 /// <summary>
 /// The closed list of reasons the core gives for rejecting peer or user input. The node maps each
 /// to one gRPC status code and an UPPER_SNAKE ErrorInfo reason (the enum name, in upper snake case).
+/// The public contract publishes the same list as <c>federation.v1.ErrorReason</c> in
+/// protos/federation/v1/errors.proto; a test keeps the two equal, so a new reason goes in both.
 /// </summary>
 public enum RejectionReason
 {
@@ -32,6 +34,15 @@ public enum RejectionReason
     NotLoopback,
     MalformedAddress,
     IdInUse,
+
+    /// <summary>An id is empty where required, too long, or has a character outside the id rule.</summary>
+    MalformedId,
+
+    /// <summary>The request bytes are not a valid protobuf message of the method's request type.</summary>
+    MalformedRequest,
+
+    /// <summary>Only as the last field violation of a capped list: how many further violations were not listed.</summary>
+    ViolationsOmitted,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

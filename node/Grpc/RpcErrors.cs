@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Federation.Aggregator;
 using Federation.Node.Application;
@@ -44,26 +45,107 @@ internal static class RpcErrors
         return builder.ToString();
     }
 
+    /// <summary>Longest status message sent, in characters; longer ones end with an ellipsis.</summary>
+    public const int MaxMessageLength = 512;
+
+    /// <summary>Longest field path or violation description sent, in characters.</summary>
+    public const int MaxViolationTextLength = 256;
+
+    /// <summary>
+    /// Most bytes of the serialized google.rpc.Status sent in grpc-status-details-bin. With base64 and
+    /// the grpc-message header beside it, the trailers stay well under the 16 KiB many HTTP/2 peers
+    /// accept for a header block; a larger block breaks the connection for every call on it.
+    /// </summary>
+    public const int MaxStatusBytes = 6 * 1024;
+
+    /// <summary>
+    /// Builds the status of a rejection. Whatever the caller built, the result is bounded: the message
+    /// and every violation are truncated, and violations are dropped from the end (the count of those
+    /// dropped replaces them) until the serialized status fits <see cref="MaxStatusBytes"/>.
+    /// </summary>
     public static RpcException ToException(Rejection rejection)
     {
+        ArgumentNullException.ThrowIfNull(rejection);
+        return Build(rejection).ToRpcException();
+    }
+
+    /// <summary>The bounded google.rpc.Status of a rejection.</summary>
+    public static Google.Rpc.Status Build(Rejection rejection)
+    {
+        ArgumentNullException.ThrowIfNull(rejection);
         var status = new Google.Rpc.Status
         {
             Code = (int)CodeOf(rejection.Reason),
-            Message = rejection.Message,
+            Message = Truncate(rejection.Message, MaxMessageLength),
             Details = { Any.Pack(new ErrorInfo { Reason = ReasonText(rejection.Reason), Domain = Domain }) },
         };
-        if (rejection.Violations.Count > 0)
+        if (rejection.Violations.Count == 0)
         {
-            var badRequest = new BadRequest();
-            badRequest.FieldViolations.AddRange(rejection.Violations.Select(static v => new BadRequest.Types.FieldViolation
-            {
-                Field = v.Field,
-                Description = v.Description,
-            }));
-            status.Details.Add(Any.Pack(badRequest));
+            return status;
         }
 
-        return status.ToRpcException();
+        var violations = rejection.Violations.Select(static v => new BadRequest.Types.FieldViolation
+        {
+            Field = Truncate(v.Field, MaxViolationTextLength),
+            Description = Truncate(v.Description, MaxViolationTextLength),
+            Reason = ReasonText(v.Reason),
+        }).ToList();
+        var dropped = 0;
+        while (true)
+        {
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.AddRange(violations);
+            if (dropped > 0)
+            {
+                badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation
+                {
+                    Field = violations.Count > 0 ? violations[^1].Field : string.Empty,
+                    Reason = ReasonText(RejectionReason.ViolationsOmitted),
+                    Description = string.Create(CultureInfo.InvariantCulture, $"{dropped} further violations are not listed to keep the answer small."),
+                });
+            }
+
+            var candidate = status.Clone();
+            candidate.Details.Add(Any.Pack(badRequest));
+            if (candidate.CalculateSize() <= MaxStatusBytes || violations.Count == 0)
+            {
+                return candidate;
+            }
+
+            // Drop from the end; an omitted-count entry already there folds into the new count.
+            var last = violations[^1];
+            violations.RemoveAt(violations.Count - 1);
+            dropped += last.Reason == ReasonText(RejectionReason.ViolationsOmitted) ? OmittedCount(last) : 1;
+        }
+    }
+
+    /// <summary>The value, or its first <paramref name="maxLength"/> - 1 characters and an ellipsis.</summary>
+    public static string Truncate(string? value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return string.Empty;
+        }
+
+        if (value.Length <= maxLength)
+        {
+            return value;
+        }
+
+        // Never split a surrogate pair: the message must stay valid UTF-16 to encode.
+        var cut = maxLength - 1;
+        if (char.IsHighSurrogate(value[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(value.AsSpan(0, cut), "…");
+    }
+
+    private static int OmittedCount(BadRequest.Types.FieldViolation violation)
+    {
+        var digits = new string([.. violation.Description.TakeWhile(char.IsAsciiDigit)]);
+        return int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? Math.Max(count, 1) : 1;
     }
 
     /// <summary>Unwraps an outcome into its value, or throws its rejection as a status.</summary>
