@@ -33,6 +33,7 @@ public static class NodeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageBytes + 1024;
+            KestrelLimits.Apply(kestrel, builder.Configuration);
             if (Uri.TryCreate(options.Listen, UriKind.Absolute, out var listen))
             {
                 var address = listen.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(listen.Host);
