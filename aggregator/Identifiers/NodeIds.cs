@@ -132,6 +132,32 @@ public static class Echo
         return builder.ToString();
     }
 
+    /// <summary>
+    /// The text, or its first <paramref name="maxLength"/> - 1 characters and an ellipsis, never splitting a
+    /// surrogate pair (the result must stay valid UTF-16 to be encoded into a header or a log line).
+    /// </summary>
+    public static string Truncate(string? text, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        if (text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        var cut = maxLength - 1;
+        if (char.IsHighSurrogate(text[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
+
     /// <summary>One character named for a message: 'x', or U+000B for one that does not print.</summary>
     public static string Describe(char c) =>
         char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c)

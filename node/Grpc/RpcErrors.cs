@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Federation.Aggregator;
+using Federation.Aggregator.Identifiers;
 using Federation.Node.Application;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
@@ -120,27 +121,7 @@ internal static class RpcErrors
     }
 
     /// <summary>The value, or its first <paramref name="maxLength"/> - 1 characters and an ellipsis.</summary>
-    public static string Truncate(string? value, int maxLength)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return string.Empty;
-        }
-
-        if (value.Length <= maxLength)
-        {
-            return value;
-        }
-
-        // Never split a surrogate pair: the message must stay valid UTF-16 to encode.
-        var cut = maxLength - 1;
-        if (char.IsHighSurrogate(value[cut - 1]))
-        {
-            cut--;
-        }
-
-        return string.Concat(value.AsSpan(0, cut), "…");
-    }
+    public static string Truncate(string? value, int maxLength) => Echo.Truncate(value, maxLength);
 
     private static int OmittedCount(BadRequest.Types.FieldViolation violation)
     {

@@ -38,10 +38,12 @@ public sealed class BoundedErrorTests(ITestOutputHelper output) : IAsyncLifetime
         var request = new SubmitReportRequest { UnitId = Village, Period = "2026-Q1" };
         request.Values.AddRange(Enumerable.Range(0, 150_000).Select(static i => new IndicatorValue { IndicatorId = $"unknown_{i}", Count = 1 }));
 
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var ex = await Assert.ThrowsAsync<RpcException>(async () => await _node.Reporting.SubmitReportAsync(request, deadline: Rpc.Deadline()));
+        var allocatedMiB = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (1024.0 * 1024.0);
 
         var trailerBytes = ex.Trailers.Sum(static t => t.Key.Length + (t.IsBinary ? (t.ValueBytes.Length + 2) / 3 * 4 : t.Value.Length));
-        output.WriteLine($"request {request.CalculateSize()} bytes; trailers {trailerBytes} bytes; message {ex.Status.Detail.Length} characters");
+        output.WriteLine($"request {request.CalculateSize()} bytes; trailers {trailerBytes} bytes; message {ex.Status.Detail.Length} characters; allocated by the call (client and node) {allocatedMiB:F1} MiB");
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.True(trailerBytes + ex.Status.Detail.Length * 3 < HeaderBlockLimitBytes / 2, $"trailers are {trailerBytes} bytes");
         var violations = ex.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations;
