@@ -179,8 +179,10 @@ public static class ReportValidator
         };
     }
 
-    private static IEnumerable<FieldViolation> CheckRatios(CatalogueIndex catalogue, IReadOnlyList<IndicatorValue> values, Dictionary<string, int> positions)
+    /// <summary>The ratio violations (a list, not an iterator: compiler-made iterators read the current thread id).</summary>
+    private static List<FieldViolation> CheckRatios(CatalogueIndex catalogue, IReadOnlyList<IndicatorValue> values, Dictionary<string, int> positions)
     {
+        var violations = new List<FieldViolation>();
         foreach (var ratio in catalogue.Ratios)
         {
             var definition = ratio.Ratio;
@@ -196,11 +198,13 @@ public static class ReportValidator
             if (values[n].Count > values[d].Count)
             {
                 var field = string.Create(CultureInfo.InvariantCulture, $"values[{n}].count");
-                yield return new(field, RejectionReason.NumeratorExceedsDenominator, string.Create(CultureInfo.InvariantCulture,
+                violations.Add(new(field, RejectionReason.NumeratorExceedsDenominator, string.Create(CultureInfo.InvariantCulture,
                     $"{field} for '{definition.NumeratorIndicatorId}' is {values[n].Count}, above its denominator " +
-                    $"'{definition.DenominatorIndicatorId}' ({values[d].Count}) in ratio '{ratio.Id}'."));
+                    $"'{definition.DenominatorIndicatorId}' ({values[d].Count}) in ratio '{ratio.Id}'.")));
             }
         }
+
+        return violations;
     }
 
     private static IndicatorValue.ValueOneofCase ExpectedCase(ValueKind kind) => kind switch
