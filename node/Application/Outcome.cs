@@ -6,8 +6,9 @@ namespace Federation.Node.Application;
 /// <summary>Why a request was refused: one rule from the closed list, a sentence, and the fields at fault.</summary>
 /// <param name="Reason">The rule broken (the first, when several are).</param>
 /// <param name="Message">A short English sentence; the status message.</param>
-/// <param name="Violations">The fields at fault, capped; the last may be a <see cref="RejectionReason.ViolationsOmitted"/> count.</param>
-internal sealed record Rejection(RejectionReason Reason, string Message, IReadOnlyList<FieldViolation> Violations)
+/// <param name="Violations">The fields at fault that are described.</param>
+/// <param name="OmittedViolationCount">Further violations found but not described; sent as one VIOLATIONS_OMITTED entry.</param>
+internal sealed record Rejection(RejectionReason Reason, string Message, IReadOnlyList<FieldViolation> Violations, int OmittedViolationCount = 0)
 {
     /// <summary>Violation sentences joined into the status message; the rest are in the details only.</summary>
     private const int MessageViolationCount = 3;
@@ -17,7 +18,7 @@ internal sealed record Rejection(RejectionReason Reason, string Message, IReadOn
 
     public static Rejection Of(FieldViolation violation) => Of(violation.Reason, violation.Description, violation.Field);
 
-    /// <summary>A rejection listing <paramref name="violations"/>, plus a count of <paramref name="omittedCount"/> more.</summary>
+    /// <summary>A rejection listing <paramref name="violations"/>, and counting <paramref name="omittedCount"/> more.</summary>
     public static Rejection Of(IReadOnlyList<FieldViolation> violations, int omittedCount = 0)
     {
         var total = violations.Count + omittedCount;
@@ -27,14 +28,7 @@ internal sealed record Rejection(RejectionReason Reason, string Message, IReadOn
             message += string.Create(CultureInfo.InvariantCulture, $" ({total} violations in all.)");
         }
 
-        if (omittedCount == 0)
-        {
-            return new(violations[0].Reason, message, violations);
-        }
-
-        var omitted = new FieldViolation("values", RejectionReason.ViolationsOmitted, string.Create(CultureInfo.InvariantCulture,
-            $"{omittedCount} further violations are not listed; only the first {violations.Count} are."));
-        return new(violations[0].Reason, message, [.. violations, omitted]);
+        return new(violations[0].Reason, message, violations, omittedCount);
     }
 }
 

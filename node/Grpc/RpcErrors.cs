@@ -91,18 +91,20 @@ internal static class RpcErrors
             Description = Truncate(v.Description, MaxViolationTextLength),
             Reason = ReasonText(v.Reason),
         }).ToList();
-        var dropped = 0;
+        var omitted = rejection.OmittedViolationCount;
         while (true)
         {
             var badRequest = new BadRequest();
             badRequest.FieldViolations.AddRange(violations);
-            if (dropped > 0)
+            if (omitted > 0)
             {
+                // The list was capped: one last entry says how many were found but not described.
                 badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation
                 {
-                    Field = violations.Count > 0 ? violations[^1].Field : string.Empty,
+                    Field = violations.Count > 0 ? ListField(violations[^1].Field) : string.Empty,
                     Reason = ReasonText(RejectionReason.ViolationsOmitted),
-                    Description = string.Create(CultureInfo.InvariantCulture, $"{dropped} further violations are not listed to keep the answer small."),
+                    Description = string.Create(CultureInfo.InvariantCulture,
+                        $"{omitted} further violations are not listed; only the first {violations.Count} are."),
                 });
             }
 
@@ -113,21 +115,17 @@ internal static class RpcErrors
                 return candidate;
             }
 
-            // Drop from the end; an omitted-count entry already there folds into the new count.
-            var last = violations[^1];
+            // Still too large: drop from the end and count what was dropped.
             violations.RemoveAt(violations.Count - 1);
-            dropped += last.Reason == ReasonText(RejectionReason.ViolationsOmitted) ? OmittedCount(last) : 1;
+            omitted++;
         }
     }
 
     /// <summary>The value, or its first <paramref name="maxLength"/> - 1 characters and an ellipsis.</summary>
     public static string Truncate(string? value, int maxLength) => Echo.Truncate(value, maxLength);
 
-    private static int OmittedCount(BadRequest.Types.FieldViolation violation)
-    {
-        var digits = new string([.. violation.Description.TakeWhile(char.IsAsciiDigit)]);
-        return int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? Math.Max(count, 1) : 1;
-    }
+    /// <summary>The repeated field a violation's path is in: "values" for "values[19].indicator_id".</summary>
+    private static string ListField(string path) => path.IndexOf('[', StringComparison.Ordinal) is > 0 and var bracket ? path[..bracket] : path;
 
     /// <summary>Unwraps an outcome into its value, or throws its rejection as a status.</summary>
     public static T ValueOrThrow<T>(this Outcome<T> outcome)
