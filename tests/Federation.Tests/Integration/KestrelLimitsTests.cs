@@ -56,6 +56,26 @@ public sealed class KestrelLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connection_OverTheConnectionLimit_IsClosedAtOnce()
+    {
+        var (host, port) = await StartAsync(new() { ["Limits:MaxConcurrentConnections"] = "2" });
+        using var first = new TcpClient();
+        using var second = new TcpClient();
+        using var third = new TcpClient();
+        await first.ConnectAsync(host, port);
+        await first.GetStream().WriteAsync(s_prefaceAndSettings);
+        await second.ConnectAsync(host, port);
+        await second.GetStream().WriteAsync(s_prefaceAndSettings);
+        // The server answers a preface with its SETTINGS: both connections are accepted and open.
+        Assert.True(await first.GetStream().ReadAsync(new byte[64]) > 0);
+        Assert.True(await second.GetStream().ReadAsync(new byte[64]) > 0);
+
+        await third.ConnectAsync(host, port);
+
+        await WaitUntilClosedAsync(third.GetStream());
+    }
+
+    [Fact]
     public async Task Start_BadLimit_FailsNamingIt()
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new() { ["Limits:MaxStreamsPerConnection"] = "0" }));
