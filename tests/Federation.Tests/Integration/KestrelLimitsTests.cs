@@ -56,7 +56,7 @@ public sealed class KestrelLimitsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Connection_OverTheConnectionLimit_IsClosedAtOnce()
+    public async Task Connection_OverTheConnectionLimit_IsClosedByTheServer()
     {
         var (host, port) = await StartAsync(new() { ["Limits:MaxConcurrentConnections"] = "2" });
         using var first = new TcpClient();
