@@ -73,12 +73,36 @@ public static class Auditor
         var coverage = summary.Coverage ?? new Coverage();
         CheckCount(differences, summary.NodeId, "reported leaves", coverage.ReportedLeafCount, reported);
         CheckCount(differences, summary.NodeId, "on-time leaves", coverage.OnTimeLeafCount, onTime);
-        if (coverage.ExpectedLeafCount < expected)
-        {
-            differences.Add(string.Create(CultureInfo.InvariantCulture, $"{summary.NodeId}: expects {coverage.ExpectedLeafCount} leaves, fewer than the {expected} its inputs expect."));
-        }
+        CheckExpected(bundle, summary, expected, differences);
 
         return new AuditResult(summary, differences);
+    }
+
+    /// <summary>
+    /// Expected leaves are recomputed exactly: the cited inputs' counts, one per silent hosted unit, and for each
+    /// silent child the count the bundle states for it (a child with no summary for the period cites nothing).
+    /// </summary>
+    private static void CheckExpected(AuditBundle bundle, Summary summary, uint citedExpected, List<string> differences)
+    {
+        var coverage = summary.Coverage ?? new Coverage();
+        var silentChildren = bundle.SilentChildren.GroupBy(static c => c.ChildId, StringComparer.Ordinal).ToDictionary(static g => g.Key, static g => g.First(), StringComparer.Ordinal);
+        var silent = coverage.SilentSourceIds.ToHashSet(StringComparer.Ordinal);
+        ulong expected = citedExpected;
+        foreach (var id in silent)
+        {
+            expected += silentChildren.TryGetValue(id, out var child) ? child.ExpectedLeafCount : 1u;
+        }
+
+        foreach (var id in silentChildren.Keys.Where(id => !silent.Contains(id)).Order(StringComparer.Ordinal))
+        {
+            differences.Add($"{id}: given as a silent child, but the summary does not list it as silent.");
+        }
+
+        if (coverage.ExpectedLeafCount != expected)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{summary.NodeId}: expected leaves stated {coverage.ExpectedLeafCount}, recomputed {expected} from its inputs and silent sources."));
+        }
     }
 
     private static (uint Expected, uint Reported, uint OnTime)? ChildCounts(

@@ -16,9 +16,9 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
     public async Task<Outcome<string>> EnrolChildAsync(
         string childId, byte[] publicKey, string displayName, uint expectedLeafCount, string address, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(childId))
+        if (Aggregator.Identifiers.NodeIds.Check(childId, "child_id") is { } badId)
         {
-            return Rejection.Of(RejectionReason.MissingField, "child_id is required.", "child_id");
+            return Rejection.Of(badId);
         }
 
         if (childId == identity.NodeId)
@@ -28,7 +28,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
         if (!string.IsNullOrWhiteSpace(address) && !Configuration.Keys.IsHttpAddress(address))
         {
-            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{address}' is not an http(s) address.", "address");
+            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{Aggregator.Identifiers.Echo.Of(address)}' is not an http(s) address.", "address");
         }
 
         if (!NodeSigningKey.IsValidPublicKey(publicKey))
@@ -76,6 +76,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
     /// <summary>Adds a hosted unit; false when it is hosted already.</summary>
     public async Task<Outcome<string>> AddHostedUnitAsync(string unitId, string displayName, CancellationToken cancellationToken)
     {
+        if (Aggregator.Identifiers.NodeIds.Check(unitId, "unit_id") is { } badId)
+        {
+            return Rejection.Of(badId);
+        }
+
         if (unitId == identity.NodeId && store.Read(static s => s.Children.Count()) > 0)
         {
             return Rejection.Of(RejectionReason.IdInUse, $"unit_id '{unitId}' is this node's own id, and the node has children.", "unit_id");

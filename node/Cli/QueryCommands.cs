@@ -242,11 +242,14 @@ public static class QueryCommands
     {
         var proof = new Option<FileInfo>("--proof") { Description = "A proof written by `federation proof`", Required = true };
         var keys = new Option<FileInfo>("--keys") { Description = "JSON object of node id to base64 public key, as you trust them", Required = true };
-        var command = new Command("verify", "Check a proof offline with the public keys alone.") { proof, keys };
+        var top = new Option<string>("--top") { Description = "The node whose figures the report must be inside (the proof's last link)", Required = true };
+        var digest = new Option<string>("--digest") { Description = "Hex SHA-256 of the exact summary of --top you asked about (optional)" };
+        var command = new Command("verify", "Check a proof offline with the public keys alone.") { proof, keys, top, digest };
         command.SetAction(parse =>
         {
             var chain = Protos.V1.Proof.Parser.ParseFrom(File.ReadAllBytes(parse.GetValue(proof)!.FullName));
-            var result = ProofVerifier.Verify(chain, ReadKeys(parse.GetValue(keys)!.FullName));
+            var expectedDigest = parse.GetValue(digest) is { Length: > 0 } hex ? Convert.FromHexString(hex) : [];
+            var result = ProofVerifier.Verify(chain, ReadKeys(parse.GetValue(keys)!.FullName), parse.GetValue(top)!, expectedDigest);
             if (!result.IsValid)
             {
                 Console.Error.WriteLine($"NOT VERIFIED: {result.Message}");

@@ -77,6 +77,7 @@ internal static class NodeServiceCollectionExtensions
             options.MaxReceiveMessageSize = maxBytes;
             options.EnableDetailedErrors = false;
         });
+        services.AddMalformedRequestStatus();
         return services;
     }
 

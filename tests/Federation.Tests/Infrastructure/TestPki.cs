@@ -32,7 +32,7 @@ public static class TestPki
         return files;
     });
 
-    /// <summary>A node's certificate with its key, to call as that node.</summary>
+    /// <summary>A node's certificate with its key, to call as that node; shared by every test, never dispose it.</summary>
     public static X509Certificate2 NodeCertificate(string nodeId) => s_loaded.GetOrAdd(nodeId, static id =>
     {
         var (certificate, key) = NodeFiles(id);
