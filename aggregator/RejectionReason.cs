@@ -32,6 +32,9 @@ public enum RejectionReason
     NotLoopback,
     MalformedAddress,
     IdInUse,
+    InconsistentCounts,
+    FutureVersion,
+    LeafAllowanceExceeded,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -61,12 +61,23 @@ internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer
         {
             NodeId = identity.NodeId,
             PendingRebuildCount = (uint)status.PendingRebuildCount,
-            EquivocationCount = (uint)status.EquivocationCount,
+            EquivocationCount = (uint)Math.Min(uint.MaxValue, status.EquivocationCount),
             HostedUnitCount = (uint)status.HostedUnitCount,
             ChildCount = (uint)status.ChildCount,
         };
         response.OutboxPeriods.AddRange(status.OutboxPeriods);
+        response.Alerts.AddRange(status.Alerts.Select(static a => new StatusAlert
+        {
+            Period = a.Period, Version = (ulong)a.Version, Reason = a.Reason, SinceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(a.Since),
+        }));
         return Task.FromResult(response);
+    }
+
+    public override async Task<ResetChildResponse> ResetChild(ResetChildRequest request, ServerCallContext context)
+    {
+        EnsureLoopback(context);
+        var reset = (await admin.ResetChildAsync(request.ChildId, context.CancellationToken)).ValueOrThrow();
+        return new ResetChildResponse { ReleasedSummaryCount = (uint)reset.ReleasedSummaryCount };
     }
 
     private static void EnsureLoopback(ServerCallContext context)

@@ -29,10 +29,12 @@ internal sealed class OutboxWorker(
     IOptions<NodeOptions> nodeOptions,
     IOptions<OutboxOptions> outboxOptions,
     TimeProvider time,
-    ILogger<OutboxWorker> logger) : BackgroundService
+    ILogger<OutboxWorker> logger,
+    IJitterSource? jitter = null) : BackgroundService
 {
     private static readonly TimeSpan s_idleWait = TimeSpan.FromSeconds(30);
     private readonly OutboxOptions _options = outboxOptions.Value;
+    private readonly IJitterSource _jitter = jitter ?? SharedRandomJitter.Instance;
     private readonly byte[]? _parentKey = Keys.TryParsePublicKey(nodeOptions.Value.Parent.PublicKey, out var key) ? key : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -167,28 +169,35 @@ internal sealed class OutboxWorker(
             return true;
         }, cancellationToken);
 
-    private Task RefuseAsync(string period, long version, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the row refused for good: it is not tried again until a rebuild queues a newer version, and
+    /// it shows in the status as an alert. Logged at Error once per refused version, never per retry.
+    /// </summary>
+    private async Task RefuseAsync(string period, long version, string reason, CancellationToken cancellationToken)
     {
-        RollupLog.DeliveryRefused(logger, period, reason);
-        return writer.ExecuteAsync(context =>
+        var marked = await writer.ExecuteAsync(context =>
         {
-            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= version)
+            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= version && !current.Refused)
             {
                 current.Refused = true;
+                current.RefusedTicks = context.UtcNow().UtcTicks;
                 current.LastError = reason;
                 context.Store.Outbox.Update(current);
+                return true;
             }
 
-            return true;
+            return false;
         }, cancellationToken);
+        if (marked)
+        {
+            RollupLog.DeliveryRefused(logger, period, version, reason);
+        }
     }
 
     private Task PostponeAsync(OutboxDocument row, Exception exception, CancellationToken cancellationToken)
     {
         var attempts = row.AttemptCount + 1;
-        var exponential = _options.RedeliveryBaseDelay * Math.Pow(2, Math.Min(attempts - 1, 16));
-        var capped = exponential < _options.RedeliveryMaxDelay ? exponential : _options.RedeliveryMaxDelay;
-        var delay = capped * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        var delay = new RedeliverySchedule(_options, _jitter).DelayAfter(attempts);
         RollupLog.DeliveryFailed(logger, row.Id, attempts, delay, exception);
         var next = time.GetUtcNow() + delay;
         return writer.ExecuteAsync(context =>
@@ -222,6 +231,7 @@ internal sealed class OutboxWorker(
                 Delay = _options.RetryBaseDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
+                Randomizer = _jitter.NextUnit,
             });
         }
 

@@ -38,7 +38,8 @@ internal sealed class SummaryRebuilder(
 
         var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
         var replaced = store.Summaries.FindById(period);
-        var version = (replaced?.Version ?? 0) + 1;
+        // Monotonic and boundable by the parent's clock: max(previous + 1, build time in Unix ms).
+        var version = (long)VersionRules.NextVersion((ulong)(replaced?.Version ?? 0), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
             [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
