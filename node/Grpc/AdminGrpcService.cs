@@ -11,7 +11,7 @@ using Grpc.Core;
 namespace Federation.Node.Grpc;
 
 /// <summary>Thin endpoint for operator actions, answered only to callers on this machine.</summary>
-internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer, NodeIdentity identity) : AdminService.AdminServiceBase
+internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler rebuilds, NodeIdentity identity) : AdminService.AdminServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -56,7 +56,7 @@ internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         EnsureLoopback(context);
-        var status = admin.Status(writer.PendingRebuildCount);
+        var status = admin.Status(rebuilds.PendingRebuildCount);
         var response = new GetStatusResponse
         {
             NodeId = identity.NodeId,

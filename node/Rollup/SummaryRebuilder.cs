@@ -67,7 +67,7 @@ internal sealed class SummaryRebuilder(
         }
 
         store.Dirty.Delete(period);
-        StoreLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
+        RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
         return document;
     }
 
