@@ -66,8 +66,9 @@ public sealed class ProofTests
         var keys = ids.ToDictionary(static id => id, id => TestNode.CreateKey(folder.Sub(id)));
         await using var township = await TestNode.StartAsync(new NodeSpec(ids[0], "township") { Children = [(ids[1], keys[ids[1]])] }, folder.Sub(ids[0]));
         // The village's pushes go nowhere, so the township only has what it pulled.
+        await using var nowhere = new TcpForwarder();
         await using var village = await TestNode.StartAsync(
-            new NodeSpec(ids[1], "village") { ParentAddress = $"http://127.0.0.1:{TestNode.FreePort()}", HostedUnitIds = [ids[1]] },
+            new NodeSpec(ids[1], "village") { ParentAddress = nowhere.Address, HostedUnitIds = [ids[1]] },
             folder.Sub(ids[1]));
         await township.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[1], PublicKey = ByteString.CopyFrom(keys[ids[1]]), Address = village.Address }, deadline: Rpc.Deadline());
         await village.Reporting.SubmitReportAsync(new SubmitReportRequest { UnitId = ids[1], Period = Quarter, Values = { Reports.Count("party_members", 41) } }, deadline: Rpc.Deadline());
