@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Node.Reporting;
 using Federation.Protos.V1;
 using Google.Protobuf;

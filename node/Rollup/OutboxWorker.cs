@@ -1,7 +1,7 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Signing;
+using Federation.Node.Application;
 using Federation.Node.Configuration;
-using Federation.Node.Grpc;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
 using Federation.Protos.V1;

@@ -1,11 +1,10 @@
 using System.Text;
 using Federation.Aggregator;
-using Federation.Node.Application;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 
-namespace Federation.Node.Grpc;
+namespace Federation.Node.Application;
 
 /// <summary>
 /// The one mapping from rejections to gRPC statuses: a canonical code, a short English message, and
