@@ -17,14 +17,18 @@ public static class LeafAllowance
     /// <param name="hostedUnitCount">Units the node hosts (one leaf each).</param>
     /// <param name="countedLeafTotal">The sum of the enrolled counts of all children enrolled with one.</param>
     /// <param name="uncountedChildCount">Children enrolled without a count, this one included when it is one.</param>
-    public static uint Of(uint enrolledLeafCount, long hostedUnitCount, long countedLeafTotal, long uncountedChildCount)
+    /// <param name="capacity">
+    /// The most leaves the node's own summary may cover: <see cref="SummaryChecks.MaxLeafCount"/>, or less
+    /// when the node's parent allows it less (its receipts and refusals say so).
+    /// </param>
+    public static uint Of(uint enrolledLeafCount, long hostedUnitCount, long countedLeafTotal, long uncountedChildCount, uint capacity = SummaryChecks.MaxLeafCount)
     {
         if (enrolledLeafCount > 0)
         {
             return enrolledLeafCount;
         }
 
-        var remaining = SummaryChecks.MaxLeafCount - hostedUnitCount - countedLeafTotal;
+        var remaining = Math.Min(capacity, SummaryChecks.MaxLeafCount) - hostedUnitCount - countedLeafTotal;
         return remaining <= 0 ? 0 : (uint)(remaining / Math.Max(1, uncountedChildCount));
     }
 

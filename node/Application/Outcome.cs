@@ -5,6 +5,9 @@ namespace Federation.Node.Application;
 /// <summary>Why a request was refused: one rule from the closed list, a sentence, and the fields at fault.</summary>
 internal sealed record Rejection(RejectionReason Reason, string Message, IReadOnlyList<FieldViolation> Violations)
 {
+    /// <summary>Machine-readable facts about the refusal, sent as google.rpc.ErrorInfo metadata (e.g. leaf_allowance).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
     public static Rejection Of(RejectionReason reason, string message, string? field = null) =>
         new(reason, message, field is null ? [] : [new FieldViolation(field, reason, message)]);
 

@@ -49,8 +49,14 @@ internal static class RpcErrors
         {
             Code = (int)CodeOf(rejection.Reason),
             Message = rejection.Message,
-            Details = { Any.Pack(new ErrorInfo { Reason = ReasonText(rejection.Reason), Domain = Domain }) },
         };
+        var info = new ErrorInfo { Reason = ReasonText(rejection.Reason), Domain = Domain };
+        foreach (var (key, value) in rejection.Metadata ?? new Dictionary<string, string>())
+        {
+            info.Metadata[key] = value;
+        }
+
+        status.Details.Add(Any.Pack(info));
         if (rejection.Violations.Count > 0)
         {
             var badRequest = new BadRequest();
@@ -69,6 +75,13 @@ internal static class RpcErrors
     public static T ValueOrThrow<T>(this Outcome<T> outcome)
         where T : class =>
         outcome.Value ?? throw ToException(outcome.Rejection!);
+
+    /// <summary>A metadata entry of a peer's ErrorInfo, if it is one of ours and has it.</summary>
+    public static string? MetadataOf(RpcException exception, string key)
+    {
+        var info = exception.GetRpcStatus()?.GetDetail<ErrorInfo>();
+        return info is not null && info.Domain == Domain && info.Metadata.TryGetValue(key, out var value) ? value : null;
+    }
 
     /// <summary>The reason a peer gave in its ErrorInfo, if it is one of ours.</summary>
     public static RejectionReason? ReasonOf(RpcException exception)

@@ -103,7 +103,7 @@ internal sealed class OutboxWorker(
             var response = await pipeline.ExecuteAsync(
                 async token => await parent.Client.PushSummaryAsync(request, deadline: time.GetUtcNow().UtcDateTime + _options.AttemptTimeout, cancellationToken: token),
                 cancellationToken);
-            if (ReceiptProblem(response.Receipt, document) is { } problem)
+            if (ReceiptProblem(response.Receipt, document, out var allowance) is { } problem)
             {
                 await RefuseAsync(row.Id, document.Version, "receipt: " + problem, cancellationToken);
                 return;
@@ -111,6 +111,10 @@ internal sealed class OutboxWorker(
 
             await RemoveAsync(row.Id, document.Version, cancellationToken);
             RollupLog.Delivered(logger, row.Id, document.Version, response.Outcome);
+            if (allowance > 0 && allowance != store.Read(LeafBudget.Capacity))
+            {
+                await LearnAllowanceAsync(row.Id, allowance, cancellationToken);
+            }
         }
         catch (RpcException ex) when (IsPermanent(ex.StatusCode) && RpcErrors.ReasonOf(ex) != RejectionReason.UnknownSigner)
         {
@@ -118,6 +122,15 @@ internal sealed class OutboxWorker(
             {
                 RollupLog.DeliveryStale(logger, row.Id, document.Version);
                 await RemoveAsync(row.Id, document.Version, cancellationToken);
+                return;
+            }
+
+            if (RpcErrors.ReasonOf(ex) == RejectionReason.LeafAllowanceExceeded &&
+                uint.TryParse(RpcErrors.MetadataOf(ex, LeafBudget.MetadataKey), System.Globalization.CultureInfo.InvariantCulture, out var allowance) &&
+                await LearnAllowanceAsync(row.Id, allowance, cancellationToken))
+            {
+                // The rebuild the lesson set off queues a version that fits; until then this one waits like any failure.
+                await PostponeAsync(row, ex, cancellationToken);
                 return;
             }
 
@@ -130,11 +143,29 @@ internal sealed class OutboxWorker(
         }
     }
 
-    /// <summary>Checks the parent's receipt against its pinned key and the summary delivered.</summary>
-    private string? ReceiptProblem(SignedReceipt? signed, SummaryDocument delivered)
+    /// <summary>
+    /// Records the leaves the parent accepts from this node; children whose held summaries no longer fit
+    /// their share are set aside (see <see cref="LeafBudget.Learn"/>). False when nothing changed.
+    /// </summary>
+    private async Task<bool> LearnAllowanceAsync(string period, uint allowance, CancellationToken cancellationToken)
     {
+        var setAside = await writer.ExecuteAsync(context => LeafBudget.Learn(context, allowance), cancellationToken);
+        if (setAside is null)
+        {
+            return false;
+        }
+
+        RollupLog.AllowanceLearned(logger, period, allowance, setAside.Count == 0 ? "none" : string.Join(", ", setAside));
+        return true;
+    }
+
+    /// <summary>Checks the parent's receipt against its pinned key and the summary delivered; gives the leaf allowance it states.</summary>
+    private string? ReceiptProblem(SignedReceipt? signed, SummaryDocument delivered, out uint leafAllowance)
+    {
+        leafAllowance = 0;
         if (_parentKey is null)
         {
+            // An unverified receipt may not shrink what this node accepts from its children.
             return null;
         }
 
@@ -150,6 +181,7 @@ internal sealed class OutboxWorker(
         }
 
         var receipt = verification.Value!;
+        leafAllowance = receipt.LeafAllowance;
         var holdsThis = (long)receipt.Version > delivered.Version ||
             ((long)receipt.Version == delivered.Version && receipt.Digest.Span.SequenceEqual(delivered.Digest));
         return receipt.ChildId == identity.NodeId && receipt.Period == delivered.Id && holdsThis

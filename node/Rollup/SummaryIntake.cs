@@ -88,10 +88,12 @@ internal sealed class SummaryIntake(
         // After an operator's reset, what was held before it no longer bounds the child's versions.
         var binding = held is not null && held.ReceiveTicks > child.ResetTicks ? held : null;
         var version = (long)summary.Version;
+        var children = context.Store.Children.FindAll().ToList();
+        var allowance = LeafBudget.Allowances(context.Store, children)[childId];
         switch (VersionRules.Decide((ulong?)binding?.Version, binding is null ? [] : binding.Digest, summary.Version, digest))
         {
             case VersionVerdict.AlreadyHeld:
-                return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(binding!));
+                return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(binding!, allowance));
             case VersionVerdict.Equivocation:
                 RecordEquivocation(context, child, summary, signed, binding!);
                 return Rejection.Of(RejectionReason.Equivocation,
@@ -101,7 +103,7 @@ internal sealed class SummaryIntake(
                     $"summary version {version} of {summary.Period} is older than version {binding!.Version} held for child '{childId}'.", "summary.version");
         }
 
-        if (LeafCountProblem(context, child, summary) is { } tooMany)
+        if (LeafCountProblem(context, child, children, allowance, summary) is { } tooMany)
         {
             return tooMany;
         }
@@ -133,7 +135,7 @@ internal sealed class SummaryIntake(
         }
 
         context.MarkDirty(summary.Period);
-        return new SummaryAcceptance(PushOutcome.Stored, Receipt(document));
+        return new SummaryAcceptance(PushOutcome.Stored, Receipt(document, allowance));
     }
 
     /// <summary>
@@ -141,23 +143,17 @@ internal sealed class SummaryIntake(
     /// period's total with this summary must stay within what the grandparent accepts. Together they
     /// keep this node's own summary in bounds whatever a child claims.
     /// </summary>
-    private static Rejection? LeafCountProblem(Storage.WriteContext context, ChildDocument child, Summary summary)
+    private static Rejection? LeafCountProblem(
+        Storage.WriteContext context, ChildDocument child, List<ChildDocument> children, uint allowance, Summary summary)
     {
         const string field = "summary.coverage.expected_leaf_count";
         var claimed = summary.Coverage.ExpectedLeafCount;
-        var children = context.Store.Children.FindAll().ToList();
         var hosted = (long)context.Store.Units.Count();
-        var allowance = LeafAllowance.Of(
-            (uint)child.EnrolledLeafCount,
-            hosted,
-            children.Where(static c => c.EnrolledLeafCount > 0).Sum(static c => (long)c.EnrolledLeafCount),
-            children.Count(static c => c.EnrolledLeafCount == 0));
         if (claimed > allowance)
         {
-            return Rejection.Of(RejectionReason.LeafAllowanceExceeded,
-                $"{field} is {claimed}; child '{child.Id}' may claim at most {allowance} leaves " +
+            return TooMany($"{field} is {claimed}; child '{child.Id}' may claim at most {allowance} leaves " +
                 (child.EnrolledLeafCount > 0 ? "(its enrolled count)." : "(its share of this node's capacity; enrol it with a count to change that)."),
-                field);
+                allowance);
         }
 
         // The allowances add up to the capacity unless enrolments changed since other children's summaries were accepted.
@@ -170,11 +166,18 @@ internal sealed class SummaryIntake(
                 : Math.Max(0, other.ExpectedLeafCount);
         }
 
-        return total > SummaryChecks.MaxLeafCount
-            ? Rejection.Of(RejectionReason.LeafAllowanceExceeded,
-                $"{field} is {claimed}; with the other children's figures for {summary.Period} this node would cover {total} leaves, more than {SummaryChecks.MaxLeafCount}.",
-                field)
+        var capacity = LeafBudget.Capacity(context.Store);
+        return total > capacity
+            ? TooMany($"{field} is {claimed}; with the other children's figures for {summary.Period} this node would cover {total} leaves, more than {capacity}.",
+                (uint)Math.Max(0, capacity - (total - claimed)))
             : null;
+
+        static Rejection TooMany(string message, uint room) =>
+            Rejection.Of(RejectionReason.LeafAllowanceExceeded, message, field) with
+            {
+                // Lets an honest child set aside what its own children over-claimed, and push again.
+                Metadata = new Dictionary<string, string> { [LeafBudget.MetadataKey] = room.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            };
     }
 
     /// <summary>
@@ -278,8 +281,9 @@ internal sealed class SummaryIntake(
         }, cancellationToken);
     }
 
-    private SignedReceipt Receipt(ChildSummaryDocument held) => SignedMessages.SignReceipt(new Receipt
+    private SignedReceipt Receipt(ChildSummaryDocument held, uint leafAllowance) => SignedMessages.SignReceipt(new Receipt
     {
+        LeafAllowance = leafAllowance,
         ParentId = identity.NodeId,
         ChildId = held.ChildId,
         Period = held.Period,
@@ -312,4 +316,7 @@ internal static partial class RollupLog
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Warning, Message = "No parent key is pinned (Node:Parent:PublicKey); receipts are not verified")]
     public static partial void ParentKeyNotPinned(ILogger logger);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Warning, Message = "The parent accepts at most {Allowance} leaves from this node (learned delivering {Period}); children whose summaries no longer fit their share were set aside: {ChildIds}")]
+    public static partial void AllowanceLearned(ILogger logger, string period, uint allowance, string childIds);
 }

@@ -61,6 +61,50 @@ public sealed class ChildGuardTests
     }
 
     [Fact]
+    public async Task ChildClaimingItsShareOfAParentThatIsAllowedLess_IsSetAsideAndTheParentStillPushes()
+    {
+        using var folder = new TempFolder();
+        using var liar = new FakeChild("370113001009", 9);
+        var siblings = Enumerable.Range(2, 3).Select(static i => new FakeChild($"37011300{i}", (byte)(20 + i))).ToList();
+        var countyKey = TestNode.CreateKey(folder.Sub(CountyId));
+        var townshipKey = TestNode.CreateKey(folder.Sub(TownshipId));
+
+        // The county has four townships, so it accepts at most a quarter of the bound from each.
+        await using var county = await TestNode.StartAsync(
+            new NodeSpec(CountyId, "county") { Children = [(TownshipId, townshipKey), .. siblings.Select(static s => (s.Id, s.PublicKey))] },
+            folder.Sub(CountyId));
+        await using var township = await TestNode.StartAsync(
+            new NodeSpec(TownshipId, "township")
+            {
+                ParentAddress = county.Address,
+                ParentPublicKey = countyKey,
+                HostedUnitIds = [UnitId],
+                Children = [(liar.Id, liar.PublicKey)],
+            },
+            folder.Sub(TownshipId));
+
+        // Before the township has heard from the county, the liar may claim all but the hosted unit's leaf.
+        var first = await PushAsync(township, Resign(liar, liar.Summary(Quarter, 1, 40), static s => s.Coverage.ExpectedLeafCount = 999_999));
+        await SubmitAsync(township, Quarter, 41);
+        var reached = await TestHierarchy.WaitForTotalsAsync(county, Quarter, static t => PartyMembers(t) == 41, "the township's own figure at the county");
+
+        Assert.Equal(PushOutcome.Stored, first.Outcome);
+        var cited = Summary.Parser.ParseFrom(reached.SignedSummary.SummaryBytes).Contributions.Single(static c => c.SourceId == TownshipId);
+        Assert.Equal((2u, 1u), (cited.ExpectedLeafCount, cited.ReportedLeafCount));
+
+        // The township now shares only what the county allows it.
+        await Rpc.FailsAsync(
+            () => PushAsync(township, Resign(liar, liar.Summary(Quarter, 2, 40), static s => s.Coverage.ExpectedLeafCount = 999_999)),
+            StatusCode.InvalidArgument, "LEAF_ALLOWANCE_EXCEEDED");
+        await SubmitAsync(township, Quarter, 50);
+        await TestHierarchy.WaitForTotalsAsync(county, Quarter, static t => PartyMembers(t) == 50, "the correction at the county");
+        Assert.Empty((await township.Admin.GetStatusAsync(new GetStatusRequest(), deadline: Rpc.Deadline())).Alerts);
+        Assert.Empty(township.Logs.Errors);
+        Assert.Empty(county.Logs.Errors);
+        siblings.ForEach(static s => s.Dispose());
+    }
+
+    [Fact]
     public async Task PushSummary_VersionFarInTheFuture_IsRefusedAndDoesNotPinTheChild()
     {
         using var folder = new TempFolder();
