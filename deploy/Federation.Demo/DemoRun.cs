@@ -36,7 +36,7 @@ internal sealed class DemoRun(DemoSettings settings)
             : Directory.CreateTempSubdirectory("federation-demo-").FullName;
         using var interrupted = new CancellationTokenSource();
         var fleet = new NodeFleet(hierarchy, dataRoot);
-        using var client = new NodeClient();
+        using var client = new NodeClient(fleet.CaPath);
 
         void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
         {
@@ -96,9 +96,9 @@ internal sealed class DemoRun(DemoSettings settings)
 
         var root = fleet[hierarchy.Root.Id];
         var city = await client.WaitForCoverageAsync(
-            root.Address, SampleReports.Period, hierarchy.Leaves.Count, s_coverageTimeout, Progress, cancellationToken);
+            root.Address, fleet.Tokens[root.Node.Id], SampleReports.Period, hierarchy.Leaves.Count, s_coverageTimeout, Progress, cancellationToken);
         var districts = await Task.WhenAll(hierarchy.ChildrenOf(hierarchy.Root.Id)
-            .Select(d => client.GetTotalsAsync(fleet[d.Id].Address, SampleReports.Period, cancellationToken)));
+            .Select(d => client.GetTotalsAsync(fleet[d.Id].Address, fleet.Tokens[d.Id], SampleReports.Period, cancellationToken)));
 
         AnsiConsole.WriteLine();
         AnsiConsole.Write(TotalsTable.Render(city));
@@ -115,18 +115,31 @@ internal sealed class DemoRun(DemoSettings settings)
 
         AnsiConsole.MarkupLine(report.Passed ? $"[green]{Markup.Escape(report.Verdict)}[/]" : $"[red]{Markup.Escape(report.Verdict)}[/]");
         AnsiConsole.WriteLine();
-        var proven = await new DemoTour(fleet, SampleReports.Period, filesKept: !(settings.Once && settings.DataPath is null)).RunAsync(cancellationToken);
+        var proven = await new DemoTour(fleet, client, SampleReports.Period, filesKept: !(settings.Once && settings.DataPath is null)).RunAsync(cancellationToken);
         if (settings.Once)
         {
             return report.Passed && proven ? ExitOk : ExitFailed;
         }
 
-        PrintAddresses(fleet, root.Address);
+        PrintAddresses(fleet, root.Address, WriteCityToken(fleet));
         await Task.Delay(Timeout.Infinite, cancellationToken);
         return ExitOk;
     }
 
-    private static void PrintAddresses(NodeFleet fleet, string cityAddress)
+    /// <summary>Keeps the city reader's token in an owner-only file, for the commands printed below.</summary>
+    private static string WriteCityToken(NodeFleet fleet)
+    {
+        var path = Path.Combine(fleet.DataRoot, "city-reader.token");
+        File.WriteAllText(path, fleet.Tokens[fleet.Hierarchy.Root.Id]);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
+    private static void PrintAddresses(NodeFleet fleet, string cityAddress, string tokenPath)
     {
         var table = new Table().Title("Running nodes").AddColumn("Tier").AddColumn("Id").AddColumn("Name").AddColumn("Address").AddColumn("Log");
         foreach (var node in fleet.Hierarchy.Nodes)
@@ -136,7 +149,9 @@ internal sealed class DemoRun(DemoSettings settings)
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Try: [bold]dotnet run --project node -- totals --node {Markup.Escape(cityAddress)} --period {SampleReports.Period}[/]");
+        AnsiConsole.MarkupLine(
+            $"Try: [bold]dotnet run --project node -- totals --node {Markup.Escape(cityAddress)} --period {SampleReports.Period} " +
+            $"--ca {Markup.Escape(fleet.CaPath)} --token \"$(cat {Markup.Escape(tokenPath)})\"[/]");
         AnsiConsole.MarkupLine("Press Ctrl-C to stop all nodes.");
     }
 

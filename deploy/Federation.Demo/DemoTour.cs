@@ -3,7 +3,6 @@ using Federation.Aggregator.Proofs;
 using Federation.Node.Cli;
 using Federation.Protos.V1;
 using Google.Protobuf;
-using Grpc.Net.Client;
 using Spectre.Console;
 
 namespace Federation.Demo;
@@ -13,7 +12,7 @@ namespace Federation.Demo;
 /// village that lags most, see who has not reported or reported late, and check a proof that the
 /// village's report is inside the city's figure, offline, with the public keys alone.
 /// </summary>
-internal sealed class DemoTour(NodeFleet fleet, string period, bool filesKept)
+internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period, bool filesKept)
 {
     private const string RankBy = "satisfaction_rate";
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
@@ -22,8 +21,7 @@ internal sealed class DemoTour(NodeFleet fleet, string period, bool filesKept)
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
         var cityId = fleet.Hierarchy.Root.Id;
-        using var channel = GrpcChannel.ForAddress(fleet[cityId].Address);
-        var query = new QueryService.QueryServiceClient(channel);
+        var query = new QueryService.QueryServiceClient(client.Channel(fleet[cityId].Address, fleet.Tokens[cityId]));
 
         var pulled = await query.GetTotalsAsync(new GetTotalsRequest { Period = period, Refresh = true },
             deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);

@@ -40,7 +40,14 @@ internal static class FederationCommand
     /// <summary>`federation keygen --data DIR`: creates the key if missing and returns the base64 public key.</summary>
     public static async Task<string> KeygenAsync(string dataPath, CancellationToken cancellationToken)
     {
-        using var process = Process.Start(StartInfo(AppContext.BaseDirectory, "keygen", "--data", dataPath))
+        var publicKey = (await RunAsync(cancellationToken, "keygen", "--data", dataPath)).Trim();
+        return publicKey.Length > 0 ? publicKey : throw new DemoException($"keygen for {dataPath} printed no key.");
+    }
+
+    /// <summary>Runs one `federation` command to completion and returns what it printed; fails with its error output.</summary>
+    public static async Task<string> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(AppContext.BaseDirectory, arguments))
             ?? throw new DemoException($"could not start {AssemblyPath}.");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -54,16 +61,16 @@ internal static class FederationCommand
         {
             process.Kill(entireProcessTree: true);
             cancellationToken.ThrowIfCancellationRequested();
-            throw new DemoException($"keygen for {dataPath} did not finish within {s_keygenTimeout.TotalSeconds:0} s.");
+            throw new DemoException($"`federation {arguments[0]}` did not finish within {s_keygenTimeout.TotalSeconds:0} s.");
         }
 
-        var publicKey = (await output).Trim();
-        if (process.ExitCode != 0 || publicKey.Length == 0)
+        var printed = await output;
+        if (process.ExitCode != 0)
         {
-            throw new DemoException($"keygen for {dataPath} failed with exit code {process.ExitCode}: {(await error).Trim()}");
+            throw new DemoException($"`federation {string.Join(' ', arguments)}` failed with exit code {process.ExitCode}: {(await error).Trim()}");
         }
 
-        return publicKey;
+        return printed;
     }
 
     /// <summary>The dotnet host running this launcher, so nodes use the same runtime.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Federation.Node.Cli;
 using Federation.Protos.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -7,26 +8,30 @@ using Grpc.Net.Client;
 namespace Federation.Demo;
 
 /// <summary>The launcher's gRPC calls to its nodes: one channel per address, a deadline on every call.</summary>
-internal sealed class NodeClient : IDisposable
+internal sealed class NodeClient(string caPath) : IDisposable
 {
     private static readonly TimeSpan s_callBudget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(500);
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
-    public async Task<SubmitReportResponse> SubmitReportAsync(string address, SubmitReportRequest request, CancellationToken cancellationToken) =>
-        await new ReportingService.ReportingServiceClient(Channel(address))
+    public async Task<SubmitReportResponse> SubmitReportAsync(string address, string token, SubmitReportRequest request, CancellationToken cancellationToken) =>
+        await new ReportingService.ReportingServiceClient(Channel(address, token))
             .SubmitReportAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
 
-    public async Task<GetTotalsResponse> GetTotalsAsync(string address, string period, CancellationToken cancellationToken) =>
-        await new QueryService.QueryServiceClient(Channel(address))
+    public async Task<GetTotalsResponse> GetTotalsAsync(string address, string token, string period, CancellationToken cancellationToken) =>
+        await new QueryService.QueryServiceClient(Channel(address, token))
             .GetTotalsAsync(new GetTotalsRequest { Period = period }, deadline: Deadline(), cancellationToken: cancellationToken);
+
+    /// <summary>A channel that checks the node against the deployment CA and calls with <paramref name="token"/>.</summary>
+    public GrpcChannel Channel(string address, string token) =>
+        _channels.GetOrAdd(address + "|" + token, _ => CliConnection.Open(address, token, caPath));
 
     /// <summary>
     /// Polls a node's totals until every expected leaf below it has reported. Pushes travel up three
     /// tiers through each node's outbox, so the top sees the last village a moment after it reported.
     /// </summary>
     public async Task<GetTotalsResponse> WaitForCoverageAsync(
-        string address, string period, int leafCount, TimeSpan timeout, Action<string> progress, CancellationToken cancellationToken)
+        string address, string token, string period, int leafCount, TimeSpan timeout, Action<string> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var last = string.Empty;
@@ -36,7 +41,7 @@ internal sealed class NodeClient : IDisposable
             string seen;
             try
             {
-                latest = await GetTotalsAsync(address, period, cancellationToken);
+                latest = await GetTotalsAsync(address, token, period, cancellationToken);
                 var coverage = latest.Coverage ?? new Coverage();
                 if (coverage.ReportedLeafCount == leafCount && coverage.ExpectedLeafCount == leafCount)
                 {
@@ -80,8 +85,6 @@ internal sealed class NodeClient : IDisposable
 
         _channels.Clear();
     }
-
-    private GrpcChannel Channel(string address) => _channels.GetOrAdd(address, static a => GrpcChannel.ForAddress(a));
 
     /// <summary>gRPC has no default deadline; without one a wedged node would hang the launcher.</summary>
     private static DateTime Deadline() => DateTime.UtcNow + s_callBudget;

@@ -20,12 +20,12 @@ internal static class NodeConfigFile
             ["Id"] = node.Id,
             ["Tier"] = node.Tier,
             ["DisplayName"] = node.DisplayName,
-            ["Listen"] = "http://127.0.0.1:0",
+            ["Listen"] = "https://127.0.0.1:0",
             ["DataPath"] = dataPath,
         };
         if (node.ParentId is { } parentId)
         {
-            options["Parent"] = new { Address = parentAddress, PublicKey = publicKeys[parentId] };
+            options["Parent"] = new { Id = parentId, Address = parentAddress, PublicKey = publicKeys[parentId] };
         }
 
         var children = hierarchy.ChildrenOf(node.Id).ToList();
@@ -41,9 +41,11 @@ internal static class NodeConfigFile
                 .ToArray();
         }
 
+        var tls = Path.Combine(dataPath, "tls");
         var document = new Dictionary<string, object>
         {
             ["Node"] = options,
+            ["Tls"] = new { CertificatePath = Path.Combine(tls, "node.crt"), KeyPath = Path.Combine(tls, "node.key.pem"), CaPath = Path.Combine(tls, "ca.crt") },
             ["Logging"] = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Information", ["Microsoft.AspNetCore"] = "Warning" } },
         };
         var path = Path.Combine(dataPath, FileName);

@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using Federation.Node.Cli;
+using Federation.Node.Security;
+using Federation.Protos.V1;
+using Google.Protobuf.WellKnownTypes;
 
 namespace Federation.Demo;
 
@@ -38,11 +42,21 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
 
     public string DataPathOf(string id) => Path.Combine(DataRoot, id);
 
+    /// <summary>The deployment CA every node and client trusts.</summary>
+    public string CaPath => Path.Combine(DataRoot, "pki", Pki.CaCertificateFileName);
+
+    /// <summary>A clerk token for each village and a reader token for each node above, known once started.</summary>
+    public IReadOnlyDictionary<string, string> Tokens => _tokens;
+
+    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+
     public async Task StartAsync(Action<string> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         PublicKeys = await GenerateKeysAsync(cancellationToken);
         progress($"keys: {PublicKeys.Count} signing keys ready ({clock.Elapsed.TotalSeconds:0.0} s)");
+        await IssueCertificatesAsync(cancellationToken);
+        progress($"certificates: a private CA and {Hierarchy.Nodes.Count} node certificates for mutual TLS ({clock.Elapsed.TotalSeconds:0.0} s)");
 
         foreach (var wave in Hierarchy.Waves)
         {
@@ -64,6 +78,58 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
             {
                 process.Crashed += (p, code) => NodeCrashed?.Invoke(p, code);
             }
+        }
+
+        await IssueTokensAsync(cancellationToken);
+        progress($"tokens: a clerk for each village, a reader for each node above, issued on each node's admin socket ({clock.Elapsed.TotalSeconds:0.0} s)");
+    }
+
+    /// <summary>`federation ca init`, then `federation cert issue` for every node, as an operator would.</summary>
+    private async Task IssueCertificatesAsync(CancellationToken cancellationToken)
+    {
+        var pki = Path.GetDirectoryName(CaPath)!;
+        if (!File.Exists(CaPath))
+        {
+            await FederationCommand.RunAsync(cancellationToken, "ca", "init", "--out", pki, "--name", "Federation demo CA");
+        }
+
+        using var slots = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount * 2));
+        await Task.WhenAll(Hierarchy.Nodes.Select(async node =>
+        {
+            var tls = Path.Combine(DataPathOf(node.Id), "tls");
+            if (File.Exists(Path.Combine(tls, "node.crt")))
+            {
+                return;
+            }
+
+            await slots.WaitAsync(cancellationToken);
+            try
+            {
+                await FederationCommand.RunAsync(cancellationToken, "cert", "issue", "--ca-dir", pki, "--node-id", node.Id, "--out", tls, "--host", "localhost", "--host", "127.0.0.1");
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
+    }
+
+    /// <summary>Issues the launcher's tokens through each node's admin socket (no token needed there).</summary>
+    private async Task IssueTokensAsync(CancellationToken cancellationToken)
+    {
+        foreach (var node in Hierarchy.Nodes)
+        {
+            var isVillage = !Hierarchy.ChildrenOf(node.Id).Any();
+            using var socket = CliConnection.Open("unix:" + Path.Combine(DataPathOf(node.Id), AdminSocket.FileName), null, null);
+            var issued = await new AccessService.AccessServiceClient(socket).IssueTokenAsync(new IssueTokenRequest
+            {
+                Account = isVillage ? $"demo-clerk-{node.Id}" : $"demo-reader-{node.Id}",
+                Role = isVillage ? Role.Clerk : Role.Reader,
+                Scope = node.Id,
+                ValidFor = Duration.FromTimeSpan(TimeSpan.FromDays(1)),
+                Note = "issued by the demo launcher",
+            }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+            _tokens[node.Id] = issued.Token;
         }
     }
 

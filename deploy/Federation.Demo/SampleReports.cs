@@ -28,7 +28,7 @@ internal static class SampleReports
             request.Values.AddRange(row.Values);
             try
             {
-                await client.SubmitReportAsync(fleet[row.UnitId].Address, request, cancellationToken);
+                await client.SubmitReportAsync(fleet[row.UnitId].Address, fleet.Tokens[row.UnitId], request, cancellationToken);
             }
             catch (RpcException ex)
             {

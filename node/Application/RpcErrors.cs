@@ -20,7 +20,10 @@ internal static class RpcErrors
         RejectionReason.SenderMismatch => StatusCode.PermissionDenied,
         RejectionReason.StaleVersion or RejectionReason.Equivocation => StatusCode.FailedPrecondition,
         RejectionReason.UnknownUnit or RejectionReason.UnknownNode or RejectionReason.NoFigures => StatusCode.NotFound,
-        RejectionReason.NotLoopback => StatusCode.PermissionDenied,
+        RejectionReason.MissingCredentials or RejectionReason.InvalidToken or RejectionReason.TokenExpired or RejectionReason.TokenRevoked => StatusCode.Unauthenticated,
+        RejectionReason.RoleNotAllowed or RejectionReason.OutOfScope or RejectionReason.NotEnrolled => StatusCode.PermissionDenied,
+        RejectionReason.UnknownToken => StatusCode.NotFound,
+        RejectionReason.RateLimited => StatusCode.ResourceExhausted,
         RejectionReason.IdInUse => StatusCode.AlreadyExists,
         _ => StatusCode.InvalidArgument,
     };
@@ -43,7 +46,10 @@ internal static class RpcErrors
         return builder.ToString();
     }
 
-    public static RpcException ToException(Rejection rejection)
+    public static RpcException ToException(Rejection rejection) => ToStatus(rejection).ToRpcException();
+
+    /// <summary>The google.rpc.Status of a rejection: code, message and details.</summary>
+    public static Google.Rpc.Status ToStatus(Rejection rejection)
     {
         var status = new Google.Rpc.Status
         {
@@ -68,7 +74,7 @@ internal static class RpcErrors
             status.Details.Add(Any.Pack(badRequest));
         }
 
-        return status.ToRpcException();
+        return status;
     }
 
     /// <summary>Unwraps an outcome into its value, or throws its rejection as a status.</summary>

@@ -27,10 +27,13 @@ public static class NodeCommandLine
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(ResetChild());
-        foreach (var command in QueryCommands.All())
+        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()))
         {
             root.Subcommands.Add(command);
         }
+
+        root.Options.Add(CliConnection.Token);
+        root.Options.Add(CliConnection.Ca);
 
         return root;
     }
@@ -53,6 +56,10 @@ public static class NodeCommandLine
             (new("--data") { Description = "Data folder (LiteDB file, signing key)" }, "Node:DataPath"),
             (new("--parent") { Description = "Parent address" }, "Node:Parent:Address"),
             (new("--parent-key") { Description = "Parent's public key (base64), pinned" }, "Node:Parent:PublicKey"),
+            (new("--parent-id") { Description = "Parent's node id (its certificate must name it)" }, "Node:Parent:Id"),
+            (new("--cert") { Description = "The node's certificate (PEM)" }, "Tls:CertificatePath"),
+            (new("--key") { Description = "The node certificate's key (PEM)" }, "Tls:KeyPath"),
+            (new("--ca-cert") { Description = "The deployment CA certificate (PEM)" }, "Tls:CaPath"),
             (new("--exit-with-pid") { Description = "Stop when this process exits" }, "Host:ExitWithProcessId"),
         };
         var command = new Command("serve", "Run a node (every tier runs the same program).") { config };
@@ -73,7 +80,7 @@ public static class NodeCommandLine
                 await app.RunAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Microsoft.Extensions.Options.OptionsValidationException)
+            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;
@@ -101,7 +108,7 @@ public static class NodeCommandLine
         var command = new Command("identity", "Show a node's id, key id and public key.") { node };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var identity = await new FederationService.FederationServiceClient(channel)
                 .GetIdentityAsync(new GetIdentityRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
             Console.WriteLine($"node_id     {identity.NodeId}");
@@ -125,7 +132,7 @@ public static class NodeCommandLine
         var command = new Command("enrol", "Enrol a child at a parent: its pushes are then trusted.") { node, child, key, name, leaves, address };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new AdminService.AdminServiceClient(channel).EnrolChildAsync(new EnrolChildRequest
             {
                 ChildId = parse.GetValue(child)!,
@@ -147,7 +154,7 @@ public static class NodeCommandLine
         var command = new Command("add-unit", "Add a unit hosted by a node (a leaf with no server of its own).") { node, unit, name };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             await new AdminService.AdminServiceClient(channel).AddHostedUnitAsync(
                 new AddHostedUnitRequest { UnitId = parse.GetValue(unit)!, DisplayName = parse.GetValue(name) ?? string.Empty },
                 deadline: Deadline(), cancellationToken: cancellationToken);
@@ -165,7 +172,7 @@ public static class NodeCommandLine
         var command = new Command("submit", "Submit a unit's figures for a period from a CSV or JSON file.") { node, unit, period, file };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
                 .GetCatalogueAsync(new GetCatalogueRequest(), deadline: Deadline(), cancellationToken: cancellationToken)).Catalogue);
             var client = new ReportingService.ReportingServiceClient(channel);
@@ -190,7 +197,7 @@ public static class NodeCommandLine
         var command = new Command("totals", "Print a node's totals for a period.") { node, period, json };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
                 new GetTotalsRequest { Period = parse.GetValue(period)! }, deadline: Deadline(), cancellationToken: cancellationToken);
             if (parse.GetValue(json))
@@ -211,7 +218,7 @@ public static class NodeCommandLine
         var command = new Command("status", "Show a node's outbox, pending rebuilds, recorded conflicts and alerts (periods its parent refused for good).") { node };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var status = await new AdminService.AdminServiceClient(channel).GetStatusAsync(
                 new GetStatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
             Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(status));
@@ -228,7 +235,7 @@ public static class NodeCommandLine
             "Release the versions and announcement time a node holds for a child, so that an honest restart of the child is accepted.") { node, child };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new AdminService.AdminServiceClient(channel).ResetChildAsync(
                 new ResetChildRequest { ChildId = parse.GetValue(child)! }, deadline: Deadline(), cancellationToken: cancellationToken);
             Console.WriteLine($"reset {parse.GetValue(child)}: {response.ReleasedSummaryCount} held versions no longer bound what it may send");

@@ -49,7 +49,7 @@ public static class QueryCommands
         var command = new Command("pull", "Pull fresh totals from the whole subtree under a deadline, then print them.") { node, period, seconds };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
                 new GetTotalsRequest { Period = parse.GetValue(period)!, Refresh = true },
                 deadline: DateTime.UtcNow.AddSeconds(parse.GetValue(seconds)),
@@ -74,7 +74,7 @@ public static class QueryCommands
         var command = new Command("drill", "Rank a node's children and hosted units by an indicator (晾晒排名).") { node, period, of, sort, descending, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var sortId = parse.GetValue(sort) ?? string.Empty;
             var response = await new QueryService.QueryServiceClient(channel).GetDrillDownAsync(
                 new GetDrillDownRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, SortIndicatorId = sortId, Descending = parse.GetValue(descending) },
@@ -120,7 +120,7 @@ public static class QueryCommands
         var command = new Command("completeness", "List the units below a node that have not reported or reported late (摸清底数).") { node, period, of, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetCompletenessAsync(
                 new GetCompletenessRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
@@ -162,7 +162,7 @@ public static class QueryCommands
         var command = new Command("targets", "Target attainment at a node and the units below it that fall short (后进).") { node, period, of, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetTargetsAsync(
                 new GetTargetsRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
@@ -196,7 +196,7 @@ public static class QueryCommands
         var command = new Command("history", "One indicator of one node across periods.") { node, of, indicator, from, to, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetHistoryAsync(
                 new GetHistoryRequest { NodeId = parse.GetValue(of) ?? string.Empty, IndicatorId = parse.GetValue(indicator)!, FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)! },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
@@ -228,7 +228,7 @@ public static class QueryCommands
         var command = new Command("proof", "Fetch the signed chain linking a unit's report to a node's figures.") { node, period, unit, output };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetProofAsync(
                 new GetProofRequest { Period = parse.GetValue(period)!, UnitId = parse.GetValue(unit)! },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
@@ -269,7 +269,7 @@ public static class QueryCommands
         var command = new Command("audit", "Recompute a node's figures from the inputs it cites and report any difference.") { node, period, of, keys };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(node)!);
+            using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetAuditBundleAsync(
                 new GetAuditBundleRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);

@@ -14,8 +14,11 @@ public sealed class NodeOptions
     /// <summary>Display name, e.g. 长清区. Defaults to the id.</summary>
     public string DisplayName { get; set; } = string.Empty;
 
-    /// <summary>Where Kestrel listens (HTTP/2 without TLS); port 0 picks a free port. Default http://127.0.0.1:0.</summary>
-    public string Listen { get; set; } = "http://127.0.0.1:0";
+    /// <summary>
+    /// Where Kestrel listens (HTTP/2): https:// with the certificate of section "Tls", or http:// on a
+    /// loopback address when Tls:AllowPlaintext is set. Port 0 picks a free port. Default https://127.0.0.1:0.
+    /// </summary>
+    public string Listen { get; set; } = "https://127.0.0.1:0";
 
     /// <summary>The address this node gives its parent for pulls; empty means the address it listens on.</summary>
     public string AdvertisedAddress { get; set; } = string.Empty;
@@ -44,7 +47,10 @@ public sealed class NodeOptions
 /// <summary>The parent a node pushes its summaries to.</summary>
 public sealed class ParentOptions
 {
-    /// <summary>The parent's address, e.g. http://127.0.0.1:5001; empty at the top of the tree.</summary>
+    /// <summary>The parent's node id: its certificate must name it, and only it may pull from this node. Required with an address.</summary>
+    public string Id { get; set; } = string.Empty;
+
+    /// <summary>The parent's address, e.g. https://county.example:5001; empty at the top of the tree.</summary>
     public string Address { get; set; } = string.Empty;
 
     /// <summary>The parent's raw Ed25519 public key in base64, pinned: receipts must verify against it.</summary>

@@ -23,9 +23,9 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
             failures.Add("Node:DataPath is required.");
         }
 
-        if (!Uri.TryCreate(options.Listen, UriKind.Absolute, out var listen) || listen.Scheme != Uri.UriSchemeHttp)
+        if (!Keys.IsHttpAddress(options.Listen))
         {
-            failures.Add($"Node:Listen '{options.Listen}' must be an http:// address such as http://127.0.0.1:0.");
+            failures.Add($"Node:Listen '{options.Listen}' must be an https:// address such as https://0.0.0.0:5001.");
         }
 
         if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress) && !Keys.IsHttpAddress(options.AdvertisedAddress))
@@ -36,6 +36,11 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
         if (options.Parent.IsConfigured && !Keys.IsHttpAddress(options.Parent.Address))
         {
             failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an http(s) address.");
+        }
+
+        if (options.Parent.IsConfigured && string.IsNullOrWhiteSpace(options.Parent.Id))
+        {
+            failures.Add("Node:Parent:Id is required with Node:Parent:Address: the parent's certificate must name it.");
         }
 
         if (!string.IsNullOrWhiteSpace(options.Parent.PublicKey) && !Keys.TryParsePublicKey(options.Parent.PublicKey, out _))

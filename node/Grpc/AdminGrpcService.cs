@@ -1,16 +1,18 @@
-using System.Globalization;
 using Federation.Aggregator;
 using Federation.Node.Admin;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Rollup;
+using Federation.Node.Security;
+using Microsoft.AspNetCore.Authorization;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Grpc.Core;
 
 namespace Federation.Node.Grpc;
 
-/// <summary>Thin endpoint for operator actions, answered only to callers on this machine.</summary>
+/// <summary>Thin endpoint for operator actions: an admin token, or the node's local admin socket.</summary>
+[Authorize(Policy = Policies.Admin)]
 internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler rebuilds, NodeIdentity identity) : AdminService.AdminServiceBase
 {
     private const int DefaultPageSize = 100;
@@ -18,7 +20,6 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
 
     public override async Task<EnrolChildResponse> EnrolChild(EnrolChildRequest request, ServerCallContext context)
     {
-        EnsureLoopback(context);
         var keyId = (await admin.EnrolChildAsync(
             request.ChildId, request.PublicKey.ToByteArray(), request.DisplayName, request.ExpectedLeafCount, request.Address, context.CancellationToken)).ValueOrThrow();
         return new EnrolChildResponse { KeyId = keyId };
@@ -26,7 +27,6 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
 
     public override Task<ListChildrenResponse> ListChildren(ListChildrenRequest request, ServerCallContext context)
     {
-        EnsureLoopback(context);
         var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
         var page = admin.ListChildren(request.PageToken, pageSize);
         var response = new ListChildrenResponse { NextPageToken = page.Count == pageSize ? page[^1].Id : string.Empty };
@@ -43,7 +43,6 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
 
     public override async Task<AddHostedUnitResponse> AddHostedUnit(AddHostedUnitRequest request, ServerCallContext context)
     {
-        EnsureLoopback(context);
         if (string.IsNullOrWhiteSpace(request.UnitId))
         {
             throw RpcErrors.ToException(Rejection.Of(RejectionReason.MissingField, "unit_id is required.", "unit_id"));
@@ -55,7 +54,6 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
 
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
-        EnsureLoopback(context);
         var status = admin.Status(rebuilds.PendingRebuildCount);
         var response = new GetStatusResponse
         {
@@ -75,18 +73,7 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
 
     public override async Task<ResetChildResponse> ResetChild(ResetChildRequest request, ServerCallContext context)
     {
-        EnsureLoopback(context);
         var reset = (await admin.ResetChildAsync(request.ChildId, context.CancellationToken)).ValueOrThrow();
         return new ResetChildResponse { ReleasedSummaryCount = (uint)reset.ReleasedSummaryCount };
-    }
-
-    private static void EnsureLoopback(ServerCallContext context)
-    {
-        var remote = context.GetHttpContext().Connection.RemoteIpAddress;
-        if (remote is null || !System.Net.IPAddress.IsLoopback(remote))
-        {
-            throw RpcErrors.ToException(Rejection.Of(RejectionReason.NotLoopback,
-                string.Create(CultureInfo.InvariantCulture, $"admin calls are answered only over loopback, not from {remote}.")));
-        }
     }
 }

@@ -5,6 +5,8 @@ using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Queries;
 using Federation.Node.Rollup;
+using Federation.Node.Security;
+using Microsoft.AspNetCore.Authorization;
 using Federation.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -16,6 +18,7 @@ internal sealed class FederationGrpcService(
     SummaryIntake intake, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
     : FederationService.FederationServiceBase
 {
+    [Authorize(Policy = Policies.ParentNode)]
     public override async Task<PullSummaryResponse> PullSummary(PullSummaryRequest request, ServerCallContext context)
     {
         var period = ParsePeriod(request.Period);
@@ -23,9 +26,11 @@ internal sealed class FederationGrpcService(
         return new PullSummaryResponse { SignedSummary = held?.ToSigned() };
     }
 
+    [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetSubtreeStatusResponse> GetSubtreeStatus(GetSubtreeStatusRequest request, ServerCallContext context) =>
         await subtree.GetAsync(ParsePeriod(request.Period), pull.DeadlineFor(context.Deadline), context.CancellationToken);
 
+    [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetProofChainResponse> GetProofChain(GetProofChainRequest request, ServerCallContext context) =>
         new()
         {
@@ -33,26 +38,34 @@ internal sealed class FederationGrpcService(
                 .ValueOrThrow(),
         };
 
+    /// <summary>The node the caller's certificate names; the policy admitted only enrolled children here.</summary>
+    private static string CallingNode(ServerCallContext context) =>
+        Caller.NodeIdOf(context.GetHttpContext().User) ?? throw new InvalidOperationException("A node policy admitted a caller that is not a node.");
+
     private static Period ParsePeriod(string period) =>
         Period.TryParse(period, out var parsed)
             ? parsed
             : throw RpcErrors.ToException(Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed.", "period"));
 
+    [Authorize(Policy = Policies.ChildNode)]
     public override async Task<PushSummaryResponse> PushSummary(PushSummaryRequest request, ServerCallContext context)
     {
-        var acceptance = (await intake.AcceptAsync(request.SignedSummary, context.CancellationToken)).ValueOrThrow();
+        var acceptance = (await intake.AcceptAsync(request.SignedSummary, context.CancellationToken, expectedChildId: CallingNode(context))).ValueOrThrow();
         return new PushSummaryResponse { Outcome = acceptance.Outcome, Receipt = acceptance.Receipt };
     }
 
+    [Authorize(Policy = Policies.ChildNode)]
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
-        (await intake.AnnounceAsync(request.Announcement, context.CancellationToken)).ValueOrThrow();
+        (await intake.AnnounceAsync(request.Announcement, context.CancellationToken, expectedChildId: CallingNode(context))).ValueOrThrow();
         return new AnnounceResponse();
     }
 
+    [Authorize(Policy = Policies.Anyone)]
     public override Task<GetCatalogueResponse> GetCatalogue(GetCatalogueRequest request, ServerCallContext context) =>
         Task.FromResult(new GetCatalogueResponse { Catalogue = catalogue.Catalogue });
 
+    [Authorize(Policy = Policies.Anyone)]
     public override Task<GetIdentityResponse> GetIdentity(GetIdentityRequest request, ServerCallContext context) =>
         Task.FromResult(new GetIdentityResponse
         {

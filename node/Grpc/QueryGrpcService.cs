@@ -2,6 +2,8 @@ using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Queries;
 using Federation.Node.Rollup;
+using Federation.Node.Security;
+using Microsoft.AspNetCore.Authorization;
 using Federation.Protos.V1;
 using Grpc.Core;
 
@@ -11,13 +13,14 @@ namespace Federation.Node.Grpc;
 /// Thin endpoint for leaders' queries. A query about a node further down is sent on to the child on
 /// its path; the node it is about answers from what it holds, asking its subtree where the query needs it.
 /// </summary>
+[Authorize(Policy = Policies.Reader)]
 internal sealed class QueryGrpcService(
     TotalsQuery totals, LocalQueries queries, ProofService proofs, PullService pull, QueryRouter router, NodeIdentity identity)
     : QueryService.QueryServiceBase
 {
     public override async Task<GetTotalsResponse> GetTotals(GetTotalsRequest request, ServerCallContext context)
     {
-        if (!router.IsLocal(request.NodeId))
+        if (!router.IsLocal(request.NodeId, context))
         {
             return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, context);
         }
@@ -37,22 +40,22 @@ internal sealed class QueryGrpcService(
     }
 
     public override async Task<GetDrillDownResponse> GetDrillDown(GetDrillDownRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId)
+        router.IsLocal(request.NodeId, context)
             ? queries.DrillDown(request.Period, request.SortIndicatorId, request.Descending).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetDrillDownAsync(request, o).ResponseAsync, context);
 
     public override async Task<GetCompletenessResponse> GetCompleteness(GetCompletenessRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId)
+        router.IsLocal(request.NodeId, context)
             ? (await queries.CompletenessAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, context);
 
     public override async Task<GetTargetsResponse> GetTargets(GetTargetsRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId)
+        router.IsLocal(request.NodeId, context)
             ? (await queries.TargetsAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, context);
 
     public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId)
+        router.IsLocal(request.NodeId, context)
             ? queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, context);
 
@@ -60,7 +63,7 @@ internal sealed class QueryGrpcService(
         new() { Proof = (await proofs.ProveAsync(request.Period, request.UnitId, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow() };
 
     public override async Task<GetAuditBundleResponse> GetAuditBundle(GetAuditBundleRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId)
+        router.IsLocal(request.NodeId, context)
             ? new GetAuditBundleResponse { Bundle = proofs.Bundle(request.Period).ValueOrThrow() }
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetAuditBundleAsync(request, o).ResponseAsync, context);
 }

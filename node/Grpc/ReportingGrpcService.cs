@@ -1,5 +1,7 @@
 using Federation.Node.Application;
 using Federation.Node.Reporting;
+using Federation.Node.Security;
+using Microsoft.AspNetCore.Authorization;
 using Federation.Protos.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -10,6 +12,7 @@ namespace Federation.Node.Grpc;
 /// <summary>Thin endpoint: a clerk's report in, a durable acknowledgement out.</summary>
 internal sealed class ReportingGrpcService(ReportIntake intake) : ReportingService.ReportingServiceBase
 {
+    [Authorize(Policy = Policies.Clerk)]
     public override async Task<SubmitReportResponse> SubmitReport(SubmitReportRequest request, ServerCallContext context)
     {
         var receipt = (await intake.SubmitAsync(request.UnitId, request.Period, request.Values, context.CancellationToken)).ValueOrThrow();
@@ -21,6 +24,7 @@ internal sealed class ReportingGrpcService(ReportIntake intake) : ReportingServi
         };
     }
 
+    [Authorize(Policy = Policies.ReportReader)]
     public override Task<GetReportResponse> GetReport(GetReportRequest request, ServerCallContext context)
     {
         var document = intake.Get(request.UnitId, request.Period).ValueOrThrow();

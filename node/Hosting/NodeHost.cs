@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using Federation.Node.Configuration;
+using Federation.Node.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -30,17 +31,46 @@ public static class NodeHost
         builder.Logging.AddSimpleConsole(static o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 
         var options = builder.Configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>() ?? new NodeOptions();
+        var tls = builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
+        var access = builder.Configuration.GetSection(AccessOptions.SectionName).Get<AccessOptions>() ?? new AccessOptions();
+        var plan = ListenerPlan.Decide(options, tls);
+        var certificates = new NodeCertificates(tls, TimeProvider.System);
+        var adminSocket = AdminSocket.PathFor(access, options.DataPath);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageBytes + 1024;
-            if (Uri.TryCreate(options.Listen, UriKind.Absolute, out var listen))
+            kestrel.Listen(plan.Address, plan.Port, l =>
             {
-                var address = listen.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(listen.Host);
-                kestrel.Listen(address, listen.Port, static l => l.Protocols = HttpProtocols.Http2);
+                l.Protocols = HttpProtocols.Http2;
+                if (plan.UseTls)
+                {
+                    l.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificates.Certificate;
+                        // People call without a certificate; nodes present theirs. The chain is checked by the
+                        // certificate handler against the deployment CA, not by the machine's trust store.
+                        https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                        https.ClientCertificateValidation = static (_, _, _) => true;
+                        https.HandshakeTimeout = TimeSpan.FromSeconds(10);
+                    });
+                }
+            });
+            if (adminSocket is not null)
+            {
+                kestrel.ListenUnixSocket(adminSocket, static l =>
+                {
+                    l.Protocols = HttpProtocols.Http2;
+                    l.Use(static next => connection =>
+                    {
+                        connection.Items[Schemes.LocalSocketMarker] = true;
+                        return next(connection);
+                    });
+                });
             }
         });
 
-        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeGrpc(builder.Configuration);
+        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeGrpc(builder.Configuration)
+            .AddNodeSecurity(builder.Configuration, certificates);
         var exitWith = builder.Configuration.GetValue<int?>("Host:ExitWithProcessId");
         if (exitWith is { } pid)
         {
@@ -48,15 +78,27 @@ public static class NodeHost
         }
 
         customize?.Invoke(builder);
+        if (adminSocket is not null)
+        {
+            AdminSocket.Prepare(adminSocket, options.DataPath);
+        }
+
         var app = builder.Build();
+        app.UseNodeSecurity();
         app.MapNodeGrpc();
         app.Lifetime.ApplicationStarted.Register(() => AnnounceEndpoint(app, options.DataPath));
+        if (adminSocket is not null)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => AdminSocket.Restrict(adminSocket));
+            app.Lifetime.ApplicationStopped.Register(() => AdminSocket.Remove(adminSocket));
+        }
         return app;
     }
 
     /// <summary>The address the started node listens on.</summary>
     public static string ListeningAddress(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First(static a => !a.StartsWith("http://unix:", StringComparison.Ordinal));
 
     private static void AnnounceEndpoint(WebApplication app, string dataPath)
     {

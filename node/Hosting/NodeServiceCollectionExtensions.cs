@@ -5,6 +5,7 @@ using Federation.Node.Grpc;
 using Federation.Node.Queries;
 using Federation.Node.Reporting;
 using Federation.Node.Rollup;
+using Federation.Node.Security;
 using Federation.Node.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -75,6 +76,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddGrpc(options =>
         {
             options.Interceptors.Add<ExceptionInterceptor>();
+            options.Interceptors.Add<ScopeInterceptor>();
             options.MaxReceiveMessageSize = maxBytes;
             options.EnableDetailedErrors = false;
         });
@@ -87,6 +89,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<FederationGrpcService>();
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
+        app.MapGrpcService<AccessGrpcService>();
         return app;
     }
 }

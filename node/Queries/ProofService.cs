@@ -91,7 +91,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
 
             try
             {
-                var response = await new FederationService.FederationServiceClient(channels.For(child.Address)).GetProofChainAsync(
+                var response = await new FederationService.FederationServiceClient(channels.For(child.Address, child.Id)).GetProofChainAsync(
                     new GetProofChainRequest { Period = summary.Period, UnitId = unitId, SummaryDigest = contribution.Digest },
                     deadline: childDeadline.UtcDateTime,
                     cancellationToken: cancellationToken);

@@ -97,7 +97,7 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
 
         try
         {
-            return await new FederationService.FederationServiceClient(channels.For(child.Address)).GetSubtreeStatusAsync(
+            return await new FederationService.FederationServiceClient(channels.For(child.Address, child.Id)).GetSubtreeStatusAsync(
                 new GetSubtreeStatusRequest { Period = period }, deadline: deadline.UtcDateTime, cancellationToken: cancellationToken);
         }
         catch (Exception ex) when (ex is RpcException or InvalidOperationException or HttpRequestException or UriFormatException)

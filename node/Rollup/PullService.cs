@@ -118,7 +118,7 @@ internal sealed class PullService(
 
         try
         {
-            var client = new FederationService.FederationServiceClient(channels.For(child.Address));
+            var client = new FederationService.FederationServiceClient(channels.For(child.Address, child.Id));
             var response = await client.PullSummaryAsync(
                 new PullSummaryRequest { Period = period, Refresh = true }, deadline: deadline.UtcDateTime, cancellationToken: cancellationToken);
             return (child, true, response.SignedSummary);

@@ -234,9 +234,15 @@ internal sealed class SummaryIntake(
     }
 
     /// <summary>Records where a child answers pulls, from its signed announcement.</summary>
-    public async Task<Outcome<string>> AnnounceAsync(SignedAnnouncement? signed, CancellationToken cancellationToken)
+    /// <param name="expectedChildId">The node the caller's certificate names: a child only ever speaks as itself.</param>
+    public async Task<Outcome<string>> AnnounceAsync(SignedAnnouncement? signed, CancellationToken cancellationToken, string? expectedChildId = null)
     {
         var child = signed is null ? null : store.Read(s => s.Children.FindOne(c => c.KeyId == signed.KeyId));
+        if (child is not null && expectedChildId is not null && child.Id != expectedChildId)
+        {
+            return Rejection.Of(RejectionReason.SenderMismatch, $"node {expectedChildId} sent an announcement signed with the key of '{child.Id}'.", "announcement.key_id");
+        }
+
         if (child is null)
         {
             return Rejection.Of(RejectionReason.UnknownSigner, $"announcement.key_id is not the key of any child enrolled at node {identity.NodeId}.", "announcement.key_id");

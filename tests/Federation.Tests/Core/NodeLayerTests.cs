@@ -6,7 +6,7 @@ namespace Federation.Tests.Core;
 
 /// <summary>
 /// The node's folders depend one way: endpoints (Grpc) → application services (Reporting, Rollup,
-/// Queries, Admin) → Storage. Storage references no other node folder; the shared pieces (Application,
+/// Queries, Admin, Security) → Storage. Storage references no other node folder; the shared pieces (Application,
 /// Configuration, the node's identity and endpoint) reference none of the layers; and only the
 /// composition root and the command line may reference everything. Found by reading every type's
 /// signatures and the tokens in every method body, so a static call counts as much as a field.
@@ -23,6 +23,7 @@ public sealed class NodeLayerTests
         ["Rollup"] = 2,
         ["Queries"] = 2,
         ["Admin"] = 2,
+        ["Security"] = 2,
         ["Storage"] = 1,
         ["Application"] = 0,
         ["Configuration"] = 0,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Federation.Node.Hosting;
+using Federation.Protos.V1;
 using Grpc.Net.Client;
 
 namespace Federation.Tests.Infrastructure;
@@ -22,8 +23,26 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Address { get; private set; } = string.Empty;
 
-    /// <summary>The channel to the running process; kept across a kill so that callers in flight fail, not crash.</summary>
-    public GrpcChannel Channel { get; private set; } = null!;
+    /// <summary>Channels to the running process as its clerk, reader and admin, and as a child node; kept across a kill so that callers in flight fail, not crash.</summary>
+    public GrpcChannel Clerk { get; private set; } = null!;
+
+    public GrpcChannel Reader { get; private set; } = null!;
+
+    public GrpcChannel Admin { get; private set; } = null!;
+
+    private NodeTokens? _tokens;
+    private readonly Dictionary<string, GrpcChannel> _asNode = new(StringComparer.Ordinal);
+
+    /// <summary>A channel presenting the certificate of node <paramref name="nodeId"/>.</summary>
+    public GrpcChannel AsNode(string nodeId)
+    {
+        if (!_asNode.TryGetValue(nodeId, out var channel))
+        {
+            _asNode[nodeId] = channel = TestPki.Channel(Address, asNode: nodeId);
+        }
+
+        return channel;
+    }
 
     public string LogPath => Path.Combine(_dataPath, "process.log");
 
@@ -66,8 +85,51 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         Address = await File.ReadAllTextAsync(endpointFile);
-        Channel?.Dispose();
-        Channel = GrpcChannel.ForAddress(Address);
+        DisposeChannels();
+        _tokens ??= new NodeTokens(await IssueAsync(Role.Admin), await IssueAsync(Role.Clerk), await IssueAsync(Role.Reviewer), await IssueAsync(Role.Reader));
+        Clerk = TestPki.Channel(Address, _tokens.Clerk);
+        Reader = TestPki.Channel(Address, _tokens.Reader);
+        Admin = TestPki.Channel(Address, _tokens.Admin);
+    }
+
+    /// <summary>The tokens issued at first start, one per role, scoped to the node.</summary>
+    public NodeTokens Tokens => _tokens ?? throw new InvalidOperationException("The node has not started.");
+
+    /// <summary>The OS process id while it runs.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The node is not running.");
+
+    /// <summary>True once the process has ended on its own (a crash) or was killed.</summary>
+    public bool HasExited => _process is null || _process.HasExited;
+
+    private Task<string> IssueAsync(Role role) => IssueTokenAsync(role, null, TimeSpan.FromDays(1), $"{role.ToString().ToLowerInvariant()}-test");
+
+    /// <summary>Issues a token through the node's admin socket; the scope defaults to the node itself.</summary>
+    public async Task<string> IssueTokenAsync(Role role, string? scope, TimeSpan validFor, string account)
+    {
+        using var socket = TestPki.AdminSocket(_dataPath);
+        var access = new AccessService.AccessServiceClient(socket);
+        var me = await access.WhoAmIAsync(new WhoAmIRequest(), deadline: Rpc.Deadline());
+        var response = await access.IssueTokenAsync(new IssueTokenRequest
+        {
+            Account = account,
+            Role = role,
+            Scope = scope ?? me.Scope,
+            ValidFor = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(validFor),
+        }, deadline: Rpc.Deadline());
+        return response.Token;
+    }
+
+    private void DisposeChannels()
+    {
+        Clerk?.Dispose();
+        Reader?.Dispose();
+        Admin?.Dispose();
+        foreach (var channel in _asNode.Values)
+        {
+            channel.Dispose();
+        }
+
+        _asNode.Clear();
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when the power goes.</summary>
@@ -94,6 +156,6 @@ public sealed class NodeProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
-        Channel?.Dispose();
+        DisposeChannels();
     }
 }

@@ -27,10 +27,10 @@ public sealed class TcpForwarder : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>The address to give a node as its parent's.</summary>
-    public string Address => $"http://127.0.0.1:{Port}";
+    /// <summary>The address to give a node as its parent's; TLS passes through the relay untouched.</summary>
+    public string Address => $"https://127.0.0.1:{Port}";
 
-    /// <summary>From now on, relays new connections to the server listening on <paramref name="address"/> (http://host:port).</summary>
+    /// <summary>From now on, relays new connections to the server listening on <paramref name="address"/> (https://host:port).</summary>
     public void ForwardTo(string address)
     {
         var uri = new Uri(address);

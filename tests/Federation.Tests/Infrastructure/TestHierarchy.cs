@@ -59,6 +59,7 @@ public sealed class TestHierarchy : IAsyncDisposable
                 new NodeSpec(item.Node.Id, item.Node.Tier)
                 {
                     ParentAddress = item.Parent?.Address,
+                    ParentId = item.Parent?.Id,
                     ParentPublicKey = item.Parent is null ? null : keys[item.Parent.Id],
                     HostedUnitIds = item.Node.Children.Count == 0 ? [item.Node.Id] : [],
                     Children = [.. item.Node.Children.Select(c => (c.Id, keys[c.Id]))],

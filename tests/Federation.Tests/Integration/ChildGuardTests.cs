@@ -77,6 +77,7 @@ public sealed class ChildGuardTests
             new NodeSpec(TownshipId, "township")
             {
                 ParentAddress = county.Address,
+                ParentId = CountyId,
                 ParentPublicKey = countyKey,
                 HostedUnitIds = [UnitId],
                 Children = [(liar.Id, liar.PublicKey)],
@@ -194,7 +195,7 @@ public sealed class ChildGuardTests
         await using var township = await TestNode.StartAsync(
             new NodeSpec(TownshipId, "township") { Children = [("370113001002", villageKey)] }, folder.Sub(TownshipId));
         await using var village = await TestNode.StartAsync(
-            new NodeSpec(UnitId, "village") { ParentAddress = township.Address, ParentPublicKey = townshipKey, HostedUnitIds = [UnitId] },
+            new NodeSpec(UnitId, "village") { ParentAddress = township.Address, ParentId = TownshipId, ParentPublicKey = townshipKey, HostedUnitIds = [UnitId] },
             folder.Sub(UnitId));
 
         await SubmitAsync(village, Quarter, 41);
@@ -252,6 +253,7 @@ public sealed class ChildGuardTests
             new NodeSpec(TownshipId, "township")
             {
                 ParentAddress = county.Address,
+                ParentId = CountyId,
                 ParentPublicKey = countyKey,
                 HostedUnitIds = [UnitId],
                 Children = [(child.Id, child.PublicKey)],
@@ -267,11 +269,13 @@ public sealed class ChildGuardTests
         return SignedMessages.SignSummary(summary, child.Key);
     }
 
+    /// <summary>Pushes as the child that signed the summary, presenting its node certificate.</summary>
     private static async Task<PushSummaryResponse> PushAsync(TestNode node, SignedSummary signed) =>
-        await node.Federation.PushSummaryAsync(new PushSummaryRequest { SignedSummary = signed }, deadline: Rpc.Deadline());
+        await node.FederationAs(Summary.Parser.ParseFrom(signed.SummaryBytes).NodeId)
+            .PushSummaryAsync(new PushSummaryRequest { SignedSummary = signed }, deadline: Rpc.Deadline());
 
     private static async Task AnnounceAsync(TestNode node, FakeChild child, string address, DateTimeOffset time) =>
-        await node.Federation.AnnounceAsync(
+        await node.FederationAs(child.Id).AnnounceAsync(
             new AnnounceRequest
             {
                 Announcement = SignedMessages.SignAnnouncement(

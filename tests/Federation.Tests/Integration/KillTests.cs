@@ -14,6 +14,7 @@ namespace Federation.Tests.Integration;
 public sealed class KillTests
 {
     private const int UnitCount = 12;
+    private const string ChildId = "370113001099";
     private const int WriterCount = 16;
     private static readonly string[] s_periods = ["2026-01", "2026-02", "2026-03", "2026-04"];
 
@@ -24,16 +25,16 @@ public sealed class KillTests
     {
         var rounds = int.TryParse(Environment.GetEnvironmentVariable("FEDERATION_KILL_ROUNDS"), out var r) ? r : 3;
         using var folder = new TempFolder();
-        using var child = new FakeChild("370113001099", 3);
+        using var child = new FakeChild(ChildId, 3);
         var dataPath = folder.Sub("node");
         await using var nowhere = new TcpForwarder();
         var configPath = WriteConfig(folder, dataPath, child, nowhere.Address);
         var acks = new ConcurrentBag<Ack>();
         await using var node = new NodeProcess(configPath, dataPath);
         await node.StartAsync();
-        var publicKey = (await new FederationService.FederationServiceClient(node.Channel).GetIdentityAsync(new GetIdentityRequest(), deadline: Rpc.Deadline())).PublicKey;
+        var publicKey = (await new FederationService.FederationServiceClient(node.Reader).GetIdentityAsync(new GetIdentityRequest(), deadline: Rpc.Deadline())).PublicKey;
         var childSummary = child.Summary(s_periods[0], 1, 17);
-        var pushed = await new FederationService.FederationServiceClient(node.Channel)
+        var pushed = await new FederationService.FederationServiceClient(node.AsNode(ChildId))
             .PushSummaryAsync(new PushSummaryRequest { SignedSummary = childSummary }, deadline: Rpc.Deadline());
         Assert.Equal(PushOutcome.Stored, pushed.Outcome);
 
@@ -46,7 +47,7 @@ public sealed class KillTests
             await BurstThenKillAsync(node, acks, killAfter, round);
             await node.StartAsync();
 
-            var identity = await new FederationService.FederationServiceClient(node.Channel).GetIdentityAsync(new GetIdentityRequest(), deadline: Rpc.Deadline());
+            var identity = await new FederationService.FederationServiceClient(node.Reader).GetIdentityAsync(new GetIdentityRequest(), deadline: Rpc.Deadline());
             Assert.Equal(publicKey, identity.PublicKey);
             await AssertEveryAckKeptAsync(node, acks, round);
             await AssertChildSummaryKeptAsync(node, childSummary);
@@ -56,7 +57,7 @@ public sealed class KillTests
 
     private static async Task BurstThenKillAsync(NodeProcess node, ConcurrentBag<Ack> acks, int killAfter, int round)
     {
-        var client = new ReportingService.ReportingServiceClient(node.Channel);
+        var client = new ReportingService.ReportingServiceClient(node.Clerk);
         var ackedThisRound = 0;
         var killed = new TaskCompletionSource();
         using var stop = new CancellationTokenSource();
@@ -93,7 +94,7 @@ public sealed class KillTests
 
     private static async Task AssertEveryAckKeptAsync(NodeProcess node, ConcurrentBag<Ack> acks, int round)
     {
-        var client = new ReportingService.ReportingServiceClient(node.Channel);
+        var client = new ReportingService.ReportingServiceClient(node.Clerk);
         foreach (var group in acks.GroupBy(static a => (a.UnitId, a.Period)))
         {
             var stored = await client.GetReportAsync(new GetReportRequest { UnitId = group.Key.UnitId, Period = group.Key.Period }, deadline: Rpc.Deadline());
@@ -112,16 +113,16 @@ public sealed class KillTests
 
     private static async Task AssertChildSummaryKeptAsync(NodeProcess node, SignedSummary childSummary)
     {
-        var again = await new FederationService.FederationServiceClient(node.Channel)
+        var again = await new FederationService.FederationServiceClient(node.AsNode(ChildId))
             .PushSummaryAsync(new PushSummaryRequest { SignedSummary = childSummary }, deadline: Rpc.Deadline());
         Assert.Equal(PushOutcome.AlreadyHeld, again.Outcome);
     }
 
     private static async Task AssertTotalsCountEachReportOnceAsync(NodeProcess node, ConcurrentBag<Ack> acks, int round)
     {
-        var admin = new AdminService.AdminServiceClient(node.Channel);
-        var reporting = new ReportingService.ReportingServiceClient(node.Channel);
-        var query = new QueryService.QueryServiceClient(node.Channel);
+        var admin = new AdminService.AdminServiceClient(node.Admin);
+        var reporting = new ReportingService.ReportingServiceClient(node.Clerk);
+        var query = new QueryService.QueryServiceClient(node.Reader);
         var periods = acks.Select(static a => a.Period).Append(s_periods[0]).Distinct().ToList();
 
         // The parent is unreachable, so every period's newest summary must still wait in the outbox.
@@ -164,11 +165,12 @@ public sealed class KillTests
                 Id = "370113001",
                 Tier = "township",
                 DataPath = dataPath,
-                Listen = "http://127.0.0.1:0",
-                Parent = new { Address = unreachableParent },
+                Listen = "https://127.0.0.1:0",
+                Parent = new { Id = "370113", Address = unreachableParent },
                 HostedUnits = Enumerable.Range(1, UnitCount).Select(static u => new { Id = $"370113001{u:D3}" }),
                 Children = new[] { new { child.Id, PublicKey = Convert.ToBase64String(child.PublicKey) } },
             },
+            Tls = new { CertificatePath = TestPki.NodeFiles("370113001").Certificate, KeyPath = TestPki.NodeFiles("370113001").Key, CaPath = TestPki.CaPath },
             Outbox = new { RedeliveryBaseDelay = "00:00:01", RedeliveryMaxDelay = "00:00:05", MaxRetryAttempts = 0 },
         };
         var path = folder.Sub("node.json");

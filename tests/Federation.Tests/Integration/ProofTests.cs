@@ -68,7 +68,7 @@ public sealed class ProofTests
         // The village's pushes go nowhere, so the township only has what it pulled.
         await using var nowhere = new TcpForwarder();
         await using var village = await TestNode.StartAsync(
-            new NodeSpec(ids[1], "village") { ParentAddress = nowhere.Address, HostedUnitIds = [ids[1]] },
+            new NodeSpec(ids[1], "village") { ParentAddress = nowhere.Address, ParentId = ids[0], HostedUnitIds = [ids[1]] },
             folder.Sub(ids[1]));
         await township.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[1], PublicKey = ByteString.CopyFrom(keys[ids[1]]), Address = village.Address }, deadline: Rpc.Deadline());
         await village.Reporting.SubmitReportAsync(new SubmitReportRequest { UnitId = ids[1], Period = Quarter, Values = { Reports.Count("party_members", 41) } }, deadline: Rpc.Deadline());

@@ -90,12 +90,12 @@ public sealed class PullAndQueryTests
         var keys = ids.ToDictionary(static id => id, id => TestNode.CreateKey(folder.Sub(id)));
         await using var county = await TestNode.StartAsync(new NodeSpec(ids[0], "county") { Children = [(ids[1], keys[ids[1]])] }, folder.Sub(ids[0]));
         await using var township = await TestNode.StartAsync(
-            new NodeSpec(ids[1], "township") { ParentAddress = county.Address, ParentPublicKey = keys[ids[0]], Children = [(ids[2], keys[ids[2]])] },
+            new NodeSpec(ids[1], "township") { ParentAddress = county.Address, ParentId = ids[0], ParentPublicKey = keys[ids[0]], Children = [(ids[2], keys[ids[2]])] },
             folder.Sub(ids[1]));
         // The village's pushes go nowhere: its parent address closes every connection.
         await using var nowhere = new TcpForwarder();
         await using var village = await TestNode.StartAsync(
-            new NodeSpec(ids[2], "village") { ParentAddress = nowhere.Address, HostedUnitIds = [ids[2]] },
+            new NodeSpec(ids[2], "village") { ParentAddress = nowhere.Address, ParentId = ids[1], HostedUnitIds = [ids[2]] },
             folder.Sub(ids[2]));
         await county.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[1], PublicKey = ByteString.CopyFrom(keys[ids[1]]), Address = township.Address }, deadline: Rpc.Deadline());
         await township.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[2], PublicKey = ByteString.CopyFrom(keys[ids[2]]), Address = village.Address }, deadline: Rpc.Deadline());

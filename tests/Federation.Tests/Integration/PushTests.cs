@@ -123,7 +123,7 @@ public sealed class PushTests : IAsyncLifetime
         var announcement = new Announcement { NodeId = _first.Id, Address = "ftp://127.0.0.1:21", AnnounceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) };
 
         var status = await Rpc.FailsAsync(
-            async () => await _parent.Federation.AnnounceAsync(new AnnounceRequest { Announcement = Aggregator.Signing.SignedMessages.SignAnnouncement(announcement, _first.Key) }, deadline: Rpc.Deadline()),
+            async () => await _parent.FederationAs(_first.Id).AnnounceAsync(new AnnounceRequest { Announcement = Aggregator.Signing.SignedMessages.SignAnnouncement(announcement, _first.Key) }, deadline: Rpc.Deadline()),
             StatusCode.InvalidArgument, "MALFORMED_ADDRESS");
 
         Assert.Equal("announcement.address", Rpc.ViolatedField(status));
@@ -157,8 +157,9 @@ public sealed class PushTests : IAsyncLifetime
         await AssertNothingStoredAsync();
     }
 
-    private async Task<PushSummaryResponse> PushAsync(SignedSummary signed) =>
-        await _parent.Federation.PushSummaryAsync(new PushSummaryRequest { SignedSummary = signed }, deadline: Rpc.Deadline());
+    /// <summary>Pushes as <paramref name="asNode"/> (default: the first child), presenting its certificate.</summary>
+    private async Task<PushSummaryResponse> PushAsync(SignedSummary signed, string? asNode = null) =>
+        await _parent.FederationAs(asNode ?? _first.Id).PushSummaryAsync(new PushSummaryRequest { SignedSummary = signed }, deadline: Rpc.Deadline());
 
     /// <summary>
     /// A valid push for another period is a barrier: the writer applies changes in order and rebuilds
@@ -166,7 +167,7 @@ public sealed class PushTests : IAsyncLifetime
     /// </summary>
     private async Task AssertNothingStoredAsync()
     {
-        await PushAsync(_second.Summary("2026-Q2", 1, 5));
+        await PushAsync(_second.Summary("2026-Q2", 1, 5), _second.Id);
         await TestHierarchy.WaitForTotalsAsync(_parent, "2026-Q2", static t => t.Coverage.ReportedLeafCount == 1, "the barrier period");
 
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>

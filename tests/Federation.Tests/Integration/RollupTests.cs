@@ -101,6 +101,7 @@ public sealed class RollupTests
             new NodeSpec("370113001001", "village")
             {
                 ParentAddress = townshipAddress.Address,
+                ParentId = "370113001",
                 ParentPublicKey = keys["370113001"],
                 HostedUnitIds = ["370113001001"],
             },
@@ -118,6 +119,7 @@ public sealed class RollupTests
             new NodeSpec("370113001", "township")
             {
                 ParentAddress = city.Address,
+                ParentId = "3701",
                 ParentPublicKey = keys["3701"],
                 Children = [("370113001001", keys["370113001001"])],
             },

@@ -1,0 +1,70 @@
+using Federation.Node.Security;
+
+// What each request acts on. Every request a person may send is listed here; the authorization
+// matrix test checks that none is missing.
+#pragma warning disable IDE0130 // The generated messages' namespace.
+namespace Federation.Protos.V1;
+#pragma warning restore IDE0130
+
+public sealed partial class SubmitReportRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class GetReportRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class GetTotalsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class GetDrillDownRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class GetCompletenessRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class GetTargetsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class GetHistoryRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class GetAuditBundleRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class GetProofRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Self;
+
+    string IScopedRequest.Target => string.Empty;
+}

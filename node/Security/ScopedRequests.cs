@@ -1,0 +1,22 @@
+namespace Federation.Node.Security;
+
+/// <summary>What a request acts on, for the scope check.</summary>
+internal enum ScopeTargetKind
+{
+    /// <summary>A hosted unit, named by the request.</summary>
+    Unit,
+
+    /// <summary>A node of the subtree, named by the request; empty means the node answering.</summary>
+    Node,
+
+    /// <summary>The node answering itself.</summary>
+    Self,
+}
+
+/// <summary>A request that names what it acts on, so one interceptor checks every caller's scope against it.</summary>
+internal interface IScopedRequest
+{
+    ScopeTargetKind TargetKind { get; }
+
+    string Target { get; }
+}

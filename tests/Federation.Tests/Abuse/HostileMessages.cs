@@ -1,0 +1,275 @@
+using Federation.Aggregator.Signing;
+using Federation.Protos.V1;
+using Federation.Tests.Infrastructure;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Tests.Abuse;
+
+/// <summary>Who sends a hostile message: a credential the node knows, or one it must refuse.</summary>
+public enum Sender
+{
+    Clerk,
+    Reviewer,
+    Reader,
+    Admin,
+    Child,
+    Parent,
+    Stranger,
+    NoCredential,
+    GarbageToken,
+    ExpiredToken,
+    RevokedToken,
+}
+
+/// <summary>How a message was made hostile.</summary>
+public enum Hostility
+{
+    RandomBytes,
+    Truncated,
+    BitFlipped,
+    WrongType,
+    HugeId,
+    UnknownIndicatorFlood,
+    WrongCredential,
+    ReplayedSummary,
+    StaleSummary,
+    EquivocatingSummary,
+    ForgedSummary,
+    GzipBomb,
+    Oversize,
+}
+
+/// <summary>One message to send: the RPC, the bytes, who sends it, and whether any success would be a bad input accepted.</summary>
+public sealed record HostileMessage(MethodDescriptor Method, byte[] Body, Sender Sender, Hostility Hostility, bool MustBeRefused);
+
+/// <summary>
+/// Builds hostile messages for every RPC from seeded randomness: each starts from a request that is
+/// already refused (an unhosted unit, an over-long id, a summary that is not the child's newest) so that
+/// no mutation can turn it into a legitimate change, then is cut, flipped, swapped, inflated or sent
+/// with the wrong credential.
+/// </summary>
+public sealed class HostileMessages
+{
+    public const string Township = "370113001";
+    public const string Child = "370113001099";
+    public const string Parent = "370113";
+    public const string Quarter = "2026-Q1";
+    public static readonly string[] Units = ["370113001001", "370113001002", "370113001003", "370113001004", "370113001005"];
+
+    private static readonly ServiceDescriptor[] s_services =
+    [
+        ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
+    ];
+
+    private static readonly HashSet<string> s_writes =
+        ["SubmitReport", "PushSummary", "Announce", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken"];
+
+    private readonly Random _rng;
+    private readonly FakeChild _child;
+    private readonly List<MethodDescriptor> _methods = [.. s_services.SelectMany(static s => s.Methods)];
+
+    public HostileMessages(int seed, FakeChild child)
+    {
+        _rng = new Random(seed);
+        _child = child;
+    }
+
+    public static IReadOnlyList<MethodDescriptor> Methods => [.. s_services.SelectMany(static s => s.Methods)];
+
+    /// <summary>The <paramref name="index"/>th message: RPCs in turn, kinds of hostility in turn.</summary>
+    public HostileMessage Next(int index)
+    {
+        var method = _methods[index % _methods.Count];
+        var round = index / _methods.Count;
+        var sender = RightfulSender(method);
+        var write = s_writes.Contains(method.Name);
+        var baseline = Baseline(method).ToByteArray();
+        switch (round % 8)
+        {
+            case 0:
+                return new(method, RandomBytes(_rng.Next(0, 2048)), sender, Hostility.RandomBytes, write);
+            case 1:
+                return new(method, baseline.Length == 0 ? RandomBytes(3) : baseline[..Math.Max(0, _rng.Next(baseline.Length))], sender, Hostility.Truncated, write);
+            case 2:
+                return new(method, Flip(baseline), sender, Hostility.BitFlipped, write);
+            case 3 when write:
+                // Another request's bytes can parse as a legitimate write (a GetReport's unit id as a unit to host):
+                // writes get a second flipped copy instead.
+                return new(method, Flip(baseline), sender, Hostility.BitFlipped, write);
+            case 3:
+                var other = _methods[_rng.Next(_methods.Count)];
+                return new(method, Baseline(other).ToByteArray(), sender, Hostility.WrongType, MustBeRefused: false);
+            case 4 when method.Name is "PushSummary":
+                return SummaryAttack(method, round);
+            case 4:
+                return new(method, HugeId(method), sender, Hostility.HugeId, write);
+            default:
+                var wrong = (Sender)(_rng.Next((int)Sender.Stranger, (int)Sender.RevokedToken + 1));
+                if (method.Name is "GetCatalogue" or "GetIdentity" or "WhoAmI" && wrong == Sender.Stranger)
+                {
+                    wrong = Sender.NoCredential;
+                }
+
+                return new(method, baseline, WrongFor(method, wrong), Hostility.WrongCredential, MustBeRefused: true);
+        }
+    }
+
+    /// <summary>A report of 150,000 unknown indicators (about 3.4 MB), as the clerk: refused, with a bounded answer.</summary>
+    public static HostileMessage UnknownIndicatorFlood()
+    {
+        var request = new SubmitReportRequest { UnitId = Units[0], Period = Quarter };
+        for (var i = 0; i < 150_000; i++)
+        {
+            request.Values.Add(new IndicatorValue { IndicatorId = "unknown_indicator_" + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), Count = i });
+        }
+
+        return new(ReportingService.Descriptor.FindMethodByName("SubmitReport"), request.ToByteArray(), Sender.Clerk, Hostility.UnknownIndicatorFlood, true);
+    }
+
+    /// <summary>A message over the 4 MiB limit.</summary>
+    public static HostileMessage Oversize() =>
+        new(ReportingService.Descriptor.FindMethodByName("SubmitReport"),
+            new SubmitReportRequest { UnitId = new string('9', 5 * 1024 * 1024), Period = Quarter }.ToByteArray(), Sender.Clerk, Hostility.Oversize, true);
+
+    private HostileMessage SummaryAttack(MethodDescriptor method, int round)
+    {
+        SignedSummary signed;
+        Hostility hostility;
+        switch (round / 8 % 4)
+        {
+            case 0:
+                // The version the node holds, again: idempotent, never counted twice.
+                signed = _child.Summary(Quarter, 2, 40);
+                hostility = Hostility.ReplayedSummary;
+                return new(method, new PushSummaryRequest { SignedSummary = signed }.ToByteArray(), Sender.Child, hostility, MustBeRefused: false);
+            case 1:
+                signed = _child.Summary(Quarter, 1, 35);
+                hostility = Hostility.StaleSummary;
+                break;
+            case 2:
+                signed = _child.Summary(Quarter, 2, 41 + _rng.Next(1000));
+                hostility = Hostility.EquivocatingSummary;
+                break;
+            default:
+                // Signed with a key nobody enrolled, or claiming another node.
+                using (var stranger = new FakeChild(Child, (byte)(100 + _rng.Next(100))))
+                {
+                    signed = _rng.Next(2) == 0 ? stranger.Summary(Quarter, 3, 41) : _child.Summary(Quarter, 3, 41, claimedId: "370113001098");
+                }
+
+                hostility = Hostility.ForgedSummary;
+                break;
+        }
+
+        return new(method, new PushSummaryRequest { SignedSummary = signed }.ToByteArray(), Sender.Child, hostility, MustBeRefused: true);
+    }
+
+    private byte[] HugeId(MethodDescriptor method)
+    {
+        var id = new string((char)('0' + _rng.Next(10)), _rng.Next(2) == 0 ? 1024 * 1024 : 70_000);
+        IMessage request = method.Name switch
+        {
+            "SubmitReport" => new SubmitReportRequest { UnitId = id, Period = Quarter, Values = { Reports.Count("party_members", 1) } },
+            "GetReport" => new GetReportRequest { UnitId = id, Period = Quarter },
+            "GetProof" or "GetProofChain" => new GetProofRequest { UnitId = id, Period = Quarter },
+            "EnrolChild" => new EnrolChildRequest { ChildId = id, PublicKey = ByteString.CopyFrom(new byte[32]) },
+            "AddHostedUnit" => new AddHostedUnitRequest { UnitId = id },
+            "IssueToken" => new IssueTokenRequest { Account = id, Role = Role.Reader, Scope = Township, ValidFor = Duration.FromTimeSpan(TimeSpan.FromHours(1)) },
+            "RevokeToken" => new RevokeTokenRequest { TokenId = id },
+            "PullSummary" => new PullSummaryRequest { Period = id },
+            "GetSubtreeStatus" => new GetSubtreeStatusRequest { Period = id },
+            "GetTotals" => new GetTotalsRequest { NodeId = id, Period = Quarter },
+            "GetDrillDown" => new GetDrillDownRequest { NodeId = id, Period = Quarter, SortIndicatorId = id },
+            "GetCompleteness" => new GetCompletenessRequest { NodeId = id, Period = Quarter },
+            "GetTargets" => new GetTargetsRequest { NodeId = id, Period = Quarter },
+            "GetHistory" => new GetHistoryRequest { NodeId = Township, IndicatorId = id, FromPeriod = id, ToPeriod = Quarter },
+            "GetAuditBundle" => new GetAuditBundleRequest { NodeId = id, Period = Quarter },
+            _ => Baseline(method),
+        };
+        return request.ToByteArray();
+    }
+
+    /// <summary>A request that the node refuses or answers without any change, whatever small mutation it then suffers.</summary>
+    private IMessage Baseline(MethodDescriptor method) => method.Name switch
+    {
+        // Not hosted here: three digits away from any hosted unit.
+        "SubmitReport" => new SubmitReportRequest { UnitId = "370113001999", Period = Quarter, Values = { Reports.Count("party_members", 12), Reports.Count("members_developed", 2) } },
+        "GetReport" => new GetReportRequest { UnitId = Units[_rng.Next(Units.Length)], Period = Quarter },
+        "PushSummary" => new PushSummaryRequest { SignedSummary = _child.Summary(Quarter, 1, 35) },
+        "Announce" => new AnnounceRequest
+        {
+            Announcement = SignedMessages.SignAnnouncement(
+                new Announcement { NodeId = Child, Address = "ftp://127.0.0.1:21", AnnounceTime = Timestamp.FromDateTime(DateTime.UtcNow) }, _child.Key),
+        },
+        "PullSummary" => new PullSummaryRequest { Period = Quarter },
+        "GetSubtreeStatus" => new GetSubtreeStatusRequest { Period = Quarter },
+        "GetProofChain" => new GetProofChainRequest { Period = Quarter, UnitId = Units[0], SummaryDigest = ByteString.CopyFrom(new byte[32]) },
+        "GetCatalogue" => new GetCatalogueRequest(),
+        "GetIdentity" => new GetIdentityRequest(),
+        "GetTotals" => new GetTotalsRequest { Period = Quarter },
+        "GetDrillDown" => new GetDrillDownRequest { Period = Quarter, SortIndicatorId = "party_members" },
+        "GetCompleteness" => new GetCompletenessRequest { Period = Quarter },
+        "GetTargets" => new GetTargetsRequest { Period = Quarter },
+        "GetHistory" => new GetHistoryRequest { IndicatorId = "party_members", FromPeriod = "2026-01", ToPeriod = "2026-06" },
+        "GetProof" => new GetProofRequest { Period = Quarter, UnitId = Units[0] },
+        "GetAuditBundle" => new GetAuditBundleRequest { Period = Quarter },
+        // A 31-byte key: no flip of its bytes makes it a key.
+        "EnrolChild" => new EnrolChildRequest { ChildId = "370113001097", PublicKey = ByteString.CopyFrom(new byte[31]) },
+        "ListChildren" => new ListChildrenRequest { PageSize = 10 },
+        // 100 characters: over any id limit, and no flip shortens it.
+        "AddHostedUnit" => new AddHostedUnitRequest { UnitId = new string('7', 100) },
+        "GetStatus" => new GetStatusRequest(),
+        "IssueToken" => new IssueTokenRequest { Account = new string('a', 100), Role = Role.Reader, Scope = Township, ValidFor = Duration.FromTimeSpan(TimeSpan.FromHours(1)) },
+        "ListTokens" => new ListTokensRequest(),
+        "RevokeToken" => new RevokeTokenRequest { TokenId = "0000000000000000" },
+        "WhoAmI" => new WhoAmIRequest(),
+        _ => throw new InvalidOperationException($"No baseline for {method.FullName}: the abuse suite must cover every RPC."),
+    };
+
+    private static Sender RightfulSender(MethodDescriptor method) => method.Name switch
+    {
+        "SubmitReport" => Sender.Clerk,
+        "GetReport" => Sender.Reviewer,
+        "PushSummary" or "Announce" => Sender.Child,
+        "PullSummary" or "GetSubtreeStatus" or "GetProofChain" => Sender.Parent,
+        "GetCatalogue" or "GetIdentity" or "WhoAmI" => Sender.Reader,
+        _ when method.Service.Name is "AdminService" or "AccessService" => Sender.Admin,
+        _ => Sender.Reader,
+    };
+
+    /// <summary>A sender the RPC must refuse: a bad credential, or a good one of a role it does not admit.</summary>
+    private static Sender WrongFor(MethodDescriptor method, Sender wrong) =>
+        wrong != Sender.Stranger ? wrong : RightfulSender(method) switch
+        {
+            Sender.Admin => Sender.Clerk,
+            Sender.Clerk => Sender.Reader,
+            Sender.Child => Sender.Parent,
+            Sender.Parent => Sender.Child,
+            _ => Sender.Stranger,
+        };
+
+    private byte[] RandomBytes(int length)
+    {
+        var bytes = new byte[length];
+        _rng.NextBytes(bytes);
+        return bytes;
+    }
+
+    private byte[] Flip(byte[] bytes)
+    {
+        if (bytes.Length == 0)
+        {
+            return RandomBytes(4);
+        }
+
+        var copy = (byte[])bytes.Clone();
+        for (var flips = _rng.Next(1, 9); flips > 0; flips--)
+        {
+            copy[_rng.Next(copy.Length)] ^= (byte)(1 << _rng.Next(8));
+        }
+
+        return copy;
+    }
+}

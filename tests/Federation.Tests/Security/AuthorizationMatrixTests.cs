@@ -1,0 +1,370 @@
+using Federation.Protos.V1;
+using Federation.Tests.Infrastructure;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Federation.Tests.Security;
+
+/// <summary>
+/// Every RPC of every service, called by every kind of caller (each role with a broad and a narrow
+/// scope, the parent's, a child's and a stranger's certificate, no credential, a garbage, an expired and
+/// a revoked token), with a request inside and one outside the narrow scopes. Each answer must be what
+/// the README's matrix says; a call that should be refused and succeeds is counted and fails the test.
+/// </summary>
+public sealed class AuthorizationMatrixTests : IAsyncLifetime
+{
+    private const string Township = "370113001";
+    private const string Parent = "370113";
+    private const string UnitOne = "370113001001";
+    private const string UnitTwo = "370113001002";
+    private const string Village = "370113001003";
+    private const string Stranger = "370113009";
+    private const string Quarter = "2026-Q1";
+
+    private static readonly HashSet<string> s_authReasons =
+        ["MISSING_CREDENTIALS", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "ROLE_NOT_ALLOWED", "OUT_OF_SCOPE", "NOT_ENROLLED"];
+
+    private static readonly ServiceDescriptor[] s_services =
+    [
+        ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
+    ];
+
+    private readonly TempFolder _folder = new();
+    private TestNode _village = null!;
+    private TestNode _node = null!;
+
+    /// <summary>Who may call each RPC, as the README's matrix states it.</summary>
+    private static readonly Dictionary<string, Who> s_allowed = new(StringComparer.Ordinal)
+    {
+        ["ReportingService.SubmitReport"] = Who.Clerk,
+        ["ReportingService.GetReport"] = Who.Clerk | Who.Reviewer | Who.Reader,
+        ["FederationService.PushSummary"] = Who.Child,
+        ["FederationService.Announce"] = Who.Child,
+        ["FederationService.PullSummary"] = Who.Parent,
+        ["FederationService.GetSubtreeStatus"] = Who.Parent,
+        ["FederationService.GetProofChain"] = Who.Parent,
+        ["FederationService.GetCatalogue"] = Who.Anyone,
+        ["FederationService.GetIdentity"] = Who.Anyone,
+        ["QueryService.GetTotals"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetDrillDown"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetCompleteness"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetTargets"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetHistory"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetProof"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetAuditBundle"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["AdminService.EnrolChild"] = Who.Admin,
+        ["AdminService.ListChildren"] = Who.Admin,
+        ["AdminService.AddHostedUnit"] = Who.Admin,
+        ["AdminService.GetStatus"] = Who.Admin,
+        ["AccessService.IssueToken"] = Who.Admin,
+        ["AccessService.ListTokens"] = Who.Admin,
+        ["AccessService.RevokeToken"] = Who.Admin,
+        ["AccessService.WhoAmI"] = Who.Anyone,
+    };
+
+    [Flags]
+    private enum Who
+    {
+        None = 0,
+        Clerk = 1,
+        Reviewer = 2,
+        Reader = 4,
+        Admin = 8,
+        Child = 16,
+        Parent = 32,
+        Anyone = Clerk | Reviewer | Reader | Admin | Child | Parent,
+    }
+
+    /// <summary>What a request acts on, for scopes: nothing, a hosted unit, a node below, or the node itself.</summary>
+    private enum Target
+    {
+        None,
+        Unit,
+        Node,
+        Self,
+    }
+
+    /// <summary>A caller: what it is, what its scope is narrowed to (None: the whole node), and how it authenticates.</summary>
+    private sealed record CallerCase(string Name, Who Is, Target Narrow, bool Authenticated, Func<GrpcChannel> Open);
+
+    public async Task InitializeAsync()
+    {
+        var villageKey = TestNode.CreateKey(_folder.Sub(Village));
+        _node = await TestNode.StartAsync(
+            new NodeSpec(Township, "township")
+            {
+                // The parent is named (its certificate is trusted for pulls) but not running: pushes wait in the outbox.
+                ParentId = Parent,
+                ParentAddress = "https://127.0.0.1:1",
+                HostedUnitIds = [UnitOne, UnitTwo],
+                Children = [(Village, villageKey)],
+            },
+            _folder.Sub(Township));
+        _village = await TestNode.StartAsync(
+            new NodeSpec(Village, "village") { ParentId = Township, ParentAddress = _node.Address, HostedUnitIds = [Village] }, _folder.Sub(Village));
+        await _node.Admin.EnrolChildAsync(
+            new EnrolChildRequest { ChildId = Village, PublicKey = ByteString.CopyFrom(villageKey), Address = _village.Address }, deadline: Rpc.Deadline());
+        await _node.Reporting.SubmitReportAsync(
+            new SubmitReportRequest { UnitId = UnitOne, Period = Quarter, Values = { Reports.Count("party_members", 5) } }, deadline: Rpc.Deadline());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _village.DisposeAsync();
+        await _node.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task EveryRpc_EveryCaller_InAndOutOfScope_AnswersAsTheMatrixSays()
+    {
+        var callers = await CallersAsync();
+        var methods = s_services.SelectMany(static s => s.Methods).ToList();
+        var unlisted = methods.Select(static m => $"{m.Service.Name}.{m.Name}").Where(static n => !s_allowed.ContainsKey(n)).ToList();
+        Assert.True(unlisted.Count == 0, $"RPCs missing from the matrix: {string.Join(", ", unlisted)}");
+
+        var mismatches = new List<string>();
+        var unauthorisedSuccesses = 0;
+        var calls = 0;
+        foreach (var method in methods)
+        {
+            var name = $"{method.Service.Name}.{method.Name}";
+            foreach (var caller in callers)
+            {
+                foreach (var inside in new[] { true, false })
+                {
+                    var expected = Expect(s_allowed[name], caller, inside, TargetOf(method.Name));
+                    var (code, reason) = await CallAsync(caller.Open(), method, Sample(method, inside));
+                    calls++;
+                    var actual = code switch
+                    {
+                        _ when reason is not null && s_authReasons.Contains(reason) => code,
+                        StatusCode.Unauthenticated or StatusCode.PermissionDenied when reason is null => code,
+                        _ => StatusCode.OK,
+                    };
+                    if (actual == StatusCode.OK && expected != StatusCode.OK && code == StatusCode.OK)
+                    {
+                        unauthorisedSuccesses++;
+                    }
+
+                    if (actual != expected)
+                    {
+                        mismatches.Add($"{name} as {caller.Name} ({(inside ? "inside" : "outside")} scope): expected {expected}, got {code} {reason}");
+                    }
+                }
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {calls} calls answered otherwise:\n{string.Join('\n', mismatches)}");
+        Assert.Equal(0, unauthorisedSuccesses);
+        Assert.True(calls >= methods.Count * callers.Count * 2);
+    }
+
+    [Fact]
+    public async Task Token_ExpiresWhileTheNodeRuns_IsThenRefusedAsExpired()
+    {
+        var token = await _node.IssueTokenAsync(Role.Reader, Township, TimeSpan.FromSeconds(2), "reader-brief");
+        var query = new QueryService.QueryServiceClient(_node.ChannelWith(token));
+        await query.GetCompletenessAsync(new GetCompletenessRequest { Period = Quarter }, deadline: Rpc.Deadline());
+
+        var refused = await Eventually.ReturnsAsync(
+            async () =>
+            {
+                try
+                {
+                    await query.GetCompletenessAsync(new GetCompletenessRequest { Period = Quarter }, deadline: Rpc.Deadline());
+                    return null;
+                }
+                catch (RpcException ex)
+                {
+                    return ex;
+                }
+            },
+            static _ => true,
+            "the token to expire");
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal("TOKEN_EXPIRED", refused.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
+    }
+
+    [Fact]
+    public async Task Token_RevokedWhileTheNodeRuns_IsRefusedOnTheNextCall()
+    {
+        var token = await _node.IssueTokenAsync(Role.Clerk, UnitOne, account: "clerk-revoked");
+        var reporting = new ReportingService.ReportingServiceClient(_node.ChannelWith(token));
+        await reporting.GetReportAsync(new GetReportRequest { UnitId = UnitOne, Period = Quarter }, deadline: Rpc.Deadline());
+        var tokenId = token.Split('.')[1];
+
+        var revoked = await _node.Access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = tokenId }, deadline: Rpc.Deadline());
+
+        Assert.NotNull(revoked.Info.RevokeTime);
+        await Rpc.FailsAsync(
+            async () => await reporting.GetReportAsync(new GetReportRequest { UnitId = UnitOne, Period = Quarter }, deadline: Rpc.Deadline()),
+            StatusCode.Unauthenticated, "TOKEN_REVOKED");
+        var listed = await _node.Access.ListTokensAsync(new ListTokensRequest(), deadline: Rpc.Deadline());
+        Assert.NotNull(listed.Tokens.Single(t => t.TokenId == tokenId).RevokeTime);
+    }
+
+    [Fact]
+    public async Task Clerk_OfOneUnit_CannotSubmitForAnother()
+    {
+        var token = await _node.IssueTokenAsync(Role.Clerk, UnitOne, account: "clerk-one");
+        var reporting = new ReportingService.ReportingServiceClient(_node.ChannelWith(token));
+
+        await Rpc.FailsAsync(
+            async () => await reporting.SubmitReportAsync(
+                new SubmitReportRequest { UnitId = UnitTwo, Period = Quarter, Values = { Reports.Count("party_members", 9) } }, deadline: Rpc.Deadline()),
+            StatusCode.PermissionDenied, "OUT_OF_SCOPE");
+
+        await Rpc.FailsAsync(
+            async () => await _node.Reporting.GetReportAsync(new GetReportRequest { UnitId = UnitTwo, Period = Quarter }, deadline: Rpc.Deadline()),
+            StatusCode.NotFound, "NO_FIGURES");
+    }
+
+    [Fact]
+    public async Task IssueToken_ForAClerkOfAUnitNotHosted_IsRefused()
+    {
+        await Rpc.FailsAsync(
+            async () => await _node.Access.IssueTokenAsync(new IssueTokenRequest
+            {
+                Account = "clerk-elsewhere",
+                Role = Role.Clerk,
+                Scope = "370113002001",
+                ValidFor = Duration.FromTimeSpan(TimeSpan.FromDays(1)),
+            }, deadline: Rpc.Deadline()),
+            StatusCode.PermissionDenied, "OUT_OF_SCOPE");
+    }
+
+    private static StatusCode Expect(Who allowed, CallerCase caller, bool inside, Target target)
+    {
+        if (!caller.Authenticated)
+        {
+            return StatusCode.Unauthenticated;
+        }
+
+        if ((allowed & caller.Is) == 0)
+        {
+            return StatusCode.PermissionDenied;
+        }
+
+        // Nodes and whole-node scopes reach everything here. A narrow scope reaches what is inside it (a unit
+        // scope: that unit; a node scope: that node), never the node itself; requests that act on nothing are harmless.
+        if (caller.Narrow == Target.None || target == Target.None)
+        {
+            return StatusCode.OK;
+        }
+
+        return inside && target == caller.Narrow ? StatusCode.OK : StatusCode.PermissionDenied;
+    }
+
+    private static Target TargetOf(string method) => method switch
+    {
+        "SubmitReport" or "GetReport" => Target.Unit,
+        "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
+        "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
+        _ => Target.Self,
+    };
+
+    private async Task<List<CallerCase>> CallersAsync()
+    {
+        var expired = await _node.IssueTokenAsync(Role.Reader, Township, TimeSpan.FromMilliseconds(300), "reader-expired");
+        var revoked = await _node.IssueTokenAsync(Role.Admin, Township, account: "admin-revoked");
+        await _node.Access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = revoked.Split('.')[1] }, deadline: Rpc.Deadline());
+        var clerkOne = await _node.IssueTokenAsync(Role.Clerk, UnitOne, account: "clerk-unit-one");
+        var readerVillage = await _node.IssueTokenAsync(Role.Reader, Village, account: "reader-village");
+        var reviewerVillage = await _node.IssueTokenAsync(Role.Reviewer, Village, account: "reviewer-village");
+        await Eventually.ReturnsAsync(async () =>
+        {
+            try
+            {
+                await new AccessService.AccessServiceClient(_node.ChannelWith(expired)).WhoAmIAsync(new WhoAmIRequest(), deadline: Rpc.Deadline());
+                return (RpcException?)null;
+            }
+            catch (RpcException ex)
+            {
+                return ex;
+            }
+        }, static _ => true, "the short token to expire");
+
+        var t = _node.Tokens;
+        return
+        [
+            new("clerk of the node", Who.Clerk, Target.None, true, () => _node.ChannelWith(t.Clerk)),
+            new("clerk of one unit", Who.Clerk, Target.Unit, true, () => _node.ChannelWith(clerkOne)),
+            new("reviewer of the node", Who.Reviewer, Target.None, true, () => _node.ChannelWith(t.Reviewer)),
+            new("reviewer of the village", Who.Reviewer, Target.Node, true, () => _node.ChannelWith(reviewerVillage)),
+            new("reader of the node", Who.Reader, Target.None, true, () => _node.ChannelWith(t.Reader)),
+            new("reader of the village", Who.Reader, Target.Node, true, () => _node.ChannelWith(readerVillage)),
+            new("admin", Who.Admin, Target.None, true, () => _node.ChannelWith(t.Admin)),
+            new("child node", Who.Child, Target.None, true, () => ChannelAsNode(Village)),
+            new("parent node", Who.Parent, Target.None, true, () => ChannelAsNode(Parent)),
+            new("unenrolled node", Who.None, Target.None, true, () => ChannelAsNode(Stranger)),
+            new("no credential", Who.None, Target.None, false, () => _node.ChannelWith(null)),
+            new("garbage token", Who.None, Target.None, false, () => _node.ChannelWith("fed1.0123456789abcdef.not-a-secret-at-all")),
+            new("malformed token", Who.None, Target.None, false, () => _node.ChannelWith("nonsense")),
+            new("expired token", Who.None, Target.None, false, () => _node.ChannelWith(expired)),
+            new("revoked token", Who.None, Target.None, false, () => _node.ChannelWith(revoked)),
+        ];
+    }
+
+    private GrpcChannel ChannelAsNode(string nodeId) => TestPki.Channel(_node.Address, asNode: nodeId);
+
+    /// <summary>A request per RPC: inside the narrow scopes (unit one, the village) or outside them (unit two, the node itself).</summary>
+    private static IMessage Sample(MethodDescriptor method, bool inside)
+    {
+        var unit = inside ? UnitOne : UnitTwo;
+        var node = inside ? Village : string.Empty;
+        return method.Name switch
+        {
+            "SubmitReport" => new SubmitReportRequest { UnitId = unit, Period = Quarter, Values = { Reports.Count("party_members", 7) } },
+            "GetReport" => new GetReportRequest { UnitId = unit, Period = Quarter },
+            "PushSummary" => new PushSummaryRequest(),
+            "Announce" => new AnnounceRequest(),
+            "PullSummary" => new PullSummaryRequest { Period = Quarter },
+            "GetSubtreeStatus" => new GetSubtreeStatusRequest { Period = Quarter },
+            "GetProofChain" => new GetProofChainRequest { Period = Quarter, UnitId = unit },
+            "GetCatalogue" => new GetCatalogueRequest(),
+            "GetIdentity" => new GetIdentityRequest(),
+            "GetTotals" => new GetTotalsRequest { NodeId = node, Period = Quarter },
+            "GetDrillDown" => new GetDrillDownRequest { NodeId = node, Period = Quarter },
+            "GetCompleteness" => new GetCompletenessRequest { NodeId = node, Period = Quarter },
+            "GetTargets" => new GetTargetsRequest { NodeId = node, Period = Quarter },
+            "GetHistory" => new GetHistoryRequest { NodeId = node, IndicatorId = "party_members", FromPeriod = "2026-Q1", ToPeriod = "2026-Q2" },
+            "GetProof" => new GetProofRequest { Period = Quarter, UnitId = unit },
+            "GetAuditBundle" => new GetAuditBundleRequest { NodeId = node, Period = Quarter },
+            "EnrolChild" => new EnrolChildRequest { ChildId = "370113001097", PublicKey = ByteString.CopyFrom(TestNode.CreateKey(Path.Combine(Path.GetTempPath(), "federation-tests", "matrix-key-" + Guid.NewGuid().ToString("N")[..8]))) },
+            "ListChildren" => new ListChildrenRequest(),
+            "AddHostedUnit" => new AddHostedUnitRequest { UnitId = "370113001098" },
+            "GetStatus" => new GetStatusRequest(),
+            "IssueToken" => new IssueTokenRequest { Account = "matrix", Role = Role.Reader, Scope = Township, ValidFor = Duration.FromTimeSpan(TimeSpan.FromHours(1)) },
+            "ListTokens" => new ListTokensRequest(),
+            "RevokeToken" => new RevokeTokenRequest { TokenId = "0000000000000000" },
+            "WhoAmI" => new WhoAmIRequest(),
+            _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
+        };
+    }
+
+    private static readonly Marshaller<byte[]> s_bytes = Marshallers.Create(static b => b, static b => b);
+
+    private static async Task<(StatusCode Code, string? Reason)> CallAsync(GrpcChannel channel, MethodDescriptor method, IMessage request)
+    {
+        var call = new Method<byte[], byte[]>(MethodType.Unary, method.Service.FullName, method.Name, s_bytes, s_bytes);
+        try
+        {
+            using (channel)
+            {
+                await channel.CreateCallInvoker().AsyncUnaryCall(call, null, new CallOptions(deadline: Rpc.Deadline()), request.ToByteArray());
+            }
+
+            return (StatusCode.OK, null);
+        }
+        catch (RpcException ex)
+        {
+            return (ex.StatusCode, ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
+        }
+    }
+}
