@@ -3,6 +3,7 @@ using Federation.Aggregator.Signing;
 using Federation.Aggregator.Summaries;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Rollup;
 using Federation.Node.Storage;
 
 namespace Federation.Node.Admin;
@@ -96,6 +97,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
             });
             MarkAllPeriodsDirty(context);
+            LeafBudget.Enforce(context);
             return keyId;
         }, cancellationToken);
     }
@@ -137,6 +139,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 AddedTicks = context.UtcNow().UtcTicks,
             });
             MarkAllPeriodsDirty(context);
+            LeafBudget.Enforce(context);
             return unitId;
         }, cancellationToken);
     }

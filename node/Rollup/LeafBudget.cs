@@ -39,23 +39,32 @@ internal static class LeafBudget
             StringComparer.Ordinal);
     }
 
-    /// <summary>
-    /// Records the allowance the parent stated. When it changes, every held child summary that no longer
-    /// fits its child's allowance leaves the totals (it stays in the history, so proofs of earlier
-    /// summaries still build) until the child sends one that fits, and the counts standing in for silent
-    /// children are bounded the same way; the affected periods are marked for a rebuild.
-    /// </summary>
-    /// <returns>The children whose held summaries were set aside; null when nothing changed.</returns>
+    /// <summary>Records the allowance the parent stated and applies it (see <see cref="Enforce"/>).</summary>
+    /// <returns>The children whose held summaries were set aside; null when the allowance did not change.</returns>
     public static IReadOnlyList<string>? Learn(WriteContext context, uint allowance)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var store = context.Store;
-        if (allowance == 0 || allowance == Capacity(store))
+        if (allowance == 0 || allowance == Capacity(context.Store))
         {
             return null;
         }
 
-        store.Database.GetCollection(NodeStore.Collections.Meta).Upsert(new BsonDocument { ["_id"] = CapacityId, ["value"] = (long)allowance });
+        context.Store.Database.GetCollection(NodeStore.Collections.Meta).Upsert(new BsonDocument { ["_id"] = CapacityId, ["value"] = (long)allowance });
+        return Enforce(context);
+    }
+
+    /// <summary>
+    /// After the allowances changed (a smaller capacity, a child enrolled, a unit hosted): every held child
+    /// summary that no longer fits its child's allowance leaves the totals (it stays in the history, so
+    /// proofs of earlier summaries still build) until the child sends one that fits, and the counts
+    /// standing in for silent children are bounded the same way; the affected periods are marked for a
+    /// rebuild. Without this, a summary accepted under a larger share could crowd out a sibling's.
+    /// </summary>
+    /// <returns>The children whose held summaries were set aside.</returns>
+    public static IReadOnlyList<string> Enforce(WriteContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var store = context.Store;
         var children = store.Children.FindAll().ToList();
         var allowances = Allowances(store, children);
         var setAside = new SortedSet<string>(StringComparer.Ordinal);

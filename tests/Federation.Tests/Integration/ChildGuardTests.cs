@@ -106,6 +106,29 @@ public sealed class ChildGuardTests
     }
 
     [Fact]
+    public async Task EnrollingAnotherChild_SetsAsideASummaryBeyondTheFirstChildsNewShare_AndTheNewChildIsAccepted()
+    {
+        using var folder = new TempFolder();
+        using var first = new FakeChild("370113009", 3);
+        using var second = new FakeChild("370113008", 4);
+        await using var parent = await TestNode.StartAsync(new NodeSpec(CountyId, "county") { Children = [(first.Id, first.PublicKey)] }, folder.Sub(CountyId));
+
+        // Alone, the first child may claim the whole bound.
+        var whole = await PushAsync(parent, Resign(first, first.Summary(Quarter, 1, 30), static s => s.Coverage.ExpectedLeafCount = 1_000_000));
+        await parent.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = second.Id, PublicKey = ByteString.CopyFrom(second.PublicKey) }, deadline: Rpc.Deadline());
+        var newcomer = await PushAsync(parent, second.Summary(Quarter, 1, 40));
+
+        Assert.Equal(PushOutcome.Stored, whole.Outcome);
+        Assert.Equal(PushOutcome.Stored, newcomer.Outcome);
+        var totals = await TestHierarchy.WaitForTotalsAsync(parent, Quarter, static t => t.Coverage.ReportedLeafCount == 1 && PartyMembers(t) == 40, "only the newcomer's figures");
+        Assert.Equal(2u, totals.Coverage.ExpectedLeafCount);
+        await Rpc.FailsAsync(
+            () => PushAsync(parent, Resign(first, first.Summary(Quarter, 2, 30), static s => s.Coverage.ExpectedLeafCount = 1_000_000)),
+            StatusCode.InvalidArgument, "LEAF_ALLOWANCE_EXCEEDED");
+        Assert.Empty(parent.Logs.Errors);
+    }
+
+    [Fact]
     public async Task PushSummary_VersionFarInTheFuture_IsRefusedAndDoesNotPinTheChild()
     {
         using var folder = new TempFolder();
