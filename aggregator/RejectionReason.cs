@@ -69,6 +69,15 @@ public enum RejectionReason
 
     /// <summary>The caller made more requests than its rate limit allows.</summary>
     RateLimited,
+
+    /// <summary>A summary's counts contradict each other (min above max, a histogram not adding up, coverage out of order).</summary>
+    InconsistentCounts,
+
+    /// <summary>A summary version or an announcement time beyond the receiver's clock plus the allowed skew.</summary>
+    FutureVersion,
+
+    /// <summary>A child's summary claims more leaves than the parent allows it.</summary>
+    LeafAllowanceExceeded,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

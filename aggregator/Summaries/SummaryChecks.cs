@@ -37,12 +37,16 @@ public static class SummaryChecks
             return new("summary.version", RejectionReason.MalformedSummary, "summary.version must be between 1 and 2^63-1.");
         }
 
-        var coverage = summary.Coverage;
-        if (coverage is null || coverage.ExpectedLeafCount > MaxLeafCount ||
-            coverage.ReportedLeafCount > coverage.ExpectedLeafCount || coverage.OnTimeLeafCount > coverage.ReportedLeafCount)
+        if (summary.Version > VersionRules.LatestAcceptableVersion(receiveTime))
         {
-            return new("summary.coverage", RejectionReason.MalformedSummary,
-                $"summary.coverage is missing or inconsistent (at most {MaxLeafCount} expected, reported ≤ expected, on time ≤ reported).");
+            return new("summary.version", RejectionReason.FutureVersion,
+                $"summary.version {summary.Version} is beyond this node's clock: versions are at most the build time in Unix milliseconds " +
+                $"(+{VersionRules.AllowedClockSkew.TotalMinutes:0} min skew), here {VersionRules.LatestAcceptableVersion(receiveTime)}.");
+        }
+
+        if (CheckCoverage(summary.Coverage) is { } coverageProblem)
+        {
+            return coverageProblem;
         }
 
         if (CheckContributions(summary) is { } contributionProblem)
@@ -69,12 +73,35 @@ public static class SummaryChecks
                 return new(field, RejectionReason.MalformedSummary, "summary.aggregates must be sorted by indicator id without repeats.");
             }
 
-            if (CheckAggregate(indicator, aggregate, coverage.ReportedLeafCount) is { } problem)
+            if (CheckAggregate(indicator, aggregate, summary.Coverage.ReportedLeafCount, field) is { } problem)
             {
-                return new(field, RejectionReason.MalformedSummary, $"{field}: {problem}");
+                return problem;
             }
 
             previous = aggregate.IndicatorId;
+        }
+
+        return null;
+    }
+
+    private static FieldViolation? CheckCoverage(Coverage? coverage)
+    {
+        const string field = "summary.coverage";
+        if (coverage is null)
+        {
+            return new(field, RejectionReason.MissingField, $"{field} is required.");
+        }
+
+        if (coverage.ExpectedLeafCount > MaxLeafCount)
+        {
+            return new($"{field}.expected_leaf_count", RejectionReason.ValueTooLarge,
+                $"{field}.expected_leaf_count is {coverage.ExpectedLeafCount}; one summary covers at most {MaxLeafCount} leaves.");
+        }
+
+        if (coverage.ReportedLeafCount > coverage.ExpectedLeafCount || coverage.OnTimeLeafCount > coverage.ReportedLeafCount)
+        {
+            return new(field, RejectionReason.InconsistentCounts,
+                $"{field} must have on time ≤ reported ≤ expected leaves, not {coverage.OnTimeLeafCount} ≤ {coverage.ReportedLeafCount} ≤ {coverage.ExpectedLeafCount}.");
         }
 
         return null;
@@ -95,29 +122,125 @@ public static class SummaryChecks
         return null;
     }
 
-    /// <summary>Why an aggregate cannot be the merge of valid unit values, or null.</summary>
-    private static string? CheckAggregate(Indicator indicator, IndicatorAggregate a, uint reportedLeafCount)
+    /// <summary>
+    /// Why an aggregate cannot be the merge of valid unit values, with the reason a report breaking the
+    /// same rule would get; null when it can. Every field is checked against the indicator's kind.
+    /// </summary>
+    private static FieldViolation? CheckAggregate(Indicator indicator, IndicatorAggregate a, uint reportedLeafCount, string field)
     {
+        var kind = indicator.Kind;
+        if (kind != ValueKind.Category && a.Categories.Count > 0)
+        {
+            return new($"{field}.categories", RejectionReason.ValueKindMismatch, $"{field} is {kind} and cannot have categories.");
+        }
+
+        if (kind != ValueKind.Ratio && a.DenominatorTotal != 0)
+        {
+            return new($"{field}.denominator_total", RejectionReason.ValueKindMismatch, $"{field} is {kind} and cannot have a denominator.");
+        }
+
+        if (kind != ValueKind.Measure && (a.Min != 0 || a.Max != 0))
+        {
+            return new($"{field}.min", RejectionReason.ValueKindMismatch, $"{field} is {kind} and cannot have a min or max.");
+        }
+
+        if (kind == ValueKind.Category && a.Total != 0)
+        {
+            return new($"{field}.total", RejectionReason.ValueKindMismatch, $"{field} is CATEGORY; its units are counted per category, not in total.");
+        }
+
+        foreach (var (name, number) in new[] { ("total", a.Total), ("denominator_total", a.DenominatorTotal), ("min", a.Min), ("max", a.Max) })
+        {
+            if (number < 0)
+            {
+                return new($"{field}.{name}", RejectionReason.NegativeValue, $"{field}.{name} is {number}; it must not be negative.");
+            }
+        }
+
         var units = a.UnitCount;
-        var maxTotal = ReportValidator.MaxValue * units;
-        if (units > reportedLeafCount || a.MeetingTargetCount > units)
+        if (units > reportedLeafCount)
         {
-            return "more units than reported, or more meeting the target than reporting.";
+            return new($"{field}.unit_count", RejectionReason.ValueTooLarge, $"{field}.unit_count is {units}, more than the {reportedLeafCount} leaves reported.");
         }
 
-        if (a.Total < 0 || a.DenominatorTotal < 0 || a.Total > maxTotal || a.DenominatorTotal > maxTotal)
+        if (a.MeetingTargetCount > units)
         {
-            return "a total is negative or larger than its units can report.";
+            return new($"{field}.meeting_target_count", RejectionReason.ValueTooLarge,
+                $"{field}.meeting_target_count is {a.MeetingTargetCount}, more than its {units} units.");
         }
 
-        return indicator.Kind switch
+        // One unit reports at most ReportValidator.MaxValue, a flag at most 1.
+        var perUnit = kind == ValueKind.Flag ? 1 : ReportValidator.MaxValue;
+        if (a.Total > perUnit * units)
         {
-            ValueKind.Flag when a.Total > units => "more units answering yes than reporting.",
-            ValueKind.Measure when units > 0 && (a.Min < 0 || a.Min > a.Max || a.Max > ReportValidator.MaxValue) => "min and max are inconsistent.",
-            ValueKind.Ratio when indicator.Ratio.NumeratorAtMostDenominator && a.Total > a.DenominatorTotal => "the numerator exceeds the denominator.",
-            ValueKind.Category when a.Categories.Any(c => indicator.Categories.All(k => k.Code != c.Code)) => "an unknown category code.",
-            ValueKind.Category when a.Categories.Sum(static c => (long)c.UnitCount) != units => "category counts do not add up to the units.",
+            return new($"{field}.total", RejectionReason.ValueTooLarge, $"{field}.total is {a.Total}, more than its {units} units can report.");
+        }
+
+        if (a.DenominatorTotal > ReportValidator.MaxValue * units)
+        {
+            return new($"{field}.denominator_total", RejectionReason.ValueTooLarge,
+                $"{field}.denominator_total is {a.DenominatorTotal}, more than its {units} units can report.");
+        }
+
+        return kind switch
+        {
+            ValueKind.Measure => CheckMeasure(a, field),
+            ValueKind.Ratio when indicator.Ratio.NumeratorAtMostDenominator && a.Total > a.DenominatorTotal =>
+                new($"{field}.total", RejectionReason.NumeratorExceedsDenominator,
+                    $"{field}.total (numerators, {a.Total}) exceeds denominator_total ({a.DenominatorTotal})."),
+            ValueKind.Category => CheckCategories(indicator, a, field),
             _ => null,
         };
+    }
+
+    private static FieldViolation? CheckMeasure(IndicatorAggregate a, string field)
+    {
+        if (a.UnitCount == 0)
+        {
+            return a.Min != 0 || a.Max != 0
+                ? new($"{field}.min", RejectionReason.InconsistentCounts, $"{field} has no units, so no min or max.")
+                : null;
+        }
+
+        if (a.Max > ReportValidator.MaxValue)
+        {
+            return new($"{field}.max", RejectionReason.ValueTooLarge, $"{field}.max is {a.Max}; the largest a unit can report is {ReportValidator.MaxValue}.");
+        }
+
+        if (a.Min > a.Max)
+        {
+            return new($"{field}.min", RejectionReason.InconsistentCounts, $"{field}.min ({a.Min}) is above max ({a.Max}).");
+        }
+
+        // Every unit's value lies between min and max, so the sum does too (no overflow: both are ≤ 10^12 × 10^6).
+        return a.Total < a.Min * a.UnitCount || a.Total > a.Max * a.UnitCount
+            ? new($"{field}.total", RejectionReason.InconsistentCounts, $"{field}.total ({a.Total}) is not between {a.UnitCount} × min and {a.UnitCount} × max.")
+            : null;
+    }
+
+    private static FieldViolation? CheckCategories(Indicator indicator, IndicatorAggregate a, string field)
+    {
+        string? previous = null;
+        long sum = 0;
+        foreach (var category in a.Categories)
+        {
+            if (indicator.Categories.All(k => k.Code != category.Code))
+            {
+                return new($"{field}.categories", RejectionReason.UnknownCategory,
+                    $"{field}.categories has '{category.Code}', not one of {string.Join(", ", indicator.Categories.Select(static c => c.Code))}.");
+            }
+
+            if (previous is not null && string.CompareOrdinal(previous, category.Code) >= 0)
+            {
+                return new($"{field}.categories", RejectionReason.MalformedSummary, $"{field}.categories must be sorted by code without repeats.");
+            }
+
+            previous = category.Code;
+            sum += category.UnitCount;
+        }
+
+        return sum != a.UnitCount
+            ? new($"{field}.categories", RejectionReason.InconsistentCounts, $"{field}.categories add up to {sum} units, not unit_count {a.UnitCount}.")
+            : null;
     }
 }

@@ -1,17 +1,26 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Signing;
+using Federation.Aggregator.Summaries;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Rollup;
 using Federation.Node.Storage;
 
 namespace Federation.Node.Admin;
 
+/// <summary>A period whose summary the parent refused for good.</summary>
+internal sealed record RefusedPeriod(string Period, long Version, string Reason, DateTimeOffset Since);
+
 /// <summary>The node's state as an operator sees it.</summary>
 internal sealed record NodeStatus(
-    IReadOnlyList<string> OutboxPeriods, int PendingRebuildCount, int EquivocationCount, int HostedUnitCount, int ChildCount);
+    IReadOnlyList<string> OutboxPeriods, int PendingRebuildCount, long EquivocationCount, int HostedUnitCount, int ChildCount,
+    IReadOnlyList<RefusedPeriod> Alerts);
+
+/// <summary>What an operator's reset of a child released.</summary>
+internal sealed record ChildReset(string ChildId, int ReleasedSummaryCount);
 
 /// <summary>Enrolment of children and hosted units, and the node's status.</summary>
-internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeIdentity identity)
+internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeIdentity identity, ILogger<AdminOperations> logger)
 {
     public async Task<Outcome<string>> EnrolChildAsync(
         string childId, byte[] publicKey, string displayName, uint expectedLeafCount, string address, CancellationToken cancellationToken)
@@ -52,10 +61,23 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             var existing = context.Store.Children.FindById(childId);
             var name = string.IsNullOrWhiteSpace(displayName) ? childId : displayName;
             var knownAddress = string.IsNullOrWhiteSpace(address) ? existing?.Address ?? string.Empty : address;
-            if (existing is not null && existing.KeyId == keyId && existing.DisplayName == name && existing.Address == knownAddress)
+            var enrolledCount = (int)expectedLeafCount;
+            if (existing is not null && existing.KeyId == keyId && existing.DisplayName == name && existing.Address == knownAddress &&
+                existing.EnrolledLeafCount == enrolledCount)
             {
                 // Configured children are enrolled at every start; an unchanged one writes nothing.
                 return keyId;
+            }
+
+            var others = context.Store.Children.Find(c => c.Id != childId).ToList();
+            if (!LeafAllowance.Fits(
+                context.Store.Units.Count(),
+                others.Sum(static c => (long)c.EnrolledLeafCount) + enrolledCount,
+                others.Count(static c => c.EnrolledLeafCount == 0) + (enrolledCount == 0 ? 1 : 0)))
+            {
+                return Rejection.Of(RejectionReason.LeafAllowanceExceeded,
+                    $"expected_leaf_count {expectedLeafCount} with the other children and hosted units exceeds the {SummaryChecks.MaxLeafCount} leaves one summary may cover.",
+                    "expected_leaf_count");
             }
 
             context.Store.Children.Upsert(new ChildDocument
@@ -65,10 +87,17 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 KeyId = keyId,
                 DisplayName = name,
                 Address = knownAddress,
-                ExpectedLeafCount = existing?.ExpectedLeafCount ?? (int)Math.Max(1, expectedLeafCount),
+                EnrolledLeafCount = enrolledCount,
+
+                // Until the child reports, the operator's count (or one leaf) stands for it.
+                ExpectedLeafCount = enrolledCount > 0 ? enrolledCount : existing?.ExpectedLeafCount ?? 1,
+                ResetTicks = existing?.ResetTicks ?? 0,
+                UnrecordedEquivocationCount = existing?.UnrecordedEquivocationCount ?? 0,
+                AddressTicks = existing?.AddressTicks ?? 0,
                 EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
             });
             MarkAllPeriodsDirty(context);
+            LeafBudget.Enforce(context);
             return keyId;
         }, cancellationToken);
     }
@@ -98,6 +127,16 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 return unitId;
             }
 
+            var children = context.Store.Children.FindAll().ToList();
+            if (!LeafAllowance.Fits(
+                context.Store.Units.Count() + 1,
+                children.Sum(static c => (long)c.EnrolledLeafCount),
+                children.Count(static c => c.EnrolledLeafCount == 0)))
+            {
+                return Rejection.Of(RejectionReason.LeafAllowanceExceeded,
+                    $"one more hosted unit would exceed the {SummaryChecks.MaxLeafCount} leaves one summary may cover.", "unit_id");
+            }
+
             context.Store.Units.Insert(new UnitDocument
             {
                 Id = unitId,
@@ -105,6 +144,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 AddedTicks = context.UtcNow().UtcTicks,
             });
             MarkAllPeriodsDirty(context);
+            LeafBudget.Enforce(context);
             return unitId;
         }, cancellationToken);
     }
@@ -112,12 +152,50 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
     public IReadOnlyList<ChildDocument> ListChildren(string afterId, int pageSize) =>
         store.Read(s => s.Children.Find(LiteDB.Query.GT("_id", afterId ?? string.Empty), limit: pageSize).ToList());
 
-    public NodeStatus Status(int pendingRebuildCount) => store.Read(s => new NodeStatus(
-        [.. s.Outbox.FindAll().Select(static o => o.Id).Order(StringComparer.Ordinal)],
-        pendingRebuildCount,
-        s.Equivocations.Count(),
-        s.Units.Count(),
-        s.Children.Count()));
+    public NodeStatus Status(int pendingRebuildCount) => store.Read(s =>
+    {
+        var outbox = s.Outbox.FindAll().OrderBy(static o => o.Id, StringComparer.Ordinal).ToList();
+        var children = s.Children.FindAll().ToList();
+        return new NodeStatus(
+            [.. outbox.Select(static o => o.Id)],
+            pendingRebuildCount,
+            s.Equivocations.Count() + children.Sum(static c => c.UnrecordedEquivocationCount),
+            s.Units.Count(),
+            children.Count,
+            [.. outbox.Where(static o => o.Refused).Select(static o => new RefusedPeriod(o.Id, o.Version, o.LastError, new DateTimeOffset(o.RefusedTicks, TimeSpan.Zero)))]);
+    });
+
+    /// <summary>
+    /// Releases what the node holds against a child: the versions held for it no longer bound the versions
+    /// it may send (its figures stay until it sends new ones), and its last announcement time is forgotten.
+    /// For a child restarted honestly whose earlier versions or clock ran ahead.
+    /// </summary>
+    public async Task<Outcome<ChildReset>> ResetChildAsync(string childId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(childId))
+        {
+            return Rejection.Of(RejectionReason.MissingField, "child_id is required.", "child_id");
+        }
+
+        var outcome = await writer.ExecuteAsync<Outcome<ChildReset>>(context =>
+        {
+            if (context.Store.Children.FindById(childId) is not { } child)
+            {
+                return Rejection.Of(RejectionReason.UnknownNode, $"child_id '{childId}' is not enrolled at node {identity.NodeId}.", "child_id");
+            }
+
+            child.ResetTicks = context.UtcNow().UtcTicks;
+            child.AddressTicks = 0;
+            context.Store.Children.Update(child);
+            return new ChildReset(childId, context.Store.ChildSummaries.Count(c => c.ChildId == childId));
+        }, cancellationToken);
+        if (outcome.Value is { } reset)
+        {
+            AdminLog.ChildReset(logger, reset.ChildId, reset.ReleasedSummaryCount);
+        }
+
+        return outcome;
+    }
 
     /// <summary>A new child or unit changes how many leaves every period expects.</summary>
     private static void MarkAllPeriodsDirty(WriteContext context)
@@ -127,4 +205,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             context.MarkDirty(summary.Id);
         }
     }
+}
+
+/// <summary>Source-generated log messages of operator actions.</summary>
+internal static partial class AdminLog
+{
+    [LoggerMessage(EventId = 600, Level = LogLevel.Warning, Message = "Operator reset child {ChildId}: the {SummaryCount} versions held for it no longer bound what it may send, and its announcement time is forgotten")]
+    public static partial void ChildReset(ILogger logger, string childId, int summaryCount);
 }

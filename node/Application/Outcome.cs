@@ -13,6 +13,9 @@ internal sealed record Rejection(RejectionReason Reason, string Message, IReadOn
     /// <summary>Violation sentences joined into the status message; the rest are in the details only.</summary>
     private const int MessageViolationCount = 3;
 
+    /// <summary>Machine-readable facts about the refusal, sent as google.rpc.ErrorInfo metadata (e.g. leaf_allowance).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
     public static Rejection Of(RejectionReason reason, string message, string? field = null) =>
         new(reason, message, field is null ? [] : [new FieldViolation(field, reason, message)]);
 

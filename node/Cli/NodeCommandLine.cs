@@ -26,6 +26,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
+        root.Subcommands.Add(ResetChild());
         foreach (var command in QueryCommands.All().Concat(AccessCommands.All()))
         {
             root.Subcommands.Add(command);
@@ -126,7 +127,7 @@ public static class NodeCommandLine
         var child = new Option<string>("--child-id") { Description = "The child's node id", Required = true };
         var key = new Option<string>("--public-key") { Description = "The child's public key (base64)", Required = true };
         var name = new Option<string?>("--name") { Description = "Display name" };
-        var leaves = new Option<uint>("--expected-leaves") { Description = "Leaves expected below the child until it reports", DefaultValueFactory = static _ => 1 };
+        var leaves = new Option<uint>("--expected-leaves") { Description = "Most leaves the child may claim (default: an equal share of this node's capacity)" };
         var address = new Option<string?>("--address") { Description = "Where the child answers pulls (otherwise learned from its announcement)" };
         var command = new Command("enrol", "Enrol a child at a parent: its pushes are then trusted.") { node, child, key, name, leaves, address };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
@@ -214,13 +215,30 @@ public static class NodeCommandLine
     private static Command Status()
     {
         var node = NodeOption();
-        var command = new Command("status", "Show a node's outbox, pending rebuilds and recorded conflicts.") { node };
+        var command = new Command("status", "Show a node's outbox, pending rebuilds, recorded conflicts and alerts (periods its parent refused for good).") { node };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var status = await new AdminService.AdminServiceClient(channel).GetStatusAsync(
                 new GetStatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
             Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(status));
+        }));
+        return command;
+    }
+
+    private static Command ResetChild()
+    {
+        var node = NodeOption();
+        var child = new Option<string>("--child-id") { Description = "The child's node id", Required = true };
+        var command = new Command(
+            "reset-child",
+            "Release the versions and announcement time a node holds for a child, so that an honest restart of the child is accepted.") { node, child };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = CliConnection.Open(parse, node);
+            var response = await new AdminService.AdminServiceClient(channel).ResetChildAsync(
+                new ResetChildRequest { ChildId = parse.GetValue(child)! }, deadline: Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine($"reset {parse.GetValue(child)}: {response.ReleasedSummaryCount} held versions no longer bound what it may send");
         }));
         return command;
     }

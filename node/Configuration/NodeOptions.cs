@@ -77,8 +77,11 @@ public sealed class ChildOptions
 
     public string DisplayName { get; set; } = string.Empty;
 
-    /// <summary>Leaves expected below the child until its own summaries say. Default 1.</summary>
-    public uint ExpectedLeafCount { get; set; } = 1;
+    /// <summary>
+    /// Most leaves the child may claim (see README, "Leaf counts"); 0, the default, gives it an equal share
+    /// of the node's capacity instead.
+    /// </summary>
+    public uint ExpectedLeafCount { get; set; }
 
     /// <summary>Where the child can be reached for pulls; learned from its pushes when empty.</summary>
     public string Address { get; set; } = string.Empty;

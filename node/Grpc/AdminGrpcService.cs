@@ -13,7 +13,7 @@ namespace Federation.Node.Grpc;
 
 /// <summary>Thin endpoint for operator actions: an admin token, or the node's local admin socket.</summary>
 [Authorize(Policy = Policies.Admin)]
-internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer, NodeIdentity identity) : AdminService.AdminServiceBase
+internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler rebuilds, NodeIdentity identity) : AdminService.AdminServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -54,17 +54,26 @@ internal sealed class AdminGrpcService(AdminOperations admin, StoreWriter writer
 
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
-        var status = admin.Status(writer.PendingRebuildCount);
+        var status = admin.Status(rebuilds.PendingRebuildCount);
         var response = new GetStatusResponse
         {
             NodeId = identity.NodeId,
             PendingRebuildCount = (uint)status.PendingRebuildCount,
-            EquivocationCount = (uint)status.EquivocationCount,
+            EquivocationCount = (uint)Math.Min(uint.MaxValue, status.EquivocationCount),
             HostedUnitCount = (uint)status.HostedUnitCount,
             ChildCount = (uint)status.ChildCount,
         };
         response.OutboxPeriods.AddRange(status.OutboxPeriods);
+        response.Alerts.AddRange(status.Alerts.Select(static a => new StatusAlert
+        {
+            Period = a.Period, Version = (ulong)a.Version, Reason = a.Reason, SinceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(a.Since),
+        }));
         return Task.FromResult(response);
     }
 
+    public override async Task<ResetChildResponse> ResetChild(ResetChildRequest request, ServerCallContext context)
+    {
+        var reset = (await admin.ResetChildAsync(request.ChildId, context.CancellationToken)).ValueOrThrow();
+        return new ResetChildResponse { ReleasedSummaryCount = (uint)reset.ReleasedSummaryCount };
+    }
 }

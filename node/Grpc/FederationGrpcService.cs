@@ -1,4 +1,5 @@
 using Federation.Aggregator.Catalogues;
+using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Queries;
 using Federation.Node.Rollup;

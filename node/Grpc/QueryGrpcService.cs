@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Queries;
 using Federation.Node.Rollup;

@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Node.Reporting;
 using Federation.Node.Security;
 using Microsoft.AspNetCore.Authorization;

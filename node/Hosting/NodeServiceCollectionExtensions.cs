@@ -38,6 +38,7 @@ internal static class NodeServiceCollectionExtensions
             return string.IsNullOrWhiteSpace(path) ? CatalogueIndex.Default : CatalogueIndex.ParseJson(File.ReadAllText(path));
         });
         services.AddSingleton(static sp => new NodeStore(sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataPath));
+        services.AddSingleton<PeriodChanges>();
         services.AddSingleton<StoreWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<StoreWriter>());
         return services;
@@ -50,6 +51,8 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<RebuildScheduler>();
+        services.AddHostedService(static sp => sp.GetRequiredService<RebuildScheduler>());
         services.AddSingleton<ParentChannel>();
         services.AddSingleton<TotalsQuery>();
         services.AddSingleton<NodeEndpoint>();

@@ -1,7 +1,6 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Periods;
 using Federation.Node.Application;
-using Federation.Node.Grpc;
 using Federation.Node.Hosting;
 using Federation.Node.Rollup;
 using Federation.Node.Storage;

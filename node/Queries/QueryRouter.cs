@@ -1,6 +1,5 @@
 using Federation.Aggregator;
 using Federation.Node.Application;
-using Federation.Node.Grpc;
 using Federation.Node.Hosting;
 using Federation.Node.Rollup;
 using Federation.Node.Security;

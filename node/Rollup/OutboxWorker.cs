@@ -1,7 +1,7 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Signing;
+using Federation.Node.Application;
 using Federation.Node.Configuration;
-using Federation.Node.Grpc;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
@@ -29,10 +29,12 @@ internal sealed class OutboxWorker(
     IOptions<NodeOptions> nodeOptions,
     IOptions<OutboxOptions> outboxOptions,
     TimeProvider time,
-    ILogger<OutboxWorker> logger) : BackgroundService
+    ILogger<OutboxWorker> logger,
+    IJitterSource? jitter = null) : BackgroundService
 {
     private static readonly TimeSpan s_idleWait = TimeSpan.FromSeconds(30);
     private readonly OutboxOptions _options = outboxOptions.Value;
+    private readonly IJitterSource _jitter = jitter ?? SharedRandomJitter.Instance;
     private readonly byte[]? _parentKey = Keys.TryParsePublicKey(nodeOptions.Value.Parent.PublicKey, out var key) ? key : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -101,7 +103,7 @@ internal sealed class OutboxWorker(
             var response = await pipeline.ExecuteAsync(
                 async token => await parent.Client.PushSummaryAsync(request, deadline: time.GetUtcNow().UtcDateTime + _options.AttemptTimeout, cancellationToken: token),
                 cancellationToken);
-            if (ReceiptProblem(response.Receipt, document) is { } problem)
+            if (ReceiptProblem(response.Receipt, document, out var allowance) is { } problem)
             {
                 await RefuseAsync(row.Id, document.Version, "receipt: " + problem, cancellationToken);
                 return;
@@ -109,6 +111,10 @@ internal sealed class OutboxWorker(
 
             await RemoveAsync(row.Id, document.Version, cancellationToken);
             RollupLog.Delivered(logger, row.Id, document.Version, response.Outcome);
+            if (allowance > 0 && allowance != store.Read(LeafBudget.Capacity))
+            {
+                await LearnAllowanceAsync(row.Id, allowance, cancellationToken);
+            }
         }
         catch (RpcException ex) when (IsPermanent(ex.StatusCode) && RpcErrors.ReasonOf(ex) != RejectionReason.UnknownSigner)
         {
@@ -116,6 +122,15 @@ internal sealed class OutboxWorker(
             {
                 RollupLog.DeliveryStale(logger, row.Id, document.Version);
                 await RemoveAsync(row.Id, document.Version, cancellationToken);
+                return;
+            }
+
+            if (RpcErrors.ReasonOf(ex) == RejectionReason.LeafAllowanceExceeded &&
+                uint.TryParse(RpcErrors.MetadataOf(ex, LeafBudget.MetadataKey), System.Globalization.CultureInfo.InvariantCulture, out var allowance) &&
+                await LearnAllowanceAsync(row.Id, allowance, cancellationToken))
+            {
+                // The rebuild the lesson set off queues a version that fits; until then this one waits like any failure.
+                await PostponeAsync(row, ex, cancellationToken);
                 return;
             }
 
@@ -128,11 +143,29 @@ internal sealed class OutboxWorker(
         }
     }
 
-    /// <summary>Checks the parent's receipt against its pinned key and the summary delivered.</summary>
-    private string? ReceiptProblem(SignedReceipt? signed, SummaryDocument delivered)
+    /// <summary>
+    /// Records the leaves the parent accepts from this node; children whose held summaries no longer fit
+    /// their share are set aside (see <see cref="LeafBudget.Learn"/>). False when nothing changed.
+    /// </summary>
+    private async Task<bool> LearnAllowanceAsync(string period, uint allowance, CancellationToken cancellationToken)
     {
+        var setAside = await writer.ExecuteAsync(context => LeafBudget.Learn(context, allowance), cancellationToken);
+        if (setAside is null)
+        {
+            return false;
+        }
+
+        RollupLog.AllowanceLearned(logger, period, allowance, setAside.Count == 0 ? "none" : string.Join(", ", setAside));
+        return true;
+    }
+
+    /// <summary>Checks the parent's receipt against its pinned key and the summary delivered; gives the leaf allowance it states.</summary>
+    private string? ReceiptProblem(SignedReceipt? signed, SummaryDocument delivered, out uint leafAllowance)
+    {
+        leafAllowance = 0;
         if (_parentKey is null)
         {
+            // An unverified receipt may not shrink what this node accepts from its children.
             return null;
         }
 
@@ -148,6 +181,7 @@ internal sealed class OutboxWorker(
         }
 
         var receipt = verification.Value!;
+        leafAllowance = receipt.LeafAllowance;
         var holdsThis = (long)receipt.Version > delivered.Version ||
             ((long)receipt.Version == delivered.Version && receipt.Digest.Span.SequenceEqual(delivered.Digest));
         return receipt.ChildId == identity.NodeId && receipt.Period == delivered.Id && holdsThis
@@ -167,28 +201,35 @@ internal sealed class OutboxWorker(
             return true;
         }, cancellationToken);
 
-    private Task RefuseAsync(string period, long version, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the row refused for good: it is not tried again until a rebuild queues a newer version, and
+    /// it shows in the status as an alert. Logged at Error once per refused version, never per retry.
+    /// </summary>
+    private async Task RefuseAsync(string period, long version, string reason, CancellationToken cancellationToken)
     {
-        RollupLog.DeliveryRefused(logger, period, reason);
-        return writer.ExecuteAsync(context =>
+        var marked = await writer.ExecuteAsync(context =>
         {
-            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= version)
+            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= version && !current.Refused)
             {
                 current.Refused = true;
+                current.RefusedTicks = context.UtcNow().UtcTicks;
                 current.LastError = reason;
                 context.Store.Outbox.Update(current);
+                return true;
             }
 
-            return true;
+            return false;
         }, cancellationToken);
+        if (marked)
+        {
+            RollupLog.DeliveryRefused(logger, period, version, reason);
+        }
     }
 
     private Task PostponeAsync(OutboxDocument row, Exception exception, CancellationToken cancellationToken)
     {
         var attempts = row.AttemptCount + 1;
-        var exponential = _options.RedeliveryBaseDelay * Math.Pow(2, Math.Min(attempts - 1, 16));
-        var capped = exponential < _options.RedeliveryMaxDelay ? exponential : _options.RedeliveryMaxDelay;
-        var delay = capped * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        var delay = new RedeliverySchedule(_options, _jitter).DelayAfter(attempts);
         RollupLog.DeliveryFailed(logger, row.Id, attempts, delay, exception);
         var next = time.GetUtcNow() + delay;
         return writer.ExecuteAsync(context =>
@@ -222,6 +263,7 @@ internal sealed class OutboxWorker(
                 Delay = _options.RetryBaseDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
+                Randomizer = _jitter.NextUnit,
             });
         }
 

@@ -13,7 +13,7 @@ namespace Federation.Node.Rollup;
 /// children send is applied under the same version rules as a push.
 /// </summary>
 internal sealed class PullService(
-    NodeStore store, StoreWriter writer, SummaryIntake intake, ChildChannels channels, IOptions<PullOptions> options, TimeProvider time, ILogger<PullService> logger)
+    NodeStore store, StoreWriter writer, RebuildScheduler rebuilds, SummaryIntake intake, ChildChannels channels, IOptions<PullOptions> options, TimeProvider time, ILogger<PullService> logger)
 {
     private readonly PullOptions _options = options.Value;
 
@@ -46,7 +46,7 @@ internal sealed class PullService(
             await RefreshChildrenAsync(period, deadline, cancellationToken);
         }
 
-        return await writer.RebuildIfDirtyAsync(period, cancellationToken);
+        return await rebuilds.RebuildIfDirtyAsync(period, cancellationToken);
     }
 
     private async Task RefreshChildrenAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)

@@ -22,6 +22,9 @@ internal sealed record SummaryAcceptance(PushOutcome Outcome, SignedReceipt Rece
 internal sealed class SummaryIntake(
     CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, TimeProvider time, ILogger<SummaryIntake> logger)
 {
+    /// <summary>Conflicting summaries kept with their evidence per child; later ones are only counted.</summary>
+    public const int MaxEquivocationRecordsPerChild = 4;
+
     /// <param name="signed">The child's signed summary.</param>
     /// <param name="cancellationToken">Stops the wait, not a write already queued.</param>
     /// <param name="expectedChildId">For a pulled summary: the child that was asked.</param>
@@ -73,43 +76,36 @@ internal sealed class SummaryIntake(
 
     private Outcome<SummaryAcceptance> Apply(Storage.WriteContext context, string childId, Summary summary, SignedSummary signed, byte[] digest)
     {
-        var key = ChildSummaryDocument.KeyOf(childId, summary.Period);
-        var held = context.Store.ChildSummaries.FindById(key);
-        var version = (long)summary.Version;
-        if (held is not null && held.Version == version)
+        var child = context.Store.Children.FindById(childId);
+        if (child is null)
         {
-            if (held.Digest.AsSpan().SequenceEqual(digest))
-            {
-                return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(held));
-            }
-
-            // One record per conflicting summary: a child repeating the same conflict cannot fill the disk.
-            var offered = signed.SummaryBytes.ToByteArray();
-            var known = context.Store.Equivocations.Find(e => e.ChildId == childId)
-                .Any(e => e.Period == summary.Period && e.Version == version && e.OfferedSummaryBytes.AsSpan().SequenceEqual(offered));
-            if (!known)
-            {
-                context.Store.Equivocations.Insert(new EquivocationDocument
-                {
-                    ChildId = childId,
-                    Period = summary.Period,
-                    Version = version,
-                    HeldDigest = held.Digest,
-                    OfferedSummaryBytes = offered,
-                    OfferedSignature = signed.Signature.ToByteArray(),
-                    ReceiveTicks = context.UtcNow().UtcTicks,
-                });
-                RollupLog.Equivocation(logger, childId, summary.Period, version);
-            }
-
-            return Rejection.Of(RejectionReason.Equivocation,
-                $"child '{childId}' already sent a different summary as version {version} of {summary.Period}; the conflict is recorded.", "summary.version");
+            return Rejection.Of(RejectionReason.UnknownSigner, $"child '{childId}' is no longer enrolled at node {identity.NodeId}.", "signed_summary.key_id");
         }
 
-        if (held is not null && held.Version > version)
+        var key = ChildSummaryDocument.KeyOf(childId, summary.Period);
+        var held = context.Store.ChildSummaries.FindById(key);
+
+        // After an operator's reset, what was held before it no longer bounds the child's versions.
+        var binding = held is not null && held.ReceiveTicks > child.ResetTicks ? held : null;
+        var version = (long)summary.Version;
+        var children = context.Store.Children.FindAll().ToList();
+        var allowance = LeafBudget.Allowances(context.Store, children)[childId];
+        switch (VersionRules.Decide((ulong?)binding?.Version, binding is null ? [] : binding.Digest, summary.Version, digest))
         {
-            return Rejection.Of(RejectionReason.StaleVersion,
-                $"summary version {version} of {summary.Period} is older than version {held.Version} held for child '{childId}'.", "summary.version");
+            case VersionVerdict.AlreadyHeld:
+                return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(binding!, allowance));
+            case VersionVerdict.Equivocation:
+                RecordEquivocation(context, child, summary, signed, binding!);
+                return Rejection.Of(RejectionReason.Equivocation,
+                    $"child '{childId}' already sent a different summary as version {version} of {summary.Period}; the conflict is recorded.", "summary.version");
+            case VersionVerdict.Stale:
+                return Rejection.Of(RejectionReason.StaleVersion,
+                    $"summary version {version} of {summary.Period} is older than version {binding!.Version} held for child '{childId}'.", "summary.version");
+        }
+
+        if (LeafCountProblem(context, child, children, allowance, summary) is { } tooMany)
+        {
+            return tooMany;
         }
 
         var document = new ChildSummaryDocument
@@ -131,15 +127,98 @@ internal sealed class SummaryIntake(
 
         context.Store.ChildSummaries.Upsert(document);
         ClearStale(context, childId, summary.Period);
-        if (context.Store.Children.FindById(childId) is { } child && child.ExpectedLeafCount != (int)summary.Coverage.ExpectedLeafCount)
+        if (child.ExpectedLeafCount != (int)summary.Coverage.ExpectedLeafCount)
         {
-            // The newest count of leaves below the child stands in for periods it has not reported yet.
+            // Stands in for periods the child has not reported yet; bounded, because the summary fit the child's allowance.
             child.ExpectedLeafCount = (int)summary.Coverage.ExpectedLeafCount;
             context.Store.Children.Update(child);
         }
 
         context.MarkDirty(summary.Period);
-        return new SummaryAcceptance(PushOutcome.Stored, Receipt(document));
+        return new SummaryAcceptance(PushOutcome.Stored, Receipt(document, allowance));
+    }
+
+    /// <summary>
+    /// A child may claim no more leaves than its allowance (see <see cref="LeafAllowance"/>), and the
+    /// period's total with this summary must stay within what the grandparent accepts. Together they
+    /// keep this node's own summary in bounds whatever a child claims.
+    /// </summary>
+    private static Rejection? LeafCountProblem(
+        Storage.WriteContext context, ChildDocument child, List<ChildDocument> children, uint allowance, Summary summary)
+    {
+        const string field = "summary.coverage.expected_leaf_count";
+        var claimed = summary.Coverage.ExpectedLeafCount;
+        var hosted = (long)context.Store.Units.Count();
+        if (claimed > allowance)
+        {
+            return TooMany($"{field} is {claimed}; child '{child.Id}' may claim at most {allowance} leaves " +
+                (child.EnrolledLeafCount > 0 ? "(its enrolled count)." : "(its share of this node's capacity; enrol it with a count to change that)."),
+                allowance);
+        }
+
+        // The allowances add up to the capacity unless enrolments changed since other children's summaries were accepted.
+        var held = context.Store.ChildSummaries.Find(s => s.Period == summary.Period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
+        var total = hosted + claimed;
+        foreach (var other in children.Where(c => c.Id != child.Id))
+        {
+            total += held.TryGetValue(other.Id, out var s)
+                ? Summary.Parser.ParseFrom(s.SummaryBytes).Coverage?.ExpectedLeafCount ?? 0
+                : Math.Max(0, other.ExpectedLeafCount);
+        }
+
+        var capacity = LeafBudget.Capacity(context.Store);
+        return total > capacity
+            ? TooMany($"{field} is {claimed}; with the other children's figures for {summary.Period} this node would cover {total} leaves, more than {capacity}.",
+                (uint)Math.Max(0, capacity - (total - claimed)))
+            : null;
+
+        static Rejection TooMany(string message, uint room) =>
+            Rejection.Of(RejectionReason.LeafAllowanceExceeded, message, field) with
+            {
+                // Lets an honest child set aside what its own children over-claimed, and push again.
+                Metadata = new Dictionary<string, string> { [LeafBudget.MetadataKey] = room.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            };
+    }
+
+    /// <summary>
+    /// Keeps the first few conflicts of a child with their evidence and only counts the rest, so that a
+    /// child sending conflicting summaries without end cannot fill the parent's disk.
+    /// </summary>
+    private void RecordEquivocation(Storage.WriteContext context, ChildDocument child, Summary summary, SignedSummary signed, ChildSummaryDocument held)
+    {
+        var offered = signed.SummaryBytes.ToByteArray();
+        var version = (long)summary.Version;
+        var records = context.Store.Equivocations.Find(e => e.ChildId == child.Id).ToList();
+        if (records.Any(e => e.Period == summary.Period && e.Version == version && e.OfferedSummaryBytes.AsSpan().SequenceEqual(offered)))
+        {
+            return;
+        }
+
+        if (records.Count < MaxEquivocationRecordsPerChild)
+        {
+            context.Store.Equivocations.Insert(new EquivocationDocument
+            {
+                ChildId = child.Id,
+                Period = summary.Period,
+                Version = version,
+                HeldDigest = held.Digest,
+                OfferedSummaryBytes = offered,
+                OfferedSignature = signed.Signature.ToByteArray(),
+                ReceiveTicks = context.UtcNow().UtcTicks,
+            });
+        }
+        else
+        {
+            child.UnrecordedEquivocationCount++;
+            context.Store.Children.Update(child);
+        }
+
+        // Logged for the kept records and then at every power of two, so the log stays as bounded as the records.
+        var count = records.Count + 1 + child.UnrecordedEquivocationCount;
+        if (records.Count < MaxEquivocationRecordsPerChild || long.IsPow2(count))
+        {
+            RollupLog.Equivocation(logger, child.Id, summary.Period, version, count);
+        }
     }
 
     /// <summary>
@@ -186,6 +265,13 @@ internal sealed class SummaryIntake(
             return Rejection.Of(RejectionReason.MalformedAddress, $"announcement.address '{announcement.Address}' is not an http(s) address.", "announcement.address");
         }
 
+        if (announcement.AnnounceTime is { } announced && VersionRules.IsBeyondClock(announced.ToDateTimeOffset(), time.GetUtcNow()))
+        {
+            // Otherwise an announcement dated far ahead would make every later, honest one look older.
+            return Rejection.Of(RejectionReason.FutureVersion,
+                $"announcement.announce_time {announced} is beyond this node's clock (+{VersionRules.AllowedClockSkew.TotalMinutes:0} min skew).", "announcement.announce_time");
+        }
+
         var ticks = announcement.AnnounceTime?.ToDateTimeOffset().UtcTicks ?? 0;
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
@@ -201,8 +287,9 @@ internal sealed class SummaryIntake(
         }, cancellationToken);
     }
 
-    private SignedReceipt Receipt(ChildSummaryDocument held) => SignedMessages.SignReceipt(new Receipt
+    private SignedReceipt Receipt(ChildSummaryDocument held, uint leafAllowance) => SignedMessages.SignReceipt(new Receipt
     {
+        LeafAllowance = leafAllowance,
         ParentId = identity.NodeId,
         ChildId = held.ChildId,
         Period = held.Period,
@@ -215,8 +302,8 @@ internal sealed class SummaryIntake(
 /// <summary>Source-generated log messages of the rollup.</summary>
 internal static partial class RollupLog
 {
-    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Child {ChildId} equivocated: two summaries as version {Version} of {Period}")]
-    public static partial void Equivocation(ILogger logger, string childId, string period, long version);
+    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Child {ChildId} equivocated: two summaries as version {Version} of {Period} ({Count} conflicts from this child so far)")]
+    public static partial void Equivocation(ILogger logger, string childId, string period, long version, long count);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Child {ChildId} pushed a summary in the name of {ClaimedId}")]
     public static partial void SenderMismatch(ILogger logger, string childId, string claimedId);
@@ -227,12 +314,15 @@ internal static partial class RollupLog
     [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Delivery of {Period} failed (attempt {AttemptCount}); next try in {Delay}")]
     public static partial void DeliveryFailed(ILogger logger, string period, int attemptCount, TimeSpan delay, Exception exception);
 
-    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "The parent refused the summary of {Period} for good: {Reason}")]
-    public static partial void DeliveryRefused(ILogger logger, string period, string reason);
+    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "Alert: the parent refused version {Version} of {Period} for good: {Reason}")]
+    public static partial void DeliveryRefused(ILogger logger, string period, long version, string reason);
 
     [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "The parent holds a newer summary of {Period}; dropping version {Version} from the outbox")]
     public static partial void DeliveryStale(ILogger logger, string period, long version);
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Warning, Message = "No parent key is pinned (Node:Parent:PublicKey); receipts are not verified")]
     public static partial void ParentKeyNotPinned(ILogger logger);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Warning, Message = "The parent accepts at most {Allowance} leaves from this node (learned delivering {Period}); children whose summaries no longer fit their share were set aside: {ChildIds}")]
+    public static partial void AllowanceLearned(ILogger logger, string period, uint allowance, string childIds);
 }

@@ -52,7 +52,8 @@ internal sealed class SummaryRebuilder(
             .ToList();
 
         var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
-        var version = (replaced?.Version ?? 0) + 1;
+        // Monotonic and boundable by the parent's clock: max(previous + 1, build time in Unix ms).
+        var version = (long)VersionRules.NextVersion((ulong)(replaced?.Version ?? 0), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
             [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
@@ -85,7 +86,7 @@ internal sealed class SummaryRebuilder(
             store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks });
         }
 
-        StoreLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
+        RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
         return document;
     }
 

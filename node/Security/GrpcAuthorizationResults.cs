@@ -1,5 +1,5 @@
 using Federation.Aggregator;
-using Federation.Node.Grpc;
+using Federation.Node.Application;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 

@@ -37,7 +37,20 @@ internal sealed class ChildDocument
 
     public string DisplayName { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Leaves counted below the child for a period it has sent nothing for: the enrolled count, then the
+    /// count of its newest accepted summary (which never exceeds its allowance).
+    /// </summary>
     public int ExpectedLeafCount { get; set; } = 1;
+
+    /// <summary>The leaf count the operator enrolled the child with; 0 when none was given (it then gets a share of the node's capacity).</summary>
+    public int EnrolledLeafCount { get; set; }
+
+    /// <summary>Summaries held for this child that were received at or before this instant may be replaced by any version (an operator's reset).</summary>
+    public long ResetTicks { get; set; }
+
+    /// <summary>Conflicting summaries beyond those kept with their evidence in the equivocation records.</summary>
+    public long UnrecordedEquivocationCount { get; set; }
 
     /// <summary>Where the child answers pulls; from configuration, enrolment or its last push.</summary>
     public string Address { get; set; } = string.Empty;
@@ -148,6 +161,9 @@ internal sealed class OutboxDocument
 
     /// <summary>Set when the parent refused the summary for good; the row waits for a newer version.</summary>
     public bool Refused { get; set; }
+
+    /// <summary>When the parent refused it (UTC ticks); 0 unless <see cref="Refused"/>.</summary>
+    public long RefusedTicks { get; set; }
 }
 
 /// <summary>A period whose summary must be rebuilt; written with the change that caused it.</summary>

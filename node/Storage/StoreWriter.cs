@@ -1,7 +1,4 @@
 using System.Threading.Channels;
-using Federation.Node.Configuration;
-using Federation.Node.Rollup;
-using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Storage;
 
@@ -28,23 +25,13 @@ internal sealed class StoreClosedException() : Exception("The node is stopping a
 /// <summary>
 /// The single writer. Concurrent writes are grouped into one LiteDB transaction (group commit): each
 /// commit writes and fsyncs the log on this thread, so a caller's task completes only once its change
-/// is durable. After a quiet moment it rebuilds, signs and enqueues the summaries of changed periods;
-/// the dirty marks are persisted with the changes, so a restart resumes any rebuild a crash cut short.
+/// is durable. The periods a commit marked dirty are then published to <see cref="PeriodChanges"/>;
+/// rebuilding them is not the writer's business.
 /// </summary>
-internal sealed class StoreWriter(
-    NodeStore store, SummaryRebuilder rebuilder, OutboxSignal outboxSignal, IOptions<SummaryOptions> options, TimeProvider time, ILogger<StoreWriter> logger)
-    : BackgroundService
+internal sealed class StoreWriter(NodeStore store, PeriodChanges changes, TimeProvider time, ILogger<StoreWriter> logger) : BackgroundService
 {
     private const int MaxBatchSize = 512;
     private readonly Channel<IWriteOperation> _queue = Channel.CreateUnbounded<IWriteOperation>();
-    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private readonly SummaryOptions _options = options.Value;
-    private DateTimeOffset _firstDirtyTime;
-
-    /// <summary>Periods waiting for a rebuild (read by the status endpoint; approximate).</summary>
-    public int PendingRebuildCount => Volatile.Read(ref _pendingRebuildCount);
-
-    private int _pendingRebuildCount;
 
     /// <summary>Runs <paramref name="operation"/> in the next group commit; completes once it is durable.</summary>
     /// <remarks>The operation must be synchronous and may run twice if another operation in its batch fails.</remarks>
@@ -60,53 +47,14 @@ internal sealed class StoreWriter(
         return write.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Rebuilds the period's summary now if anything changed since the last one, and returns the
-    /// current summary (null when the node has none for the period). Used by pulls, which must answer
-    /// with what was just applied rather than wait for the coalescing delay.
-    /// </summary>
-    public Task<SummaryDocument?> RebuildIfDirtyAsync(string period, CancellationToken cancellationToken) =>
-        ExecuteAsync<SummaryDocument?>(context =>
-        {
-            // Runs on the writer loop, so the in-memory dirty set may be touched here.
-            if (context.DirtyPeriods.Remove(period) | _dirty.Remove(period) | context.Store.Dirty.FindById(period) is not null)
-            {
-                var rebuilt = rebuilder.Rebuild(context.Store, period);
-                outboxSignal.Notify();
-                return rebuilt;
-            }
-
-            return context.Store.Summaries.FindById(period);
-        }, cancellationToken);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        foreach (var dirty in store.Read(static s => s.Dirty.FindAll().ToList()))
-        {
-            MarkDirty(dirty.Id);
-        }
-
-        RebuildDirty();
         var reader = _queue.Reader;
         try
         {
-            while (true)
+            while (await reader.WaitToReadAsync(stoppingToken))
             {
-                if (_dirty.Count > 0)
-                {
-                    var wait = Min(_options.CoalesceDelay, _firstDirtyTime + _options.MaxCoalesceDelay - time.GetUtcNow());
-                    if (wait <= TimeSpan.Zero || !await WaitForWorkAsync(reader, wait, stoppingToken))
-                    {
-                        RebuildDirty();
-                        continue;
-                    }
-                }
-                else if (!await reader.WaitToReadAsync(stoppingToken))
-                {
-                    break;
-                }
-
                 CommitBatch(Drain(reader));
             }
         }
@@ -120,19 +68,6 @@ internal sealed class StoreWriter(
         {
             CommitBatch(batch);
         }
-
-        RebuildDirty();
-    }
-
-    private async Task<bool> WaitForWorkAsync(ChannelReader<IWriteOperation> reader, TimeSpan wait, CancellationToken stoppingToken)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var work = reader.WaitToReadAsync(cts.Token).AsTask();
-        var timer = Task.Delay(wait, time, cts.Token);
-        var first = await Task.WhenAny(work, timer);
-        await cts.CancelAsync();
-        stoppingToken.ThrowIfCancellationRequested();
-        return first == work && work.IsCompletedSuccessfully && await work;
     }
 
     private static List<IWriteOperation> Drain(ChannelReader<IWriteOperation> reader)
@@ -187,61 +122,12 @@ internal sealed class StoreWriter(
             }
         }
 
-        foreach (var period in context.DirtyPeriods)
-        {
-            MarkDirty(period);
-        }
-
+        changes.Publish(context.DirtyPeriods);
         foreach (var write in batch)
         {
             write.Complete();
         }
     }
-
-    private void MarkDirty(string period)
-    {
-        if (_dirty.Count == 0)
-        {
-            _firstDirtyTime = time.GetUtcNow();
-        }
-
-        _dirty.Add(period);
-        Volatile.Write(ref _pendingRebuildCount, _dirty.Count);
-    }
-
-    private void RebuildDirty()
-    {
-        if (_dirty.Count == 0)
-        {
-            return;
-        }
-
-        var database = store.Database;
-        foreach (var period in _dirty.Order(StringComparer.Ordinal).ToList())
-        {
-            lock (store.Gate)
-            {
-                database.BeginTrans();
-                try
-                {
-                    rebuilder.Rebuild(store, period);
-                    database.Commit();
-                }
-                catch (Exception ex)
-                {
-                    // The persisted dirty mark stays, so the rebuild is tried again at the next start.
-                    database.Rollback();
-                    StoreLog.RebuildFailed(logger, period, ex);
-                }
-            }
-        }
-
-        _dirty.Clear();
-        Volatile.Write(ref _pendingRebuildCount, 0);
-        outboxSignal.Notify();
-    }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private interface IWriteOperation
     {
@@ -272,10 +158,4 @@ internal static partial class StoreLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "A write failed and was rolled back")]
     public static partial void WriteFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Rebuilding the summary of period {Period} failed; it will be retried at the next start")]
-    public static partial void RebuildFailed(ILogger logger, string period, Exception exception);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Rebuilt summary of period {Period} as version {Version}: {ReportedLeafCount}/{ExpectedLeafCount} leaves")]
-    public static partial void Rebuilt(ILogger logger, string period, long version, uint reportedLeafCount, uint expectedLeafCount);
 }

@@ -221,6 +221,8 @@ public sealed class HostileMessages
         // 100 characters: over any id limit, and no flip shortens it.
         "AddHostedUnit" => new AddHostedUnitRequest { UnitId = new string('7', 100) },
         "GetStatus" => new GetStatusRequest(),
+        // 100 characters: no enrolled child has that id, and no flip shortens it.
+        "ResetChild" => new ResetChildRequest { ChildId = new string('7', 100) },
         "IssueToken" => new IssueTokenRequest { Account = new string('a', 100), Role = Role.Reader, Scope = Township, ValidFor = Duration.FromTimeSpan(TimeSpan.FromHours(1)) },
         "ListTokens" => new ListTokensRequest(),
         "RevokeToken" => new RevokeTokenRequest { TokenId = "0000000000000000" },

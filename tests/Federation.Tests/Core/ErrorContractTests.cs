@@ -1,5 +1,5 @@
 using Federation.Aggregator;
-using Federation.Node.Grpc;
+using Federation.Node.Application;
 using Federation.Protos.V1;
 
 namespace Federation.Tests.Core;

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Federation.Node.Hosting;
 using Federation.Protos.V1;
 using Grpc.Net.Client;
@@ -127,14 +125,6 @@ public sealed class TestNode : IAsyncDisposable
         var node = new TestNode(spec, dataPath);
         await node.StartAsync();
         return node;
-    }
-
-    /// <summary>A port that was free a moment ago, for a node started later on a known address.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task StartAsync()

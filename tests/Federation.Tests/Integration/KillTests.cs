@@ -27,7 +27,8 @@ public sealed class KillTests
         using var folder = new TempFolder();
         using var child = new FakeChild(ChildId, 3);
         var dataPath = folder.Sub("node");
-        var configPath = WriteConfig(folder, dataPath, child);
+        await using var nowhere = new TcpForwarder();
+        var configPath = WriteConfig(folder, dataPath, child, nowhere.Address);
         var acks = new ConcurrentBag<Ack>();
         await using var node = new NodeProcess(configPath, dataPath);
         await node.StartAsync();
@@ -155,7 +156,7 @@ public sealed class KillTests
         }
     }
 
-    private static string WriteConfig(TempFolder folder, string dataPath, FakeChild child)
+    private static string WriteConfig(TempFolder folder, string dataPath, FakeChild child, string unreachableParent)
     {
         var config = new
         {
@@ -165,7 +166,7 @@ public sealed class KillTests
                 Tier = "township",
                 DataPath = dataPath,
                 Listen = "https://127.0.0.1:0",
-                Parent = new { Id = "370113", Address = $"https://127.0.0.1:{TestNode.FreePort()}" },
+                Parent = new { Id = "370113", Address = unreachableParent },
                 HostedUnits = Enumerable.Range(1, UnitCount).Select(static u => new { Id = $"370113001{u:D3}" }),
                 Children = new[] { new { child.Id, PublicKey = Convert.ToBase64String(child.PublicKey) } },
             },

@@ -92,9 +92,10 @@ public sealed class PullAndQueryTests
         await using var township = await TestNode.StartAsync(
             new NodeSpec(ids[1], "township") { ParentAddress = county.Address, ParentId = ids[0], ParentPublicKey = keys[ids[0]], Children = [(ids[2], keys[ids[2]])] },
             folder.Sub(ids[1]));
-        // The village's pushes go nowhere: its parent address is a port nobody listens on.
+        // The village's pushes go nowhere: its parent address closes every connection.
+        await using var nowhere = new TcpForwarder();
         await using var village = await TestNode.StartAsync(
-            new NodeSpec(ids[2], "village") { ParentAddress = $"https://127.0.0.1:{TestNode.FreePort()}", ParentId = ids[1], HostedUnitIds = [ids[2]] },
+            new NodeSpec(ids[2], "village") { ParentAddress = nowhere.Address, ParentId = ids[1], HostedUnitIds = [ids[2]] },
             folder.Sub(ids[2]));
         await county.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[1], PublicKey = ByteString.CopyFrom(keys[ids[1]]), Address = township.Address }, deadline: Rpc.Deadline());
         await township.Admin.EnrolChildAsync(new EnrolChildRequest { ChildId = ids[2], PublicKey = ByteString.CopyFrom(keys[ids[2]]), Address = village.Address }, deadline: Rpc.Deadline());

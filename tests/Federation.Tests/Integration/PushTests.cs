@@ -111,9 +111,9 @@ public sealed class PushTests : IAsyncLifetime
         summary.Coverage.ExpectedLeafCount = uint.MaxValue;
         var huge = Aggregator.Signing.SignedMessages.SignSummary(summary, _first.Key);
 
-        var status = await Rpc.FailsAsync(() => PushAsync(huge), StatusCode.InvalidArgument, "MALFORMED_SUMMARY");
+        var status = await Rpc.FailsAsync(() => PushAsync(huge), StatusCode.InvalidArgument, "VALUE_TOO_LARGE");
 
-        Assert.Equal("summary.coverage", Rpc.ViolatedField(status));
+        Assert.Equal("summary.coverage.expected_leaf_count", Rpc.ViolatedField(status));
         await AssertNothingStoredAsync();
     }
 

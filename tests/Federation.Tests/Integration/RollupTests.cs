@@ -93,14 +93,14 @@ public sealed class RollupTests
     public async Task VillageSubmits_WhileParentIsDown_IsAcknowledgedKeptInOutboxAndReachesCityLater()
     {
         using var folder = new TempFolder();
-        var townshipPort = TestNode.FreePort();
+        await using var townshipAddress = new TcpForwarder();
         var keys = new[] { "3701", "370113001", "370113001001" }.ToDictionary(static id => id, id => TestNode.CreateKey(folder.Sub(id)));
         await using var city = await TestNode.StartAsync(
             new NodeSpec("3701", "city") { Children = [("370113001", keys["370113001"])] }, folder.Sub("3701"));
         await using var village = await TestNode.StartAsync(
             new NodeSpec("370113001001", "village")
             {
-                ParentAddress = $"https://127.0.0.1:{townshipPort}",
+                ParentAddress = townshipAddress.Address,
                 ParentId = "370113001",
                 ParentPublicKey = keys["370113001"],
                 HostedUnitIds = ["370113001001"],
@@ -118,13 +118,13 @@ public sealed class RollupTests
         await using var township = await TestNode.StartAsync(
             new NodeSpec("370113001", "township")
             {
-                Port = townshipPort,
                 ParentAddress = city.Address,
                 ParentId = "3701",
                 ParentPublicKey = keys["3701"],
                 Children = [("370113001001", keys["370113001001"])],
             },
             folder.Sub("370113001"));
+        townshipAddress.ForwardTo(township.Address);
 
         var totals = await TestHierarchy.WaitForTotalsAsync(city, Quarter, static t => t.Coverage.ReportedLeafCount == 1, "the figure to reach the city");
         Assert.Equal(41, PartyMembers(totals));

@@ -1,8 +1,7 @@
 using Federation.Aggregator;
-using Federation.Node.Application;
 using Google.Protobuf;
 
-namespace Federation.Node.Grpc;
+namespace Federation.Node.Application;
 
 /// <summary>Writes a gRPC status as a trailers-only response, for refusals made before a service method runs.</summary>
 internal static class GrpcResponses

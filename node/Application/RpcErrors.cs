@@ -2,12 +2,11 @@ using System.Globalization;
 using System.Text;
 using Federation.Aggregator;
 using Federation.Aggregator.Identifiers;
-using Federation.Node.Application;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 
-namespace Federation.Node.Grpc;
+namespace Federation.Node.Application;
 
 /// <summary>
 /// The one mapping from rejections to gRPC statuses: a canonical code, a short English message, and
@@ -81,8 +80,14 @@ internal static class RpcErrors
         {
             Code = (int)CodeOf(rejection.Reason),
             Message = Truncate(rejection.Message, MaxMessageLength),
-            Details = { Any.Pack(new ErrorInfo { Reason = ReasonText(rejection.Reason), Domain = Domain }) },
         };
+        var info = new ErrorInfo { Reason = ReasonText(rejection.Reason), Domain = Domain };
+        foreach (var (key, value) in rejection.Metadata ?? new Dictionary<string, string>())
+        {
+            info.Metadata[key] = Truncate(value, MaxViolationTextLength);
+        }
+
+        status.Details.Add(Any.Pack(info));
         if (rejection.Violations.Count == 0)
         {
             return status;
@@ -134,6 +139,13 @@ internal static class RpcErrors
     public static T ValueOrThrow<T>(this Outcome<T> outcome)
         where T : class =>
         outcome.Value ?? throw ToException(outcome.Rejection!);
+
+    /// <summary>A metadata entry of a peer's ErrorInfo, if it is one of ours and has it.</summary>
+    public static string? MetadataOf(RpcException exception, string key)
+    {
+        var info = exception.GetRpcStatus()?.GetDetail<ErrorInfo>();
+        return info is not null && info.Domain == Domain && info.Metadata.TryGetValue(key, out var value) ? value : null;
+    }
 
     /// <summary>The reason a peer gave in its ErrorInfo, if it is one of ours.</summary>
     public static RejectionReason? ReasonOf(RpcException exception)

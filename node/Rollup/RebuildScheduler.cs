@@ -1,0 +1,182 @@
+using Federation.Node.Configuration;
+using Federation.Node.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Rollup;
+
+/// <summary>
+/// Decides when summaries are rebuilt. It follows the periods committed writes marked dirty; after a
+/// quiet moment (bursts coalesce, but never longer than the maximum delay) it rebuilds, signs and
+/// enqueues each through the writer, then wakes the outbox worker. The dirty marks are persisted with
+/// the changes, so a restart resumes any rebuild a crash cut short.
+/// </summary>
+internal sealed class RebuildScheduler(
+    NodeStore store, StoreWriter writer, PeriodChanges changes, SummaryRebuilder rebuilder, OutboxSignal outboxSignal,
+    IOptions<SummaryOptions> options, TimeProvider time, ILogger<RebuildScheduler> logger) : BackgroundService
+{
+    private readonly SummaryOptions _options = options.Value;
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private DateTimeOffset _firstDirtyTime;
+
+    /// <summary>Periods waiting for a rebuild (read by the status endpoint; approximate).</summary>
+    public int PendingRebuildCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _dirty.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the period's summary now if anything changed since the last one, and returns the
+    /// current summary (null when the node has none for the period). Used by pulls, which must answer
+    /// with what was just applied rather than wait for the coalescing delay.
+    /// </summary>
+    public async Task<SummaryDocument?> RebuildIfDirtyAsync(string period, CancellationToken cancellationToken)
+    {
+        var rebuilt = false;
+        var summary = await writer.ExecuteAsync(context =>
+        {
+            bool dirty;
+            lock (_gate)
+            {
+                dirty = _dirty.Remove(period);
+            }
+
+            if (context.DirtyPeriods.Remove(period) | dirty | context.Store.Dirty.FindById(period) is not null)
+            {
+                rebuilt = true;
+                return rebuilder.Rebuild(context.Store, period);
+            }
+
+            return context.Store.Summaries.FindById(period);
+        }, cancellationToken);
+        if (rebuilt)
+        {
+            outboxSignal.Notify();
+        }
+
+        return summary;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var reader = changes.Reader;
+        try
+        {
+            // Marks persisted before a stop or crash; anything committed since arrives through the reader too.
+            foreach (var dirty in store.Read(static s => s.Dirty.FindAll().Select(static d => d.Id).ToList()))
+            {
+                MarkDirty(dirty);
+            }
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                DateTimeOffset? due = null;
+                lock (_gate)
+                {
+                    if (_dirty.Count > 0)
+                    {
+                        var quiet = time.GetUtcNow() + _options.CoalesceDelay;
+                        var latest = _firstDirtyTime + _options.MaxCoalesceDelay;
+                        due = quiet < latest ? quiet : latest;
+                    }
+                }
+
+                if (due is { } rebuildAt)
+                {
+                    var wait = rebuildAt - time.GetUtcNow();
+                    if (wait <= TimeSpan.Zero || !await WaitForChangeAsync(reader, wait, stoppingToken))
+                    {
+                        await RebuildDirtyAsync(stoppingToken);
+                        continue;
+                    }
+                }
+                else if (!await reader.WaitToReadAsync(stoppingToken))
+                {
+                    break;
+                }
+
+                while (reader.TryRead(out var period))
+                {
+                    MarkDirty(period);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the persisted marks bring the remaining rebuilds back at the next start.
+        }
+    }
+
+    private async Task<bool> WaitForChangeAsync(System.Threading.Channels.ChannelReader<string> reader, TimeSpan wait, CancellationToken stoppingToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var change = reader.WaitToReadAsync(cts.Token).AsTask();
+        var timer = Task.Delay(wait, time, cts.Token);
+        var first = await Task.WhenAny(change, timer);
+        await cts.CancelAsync();
+        stoppingToken.ThrowIfCancellationRequested();
+        return first == change && change.IsCompletedSuccessfully && await change;
+    }
+
+    private void MarkDirty(string period)
+    {
+        lock (_gate)
+        {
+            if (_dirty.Count == 0)
+            {
+                _firstDirtyTime = time.GetUtcNow();
+            }
+
+            _dirty.Add(period);
+        }
+    }
+
+    /// <summary>Rebuilds every dirty period, each as its own write so that one failure does not hold back the others.</summary>
+    private async Task RebuildDirtyAsync(CancellationToken stoppingToken)
+    {
+        List<string> periods;
+        lock (_gate)
+        {
+            periods = [.. _dirty.Order(StringComparer.Ordinal)];
+            _dirty.Clear();
+        }
+
+        var rebuilds = periods.Select(period => (Period: period, Task: writer.ExecuteAsync(context =>
+        {
+            // The rebuild sees every change made before it in this batch.
+            context.DirtyPeriods.Remove(period);
+            return rebuilder.Rebuild(context.Store, period);
+        }, stoppingToken))).ToList();
+        foreach (var (period, task) in rebuilds)
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The persisted dirty mark stays, so the rebuild is tried again at the next start.
+                RebuildLog.RebuildFailed(logger, period, ex);
+            }
+        }
+
+        outboxSignal.Notify();
+    }
+}
+
+/// <summary>Source-generated log messages of summary rebuilds.</summary>
+internal static partial class RebuildLog
+{
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Rebuilding the summary of period {Period} failed; it will be retried at the next start")]
+    public static partial void RebuildFailed(ILogger logger, string period, Exception exception);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Rebuilt summary of period {Period} as version {Version}: {ReportedLeafCount}/{ExpectedLeafCount} leaves")]
+    public static partial void Rebuilt(ILogger logger, string period, long version, uint reportedLeafCount, uint expectedLeafCount);
+}
