@@ -69,10 +69,15 @@ public static class NodeCommandLine
             try
             {
                 await using var app = NodeHost.Build(parse.GetValue(config), overrides);
+
+                // Open the data folder before the host starts, so that a refusal is one line here, not a host failure with a stack trace.
+                app.Services.GetRequiredService<NodeIdentity>();
+                var writer = app.Services.GetRequiredService<Storage.StoreWriter>();
                 await app.RunAsync(cancellationToken);
-                return 0;
+                return writer.ExitCode;
             }
-            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Microsoft.Extensions.Options.OptionsValidationException)
+            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Storage.DataFolderDamagedException or KeyFileMissingException
+                                           or Microsoft.Extensions.Options.OptionsValidationException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;
@@ -87,9 +92,17 @@ public static class NodeCommandLine
         var command = new Command("keygen", "Create the node's signing key in a data folder (if missing) and print its public key.") { data };
         command.SetAction(parse =>
         {
-            using var key = NodeKeyFile.LoadOrCreate(parse.GetValue(data)!);
-            Console.WriteLine(Convert.ToBase64String(key.PublicKeyBytes));
-            return 0;
+            try
+            {
+                using var key = NodeKeyFile.LoadOrCreate(parse.GetValue(data)!);
+                Console.WriteLine(Convert.ToBase64String(key.PublicKeyBytes));
+                return 0;
+            }
+            catch (KeyFileMissingException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 1;
+            }
         });
         return command;
     }

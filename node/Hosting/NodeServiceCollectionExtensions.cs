@@ -36,7 +36,12 @@ internal static class NodeServiceCollectionExtensions
             var path = sp.GetRequiredService<IOptions<NodeOptions>>().Value.CataloguePath;
             return string.IsNullOrWhiteSpace(path) ? CatalogueIndex.Default : CatalogueIndex.ParseJson(File.ReadAllText(path));
         });
-        services.AddSingleton(static sp => new NodeStore(sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataPath));
+        services.AddSingleton(static sp =>
+        {
+            // The key first: a new folder gets its key before its database, so a database without a key means a lost key.
+            sp.GetRequiredService<NodeIdentity>();
+            return new NodeStore(sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataPath);
+        });
         services.AddSingleton<StoreWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<StoreWriter>());
         return services;

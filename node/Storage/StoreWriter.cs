@@ -32,7 +32,8 @@ internal sealed class StoreClosedException() : Exception("The node is stopping a
 /// the dirty marks are persisted with the changes, so a restart resumes any rebuild a crash cut short.
 /// </summary>
 internal sealed class StoreWriter(
-    NodeStore store, SummaryRebuilder rebuilder, OutboxSignal outboxSignal, IOptions<SummaryOptions> options, TimeProvider time, ILogger<StoreWriter> logger)
+    NodeStore store, SummaryRebuilder rebuilder, OutboxSignal outboxSignal, IOptions<SummaryOptions> options, TimeProvider time, ILogger<StoreWriter> logger,
+    IHostApplicationLifetime lifetime)
     : BackgroundService
 {
     private const int MaxBatchSize = 512;
@@ -45,6 +46,11 @@ internal sealed class StoreWriter(
     public int PendingRebuildCount => Volatile.Read(ref _pendingRebuildCount);
 
     private int _pendingRebuildCount;
+
+    /// <summary>The process exit code the writer asks for: non-zero once it stopped the node on a storage failure.</summary>
+    public int ExitCode => Volatile.Read(ref _exitCode);
+
+    private int _exitCode;
 
     /// <summary>Runs <paramref name="operation"/> in the next group commit; completes once it is durable.</summary>
     /// <remarks>The operation must be synchronous and may run twice if another operation in its batch fails.</remarks>
@@ -91,7 +97,7 @@ internal sealed class StoreWriter(
         var reader = _queue.Reader;
         try
         {
-            while (true)
+            while (ExitCode == 0)
             {
                 if (_dirty.Count > 0)
                 {
@@ -153,6 +159,12 @@ internal sealed class StoreWriter(
             return;
         }
 
+        if (ExitCode != 0)
+        {
+            FailAll(batch);
+            return;
+        }
+
         var database = store.Database;
         var context = new WriteContext(store, time);
         lock (store.Gate)
@@ -165,11 +177,17 @@ internal sealed class StoreWriter(
                     write.Run(context);
                 }
 
-                database.Commit();
+                store.Commit();
+            }
+            catch (Exception ex) when (StoreFaults.IsDiskFull(ex))
+            {
+                StoreFaults.TryRollback(store);
+                Halt(ex, batch);
+                return;
             }
             catch (Exception ex)
             {
-                database.Rollback();
+                store.Rollback();
                 if (batch.Count == 1)
                 {
                     StoreLog.WriteFailed(logger, ex);
@@ -209,9 +227,37 @@ internal sealed class StoreWriter(
         Volatile.Write(ref _pendingRebuildCount, _dirty.Count);
     }
 
+    /// <summary>
+    /// The disk is full: nothing more can be made durable, so nothing more is acknowledged. Every pending
+    /// write fails (callers see Unavailable), and the node stops with a non-zero exit code so that a
+    /// restart-on-failure supervisor notices, instead of serving reads while refusing every write.
+    /// </summary>
+    private void Halt(Exception exception, List<IWriteOperation> batch)
+    {
+        Volatile.Write(ref _exitCode, 1);
+        _queue.Writer.TryComplete();
+        FailAll(batch);
+        for (var pending = Drain(_queue.Reader); pending.Count > 0; pending = Drain(_queue.Reader))
+        {
+            FailAll(pending);
+        }
+
+        var freeBytes = StoreFaults.FreeBytes(store.DataPath);
+        StoreLog.DiskFull(logger, store.DataPath, freeBytes, exception.Message);
+        lifetime.StopApplication();
+    }
+
+    private static void FailAll(List<IWriteOperation> batch)
+    {
+        foreach (var write in batch)
+        {
+            write.Fail(new StoreClosedException());
+        }
+    }
+
     private void RebuildDirty()
     {
-        if (_dirty.Count == 0)
+        if (_dirty.Count == 0 || ExitCode != 0)
         {
             return;
         }
@@ -225,12 +271,18 @@ internal sealed class StoreWriter(
                 try
                 {
                     rebuilder.Rebuild(store, period);
-                    database.Commit();
+                    store.Commit();
+                }
+                catch (Exception ex) when (StoreFaults.IsDiskFull(ex))
+                {
+                    StoreFaults.TryRollback(store);
+                    Halt(ex, []);
+                    return;
                 }
                 catch (Exception ex)
                 {
                     // The persisted dirty mark stays, so the rebuild is tried again at the next start.
-                    database.Rollback();
+                    store.Rollback();
                     StoreLog.RebuildFailed(logger, period, ex);
                 }
             }
@@ -275,6 +327,10 @@ internal static partial class StoreLog
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Rebuilding the summary of period {Period} failed; it will be retried at the next start")]
     public static partial void RebuildFailed(ILogger logger, string period, Exception exception);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Critical,
+        Message = "The disk holding {DataPath} is full ({FreeBytes} bytes free): {Error}. Nothing more was acknowledged; the node stops. Free space, then start it again")]
+    public static partial void DiskFull(ILogger logger, string dataPath, long freeBytes, string error);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Rebuilt summary of period {Period} as version {Version}: {ReportedLeafCount}/{ExpectedLeafCount} leaves")]
     public static partial void Rebuilt(ILogger logger, string period, long version, uint reportedLeafCount, uint expectedLeafCount);
