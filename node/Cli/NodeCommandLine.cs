@@ -73,7 +73,15 @@ public static class NodeCommandLine
                 // Open the data folder before the host starts, so that a refusal is one line here, not a host failure with a stack trace.
                 app.Services.GetRequiredService<NodeIdentity>();
                 var writer = app.Services.GetRequiredService<Storage.StoreWriter>();
-                await app.RunAsync(cancellationToken);
+                try
+                {
+                    await app.RunAsync(cancellationToken);
+                }
+                catch (OperationCanceledException) when (writer.ExitCode != 0)
+                {
+                    // The writer stopped the node while it was starting; it has logged why.
+                }
+
                 return writer.ExitCode;
             }
             catch (Exception ex) when (ex is Storage.DataFolderInUseException or Storage.DataFolderDamagedException or KeyFileMissingException

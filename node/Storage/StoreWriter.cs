@@ -236,14 +236,14 @@ internal sealed class StoreWriter(
     {
         Volatile.Write(ref _exitCode, 1);
         _queue.Writer.TryComplete();
+        var freeBytes = StoreFaults.FreeBytes(store.DataPath);
+        StoreLog.DiskFull(logger, store.DataPath, freeBytes, exception.Message);
         FailAll(batch);
         for (var pending = Drain(_queue.Reader); pending.Count > 0; pending = Drain(_queue.Reader))
         {
             FailAll(pending);
         }
 
-        var freeBytes = StoreFaults.FreeBytes(store.DataPath);
-        StoreLog.DiskFull(logger, store.DataPath, freeBytes, exception.Message);
         lifetime.StopApplication();
     }
 
