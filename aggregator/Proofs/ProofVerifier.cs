@@ -19,7 +19,11 @@ public static class ProofVerifier
 {
     /// <param name="proof">The chain.</param>
     /// <param name="trustedKeys">Node id to raw 32-byte public key, as the verifier trusts them.</param>
-    public static ProofResult Verify(Proof proof, IReadOnlyDictionary<string, byte[]> trustedKeys)
+    public static ProofResult Verify(Proof proof, IReadOnlyDictionary<string, byte[]> trustedKeys) => Verify(proof, TrustedKeys.FromSingle(trustedKeys));
+
+    /// <param name="proof">The chain.</param>
+    /// <param name="trustedKeys">The keys the verifier trusts, several per node when a node rotated its key.</param>
+    public static ProofResult Verify(Proof proof, TrustedKeys trustedKeys)
     {
         ArgumentNullException.ThrowIfNull(proof);
         ArgumentNullException.ThrowIfNull(trustedKeys);
@@ -44,13 +48,12 @@ public static class ProofVerifier
         }
 
         // One key may be trusted for several nodes; the signed node id then decides which.
-        var keysById = trustedKeys.ToLookup(static k => KeyIds.FromPublicKey(k.Value), static k => (NodeId: k.Key, PublicKey: k.Value));
         var cited = (Id: report.UnitId, Kind: ContributionKind.UnitReport, Version: report.Version, Digest: Digests.Sha256(proof.UnitReportBytes.Span));
         var summaries = new List<Summary>(proof.Links.Count);
         for (var i = 0; i < proof.Links.Count; i++)
         {
             var link = proof.Links[i];
-            var signers = keysById[link.KeyId].ToList();
+            var signers = trustedKeys.ForKeyId(link.KeyId);
             if (signers.Count == 0)
             {
                 return Fail($"link {i}: key id {link.KeyId} is not among the trusted keys.");

@@ -26,6 +26,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
+        root.Subcommands.Add(KeyCommands.Build());
         foreach (var command in QueryCommands.All())
         {
             root.Subcommands.Add(command);

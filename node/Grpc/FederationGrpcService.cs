@@ -13,7 +13,7 @@ namespace Federation.Node.Grpc;
 
 /// <summary>Thin endpoint for node-to-node calls.</summary>
 internal sealed class FederationGrpcService(
-    SummaryIntake intake, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
+    SummaryIntake intake, ChildKeys childKeys, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
     : FederationService.FederationServiceBase
 {
     public override async Task<PullSummaryResponse> PullSummary(PullSummaryRequest request, ServerCallContext context)
@@ -47,8 +47,11 @@ internal sealed class FederationGrpcService(
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
         (await intake.AnnounceAsync(request.Announcement, context.CancellationToken)).ValueOrThrow();
-        return new AnnounceResponse();
+        return new AnnounceResponse { HeldVersions = { childKeys.HeldVersions(request.Announcement.KeyId) } };
     }
+
+    public override async Task<RotateKeyResponse> RotateKey(RotateKeyRequest request, ServerCallContext context) =>
+        new() { KeyId = (await childKeys.RotateAsync(request.Rotation, context.CancellationToken)).ValueOrThrow() };
 
     public override Task<GetCatalogueResponse> GetCatalogue(GetCatalogueRequest request, ServerCallContext context) =>
         Task.FromResult(new GetCatalogueResponse { Catalogue = catalogue.Catalogue });

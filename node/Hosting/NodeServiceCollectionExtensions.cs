@@ -53,6 +53,8 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ReportIntake>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
+        services.AddSingleton<ChildKeys>();
+        services.AddSingleton<HeldVersions>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<ParentChannel>();
         services.AddSingleton<TotalsQuery>();
@@ -67,6 +69,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
+        services.AddHostedService<KeyRotationDelivery>();
         return services;
     }
 

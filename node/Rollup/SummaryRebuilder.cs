@@ -38,7 +38,7 @@ internal sealed class SummaryRebuilder(
 
         var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
         var replaced = store.Summaries.FindById(period);
-        var version = (replaced?.Version ?? 0) + 1;
+        var version = Math.Max(replaced?.Version ?? 0, store.VersionFloor(period)) + 1;
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
             [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));

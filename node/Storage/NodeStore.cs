@@ -172,6 +172,12 @@ internal sealed class NodeStore : IDisposable
     /// <summary>Replaced summaries this node signed, by digest.</summary>
     public ILiteCollection<SummaryDocument> SummaryHistory => Database.GetCollection<SummaryDocument>(Collections.SummaryHistory);
 
+    /// <summary>Versions the parent holds, by period; the next summary is numbered above them.</summary>
+    public ILiteCollection<VersionFloorDocument> VersionFloors => Database.GetCollection<VersionFloorDocument>(Collections.VersionFloors);
+
+    /// <summary>The version the next summary of the period must exceed because the parent already holds it (0 when none).</summary>
+    public long VersionFloor(string period) => VersionFloors.FindById(period)?.Version ?? 0;
+
     /// <summary>A unit's report with this digest, current or replaced.</summary>
     public ReportDocument? ReportByDigest(string unitId, string period, ReadOnlySpan<byte> digest) =>
         Reports.FindById(ReportDocument.KeyOf(unitId, period)) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
@@ -255,5 +261,6 @@ internal sealed class NodeStore : IDisposable
         public const string ChildSummaryHistory = "child_summary_history";
         public const string SummaryHistory = "summary_history";
         public const string Stale = "stale";
+        public const string VersionFloors = "version_floors";
     }
 }
