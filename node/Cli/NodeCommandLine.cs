@@ -27,6 +27,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(KeyCommands.Build());
+        root.Subcommands.Add(RebuildCommand.Build());
         foreach (var command in QueryCommands.All())
         {
             root.Subcommands.Add(command);
