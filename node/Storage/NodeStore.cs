@@ -92,6 +92,9 @@ internal sealed class NodeStore : IDisposable
         }
 
         Database.Commit();
+
+        // Acknowledged means durable: see StoreManifest.FlushLog for why LiteDB's commit alone is not.
+        _manifest.FlushLog();
         AfterTransaction();
     }
 

@@ -104,6 +104,26 @@ internal sealed class StoreManifest : IDisposable
         Write(checkpointing: false, durable: false);
     }
 
+    /// <summary>
+    /// Fsyncs the log. LiteDB 5.0.21 writes a commit's log pages on the committing thread but does not fsync
+    /// them (only checkpoints fsync, the data file); fsync on any descriptor of the file makes them durable.
+    /// A read-only descriptor is enough on Linux and macOS, where fsync needs no write access.
+    /// </summary>
+    public void FlushLog()
+    {
+        if (_logReader is null)
+        {
+            if (!File.Exists(_logPath))
+            {
+                return;
+            }
+
+            _logReader = File.OpenHandle(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+
+        RandomAccess.FlushToDisk(_logReader);
+    }
+
     /// <summary>The log's current length in bytes.</summary>
     public long LogBytes => File.Exists(_logPath) ? new FileInfo(_logPath).Length : 0;
 
