@@ -66,8 +66,9 @@ internal sealed class NodeStore : IDisposable
         Database.CheckpointSize = 0;
         Migrate();
 
-        // LiteDB writes the first commit after opening from a background task it does not wait for;
-        // make that commit here and checkpoint, so that every acknowledged commit afterwards is durable on return.
+        // LiteDB 5.0.20 wrote every commit, the first after opening included, from a background task it did not
+        // wait for; 5.0.21 writes on the committing thread and Commit fsyncs the log. The open count is still
+        // written and checkpointed here, so that the node starts on an empty log the manifest has recorded.
         Database.GetCollection(Collections.Meta).Upsert(new BsonDocument { ["_id"] = "opened", ["count"] = OpenCount() + 1 });
         CheckpointNow();
     }
@@ -128,8 +129,9 @@ internal sealed class NodeStore : IDisposable
     /// <summary>
     /// Serializes every use of the database. LiteDB 5.0.20 corrupts its page share counters ("share
     /// counter must be > 0 in Release()", after which the engine refuses all work) when reads on other
-    /// threads race a write transaction, as seen here under load. The writer holds the gate for each
-    /// short synchronous transaction; readers go through <see cref="Read"/>.
+    /// threads race a write transaction, as seen here under load; the gate stays with 5.0.21, whose one
+    /// reported regression (upstream #2523) is also a reader racing the writer. The writer holds the gate
+    /// for each short synchronous transaction; readers go through <see cref="Read"/>.
     /// </summary>
     public Lock Gate => _gate;
 
