@@ -56,7 +56,20 @@ public sealed class KeyRotationTests
         Assert.True(before.IsValid, before.Message);
         var onlyNewKey = TrustedKeys.FromSingle(new Dictionary<string, byte[]> { [Village] = newKey, ["370113001"] = townshipKey });
         Assert.False(ProofVerifier.Verify(proofBefore, onlyNewKey).IsValid);
-        var proofAfter = (await township.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
+        // The township learns the village's new address from an announcement signed with the new key, so only once the rotation landed.
+        var proofAfter = await Eventually.ReturnsAsync(
+            async () =>
+            {
+                try
+                {
+                    return (await township.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+                {
+                    return null;
+                }
+            },
+            static p => p.Links.Count == 2, "a proof through the rotated village");
         Assert.True(ProofVerifier.Verify(proofAfter, bothKeys).IsValid);
 
         // The command line reads keys.json with a list of keys for the rotated village.
