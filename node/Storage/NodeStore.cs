@@ -210,9 +210,10 @@ internal sealed class NodeStore : IDisposable
             {
                 CheckpointNow();
             }
-            catch (Exception ex) when (StoreFaults.IsDiskFull(ex))
+            catch (Exception ex) when (ex is IOException or LiteException)
             {
-                // The log stays as it is and is recorded so below; the next start replays it.
+                // A full disk or a failed write closed the engine (LiteDB does on any IOException): the log
+                // stays as it is and is recorded so below; the next start replays it.
             }
 
             _manifest.BeginCheckpoint();

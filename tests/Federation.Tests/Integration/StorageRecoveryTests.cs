@@ -88,7 +88,56 @@ public sealed class StorageRecoveryTests
         Assert.False(File.Exists(keyPath));
         var keygen = await Cli.RunAsync("keygen", "--data", dataPath);
         Assert.Equal(1, keygen.ExitCode);
+        var config = folder.Sub("node.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { Node = new { Id = NodeId, Tier = "village", DataPath = dataPath } }));
+        var serve = await Cli.RunAsync("serve", "--config", config);
+        Assert.Equal(1, serve.ExitCode);
+        Assert.StartsWith($"Refusing to start: {keyPath} is missing", Assert.Single(serve.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         Assert.False(File.Exists(keyPath));
+    }
+
+    [Fact]
+    public async Task Start_ManifestGarbled_RefusesNamingTheManifest()
+    {
+        using var folder = new TempFolder();
+        var dataPath = folder.Sub("node");
+        await SubmitThenStopAsync(dataPath, corrections: 1);
+        var manifest = Path.Combine(dataPath, StoreManifest.FileName);
+        var text = await File.ReadAllTextAsync(manifest);
+        await File.WriteAllTextAsync(manifest, text.Replace("data_bytes=", "data_bytes=1", StringComparison.Ordinal));
+
+        var refusal = await Assert.ThrowsAsync<DataFolderDamagedException>(() => TestNode.StartAsync(Spec(), dataPath));
+
+        Assert.Equal(manifest, refusal.FilePath);
+    }
+
+    [Fact]
+    public void Verify_CheckpointCutShort_ChecksLengthsOnlyUntilTheNextRecord()
+    {
+        using var folder = new TempFolder();
+        var dataPath = folder.Path;
+        var database = Path.Combine(dataPath, NodeStore.DatabaseFileName);
+        var log = Path.Combine(dataPath, NodeStore.LogFileName);
+        File.WriteAllBytes(database, new byte[8192]);
+        File.WriteAllBytes(log, new byte[8192]);
+        using (var manifest = new StoreManifest(dataPath, database, log))
+        {
+            manifest.RecordCheckpoint();
+            manifest.BeginCheckpoint();
+        }
+
+        // A power cut mid-checkpoint: the data file has new pages, the log is already emptied.
+        File.WriteAllBytes(database, Enumerable.Repeat((byte)1, 16384).ToArray());
+        File.WriteAllBytes(log, []);
+        using (var cutShort = new StoreManifest(dataPath, database, log))
+        {
+            cutShort.Verify();
+            cutShort.RecordCheckpoint();
+        }
+
+        File.WriteAllBytes(database, Enumerable.Repeat((byte)2, 16384).ToArray());
+        using var recorded = new StoreManifest(dataPath, database, log);
+        Assert.Throws<DataFolderDamagedException>(recorded.Verify);
     }
 
     [Fact]
