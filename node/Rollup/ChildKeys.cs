@@ -115,6 +115,9 @@ internal static partial class KeyLog
     [LoggerMessage(EventId = 603, Level = LogLevel.Information, Message = "The parent is not reachable for the key rotation yet ({StatusCode}); trying again in {Delay}")]
     public static partial void RotationPostponed(ILogger logger, TimeSpan delay, global::Grpc.Core.StatusCode statusCode);
 
+    [LoggerMessage(EventId = 605, Level = LogLevel.Information, Message = "Announcing after the key rotation failed ({StatusCode}); the announcer keeps retrying")]
+    public static partial void AnnounceAfterRotationFailed(ILogger logger, global::Grpc.Core.StatusCode statusCode);
+
     [LoggerMessage(EventId = 604, Level = LogLevel.Warning, Message = "The parent holds version {HeldVersion} of {Period}, this node only {OwnVersion}; the next summary is numbered above it")]
     public static partial void VersionRaised(ILogger logger, string period, long heldVersion, long ownVersion);
 }

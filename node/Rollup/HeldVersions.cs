@@ -56,7 +56,11 @@ internal sealed class HeldVersions(
     }
 
     /// <summary>Asks the parent what it holds (a signed announcement) and raises the floors; true when <paramref name="period"/> was raised.</summary>
-    public async Task<bool> RaiseAboveParentAsync(string period, CancellationToken cancellationToken)
+    public async Task<bool> RaiseAboveParentAsync(string period, CancellationToken cancellationToken) =>
+        (await AnnounceAsync(cancellationToken)).Contains(period);
+
+    /// <summary>Announces this node's address to the parent, signed with its current key, and raises the floors the answer calls for.</summary>
+    public async Task<IReadOnlyList<string>> AnnounceAsync(CancellationToken cancellationToken)
     {
         var address = await endpoint.AddressAsync(cancellationToken);
         var announcement = new Announcement { NodeId = identity.NodeId, Address = address, AnnounceTime = Timestamp.FromDateTimeOffset(time.GetUtcNow()) };
@@ -64,6 +68,6 @@ internal sealed class HeldVersions(
             new AnnounceRequest { Announcement = SignedMessages.SignAnnouncement(announcement, identity.Key) },
             deadline: (time.GetUtcNow() + outboxOptions.Value.AttemptTimeout).UtcDateTime,
             cancellationToken: cancellationToken);
-        return (await ApplyAsync(response.HeldVersions, cancellationToken)).Contains(period);
+        return await ApplyAsync(response.HeldVersions, cancellationToken);
     }
 }

@@ -15,8 +15,8 @@ namespace Federation.Node.Rollup;
 /// doubling delay until the parent answers; meanwhile pushes signed with the new key wait in the outbox.
 /// </summary>
 internal sealed class KeyRotationDelivery(
-    ParentChannel parent, NodeIdentity identity, OutboxSignal outboxSignal, IOptions<NodeOptions> nodeOptions, IOptions<OutboxOptions> outboxOptions,
-    TimeProvider time, ILogger<KeyRotationDelivery> logger) : BackgroundService
+    ParentChannel parent, NodeIdentity identity, OutboxSignal outboxSignal, HeldVersions heldVersions, IOptions<NodeOptions> nodeOptions,
+    IOptions<OutboxOptions> outboxOptions, TimeProvider time, ILogger<KeyRotationDelivery> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -58,6 +58,7 @@ internal sealed class KeyRotationDelivery(
                     NodeKeyFile.CompleteRotation(dataPath, oldKeyId);
                     KeyLog.RotationDelivered(logger, response.KeyId);
                     outboxSignal.Notify();
+                    await AnnounceAgainAsync(stoppingToken);
                     return;
                 }
                 catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied or StatusCode.FailedPrecondition)
@@ -78,6 +79,23 @@ internal sealed class KeyRotationDelivery(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping; the mark stays and the rotation is delivered at the next start.
+        }
+    }
+
+    /// <summary>
+    /// The announcement made at start was signed with the new key before the parent knew it, and waits to be
+    /// retried; announcing now tells the parent this node's address without that wait.
+    /// </summary>
+    private async Task AnnounceAgainAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await heldVersions.AnnounceAsync(stoppingToken);
+        }
+        catch (RpcException ex)
+        {
+            // The announcer keeps retrying on its own.
+            KeyLog.AnnounceAfterRotationFailed(logger, ex.StatusCode);
         }
     }
 }
