@@ -27,7 +27,13 @@ public static class Auditor
     /// <param name="bundle">The node's signed summary and its inputs.</param>
     /// <param name="catalogue">The catalogue the summary follows.</param>
     /// <param name="trustedKeys">Node id to public key, as the auditor trusts them.</param>
-    public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, IReadOnlyDictionary<string, byte[]> trustedKeys)
+    public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, IReadOnlyDictionary<string, byte[]> trustedKeys) =>
+        Audit(bundle, catalogue, TrustedKeys.FromSingle(trustedKeys));
+
+    /// <param name="bundle">The node's signed summary and its inputs.</param>
+    /// <param name="catalogue">The catalogue the summary follows.</param>
+    /// <param name="trustedKeys">The keys the auditor trusts, several per node when a node rotated its key.</param>
+    public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, TrustedKeys trustedKeys)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -106,7 +112,7 @@ public static class Auditor
     }
 
     private static (uint Expected, uint Reported, uint OnTime)? ChildCounts(
-        SignedSummary signed, Contribution contribution, string period, IReadOnlyDictionary<string, byte[]> trustedKeys,
+        SignedSummary signed, Contribution contribution, string period, TrustedKeys trustedKeys,
         List<IReadOnlyList<IndicatorAggregate>> parts, List<string> differences)
     {
         var child = Read(signed, trustedKeys, differences, $"child {contribution.SourceId}");
@@ -156,7 +162,7 @@ public static class Auditor
         return null;
     }
 
-    private static Summary? Read(SignedSummary? signed, IReadOnlyDictionary<string, byte[]> trustedKeys, List<string> differences, string what)
+    private static Summary? Read(SignedSummary? signed, TrustedKeys trustedKeys, List<string> differences, string what)
     {
         if (signed is null)
         {
@@ -164,7 +170,7 @@ public static class Auditor
             return null;
         }
 
-        var candidates = trustedKeys.Where(k => KeyIds.FromPublicKey(k.Value) == signed.KeyId).ToList();
+        var candidates = trustedKeys.ForKeyId(signed.KeyId);
         if (candidates.Count == 0)
         {
             differences.Add($"{what}: signature not checked, key id {signed.KeyId} is not among the trusted keys.");
@@ -180,16 +186,16 @@ public static class Auditor
             }
         }
 
-        var verification = SignedMessages.VerifySummary(signed, candidates[0].Value);
+        var verification = SignedMessages.VerifySummary(signed, candidates[0].PublicKey);
         if (!verification.IsValid)
         {
             differences.Add($"{what}: {verification.Message}");
             return null;
         }
 
-        if (!candidates.Any(c => c.Key == verification.Value!.NodeId))
+        if (!candidates.Any(c => c.NodeId == verification.Value!.NodeId))
         {
-            differences.Add($"{what}: names {verification.Value!.NodeId} but is signed with a key trusted for {string.Join(", ", candidates.Select(static c => c.Key))}.");
+            differences.Add($"{what}: names {verification.Value!.NodeId} but is signed with a key trusted for {string.Join(", ", candidates.Select(static c => c.NodeId))}.");
             return null;
         }
 

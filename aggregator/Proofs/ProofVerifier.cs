@@ -31,7 +31,14 @@ public static class ProofVerifier
     /// the last link must be that summary, not another version.
     /// </param>
     public static ProofResult Verify(
-        Proof proof, IReadOnlyDictionary<string, byte[]> trustedKeys, string expectedTopNodeId, ReadOnlySpan<byte> expectedTopDigest = default)
+        Proof proof, IReadOnlyDictionary<string, byte[]> trustedKeys, string expectedTopNodeId, ReadOnlySpan<byte> expectedTopDigest = default) =>
+        Verify(proof, TrustedKeys.FromSingle(trustedKeys), expectedTopNodeId, expectedTopDigest);
+
+    /// <param name="proof">The chain.</param>
+    /// <param name="trustedKeys">The keys the verifier trusts, several per node when a node rotated its key.</param>
+    /// <param name="expectedTopNodeId">The ancestor whose figures the report must be inside: the last link's node.</param>
+    /// <param name="expectedTopDigest">When given, the SHA-256 of the exact summary the verifier asked about.</param>
+    public static ProofResult Verify(Proof proof, TrustedKeys trustedKeys, string expectedTopNodeId, ReadOnlySpan<byte> expectedTopDigest = default)
     {
         ArgumentNullException.ThrowIfNull(proof);
         ArgumentNullException.ThrowIfNull(trustedKeys);
@@ -57,13 +64,12 @@ public static class ProofVerifier
         }
 
         // One key may be trusted for several nodes; the signed node id then decides which.
-        var keysById = trustedKeys.ToLookup(static k => KeyIds.FromPublicKey(k.Value), static k => (NodeId: k.Key, PublicKey: k.Value));
         var cited = (Id: report.UnitId, Kind: ContributionKind.UnitReport, Version: report.Version, Digest: Digests.Sha256(proof.UnitReportBytes.Span));
         var summaries = new List<Summary>(proof.Links.Count);
         for (var i = 0; i < proof.Links.Count; i++)
         {
             var link = proof.Links[i];
-            var signers = keysById[link.KeyId].ToList();
+            var signers = trustedKeys.ForKeyId(link.KeyId);
             if (signers.Count == 0)
             {
                 return Fail($"link {i}: key id {link.KeyId} is not among the trusted keys.");

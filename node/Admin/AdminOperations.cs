@@ -59,6 +59,12 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             }
 
             var existing = context.Store.Children.FindById(childId);
+            if (existing is not null && existing.RetiredKeys.Any(k => k.KeyId == keyId))
+            {
+                // The configuration still names a key the child rotated away from; the signed rotation stands.
+                return existing.KeyId;
+            }
+
             var name = string.IsNullOrWhiteSpace(displayName) ? childId : displayName;
             var knownAddress = string.IsNullOrWhiteSpace(address) ? existing?.Address ?? string.Empty : address;
             var enrolledCount = (int)expectedLeafCount;
@@ -95,6 +101,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 UnrecordedEquivocationCount = existing?.UnrecordedEquivocationCount ?? 0,
                 AddressTicks = existing?.AddressTicks ?? 0,
                 EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
+
+                // A child enrolled again under another key (its old one lost) keeps the old one for what it signed.
+                RetiredKeys = existing is null || existing.KeyId == keyId
+                    ? existing?.RetiredKeys ?? []
+                    : [.. existing.RetiredKeys, new RetiredKeyDocument { KeyId = existing.KeyId, PublicKey = existing.PublicKey, RetiredTicks = context.UtcNow().UtcTicks }],
             });
             MarkAllPeriodsDirty(context);
             LeafBudget.Enforce(context);

@@ -28,10 +28,15 @@ public static class QueryCommands
         AnsiConsole.Write(renderable);
     }
 
-    /// <summary>Reads a keys file: a JSON object of node id to base64 raw Ed25519 public key.</summary>
-    public static Dictionary<string, byte[]> ReadKeys(string path) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))!
-            .ToDictionary(static k => k.Key, static k => Convert.FromBase64String(k.Value), StringComparer.Ordinal);
+    /// <summary>
+    /// Reads a keys file: a JSON object of node id to a base64 raw Ed25519 public key, or to a list of
+    /// them for a node that rotated its key (<c>{"3701": ["new", "old"]}</c>); signatures pick theirs by key id.
+    /// </summary>
+    public static TrustedKeys ReadKeys(string path) =>
+        new(JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path))!
+            .Select(static k => KeyValuePair.Create(k.Key, (IReadOnlyList<byte[]>)(k.Value.ValueKind == JsonValueKind.Array
+                ? [.. k.Value.EnumerateArray().Select(static e => Convert.FromBase64String(e.GetString()!))]
+                : [Convert.FromBase64String(k.Value.GetString()!)]))));
 
     private static Option<string> Period() => new("--period") { Description = "The period: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
 
@@ -278,7 +283,7 @@ public static class QueryCommands
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
             var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
                 .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue);
-            var trusted = parse.GetValue(keys) is { } file ? ReadKeys(file.FullName) : [];
+            var trusted = parse.GetValue(keys) is { } file ? ReadKeys(file.FullName) : TrustedKeys.None;
             var result = Auditor.Audit(response.Bundle, catalogue, trusted);
             foreach (var difference in result.Differences)
             {

@@ -13,7 +13,7 @@ namespace Federation.Node.Grpc;
 
 /// <summary>Thin endpoint for node-to-node calls.</summary>
 internal sealed class FederationGrpcService(
-    SummaryIntake intake, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
+    SummaryIntake intake, ChildKeys childKeys, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
     : FederationService.FederationServiceBase
 {
     [Authorize(Policy = Policies.ParentNode)]
@@ -56,8 +56,12 @@ internal sealed class FederationGrpcService(
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
         (await intake.AnnounceAsync(request.Announcement, context.CancellationToken, expectedChildId: CallingNode(context))).ValueOrThrow();
-        return new AnnounceResponse();
+        return new AnnounceResponse { HeldVersions = { childKeys.HeldVersions(request.Announcement.KeyId) } };
     }
+
+    [Authorize(Policy = Policies.ChildNode)]
+    public override async Task<RotateKeyResponse> RotateKey(RotateKeyRequest request, ServerCallContext context) =>
+        new() { KeyId = (await childKeys.RotateAsync(request.Rotation, context.CancellationToken, expectedChildId: CallingNode(context))).ValueOrThrow() };
 
     [Authorize(Policy = Policies.Anyone)]
     public override Task<GetCatalogueResponse> GetCatalogue(GetCatalogueRequest request, ServerCallContext context) =>

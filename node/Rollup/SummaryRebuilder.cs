@@ -52,12 +52,14 @@ internal sealed class SummaryRebuilder(
             .ToList();
 
         var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
-        // Monotonic and boundable by the parent's clock: max(previous + 1, build time in Unix ms).
-        var version = (long)VersionRules.NextVersion((ulong)(replaced?.Version ?? 0), now);
+        // Monotonic and boundable by the parent's clock: max(previous + 1, build time in Unix ms), and above
+        // any version the parent says it holds (a folder restored from backup must not reuse one).
+        var floor = store.VersionFloor(period);
+        var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
             [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
-        if (replaced is not null && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
+        if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
         {
             RebuildLog.Unchanged(logger, period, replaced.Version);
             return replaced;
