@@ -50,6 +50,15 @@ public sealed class LimitsOptions
     /// short headers; tokens fit easily. Default 16 KiB.
     /// </summary>
     public int MaxRequestHeaderBytes { get; set; } = 16 * 1024;
+
+    /// <summary>A request message at least this large counts as large. Default 256 KiB.</summary>
+    public int LargeRequestBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// Large requests read at once; a further one gets ResourceExhausted (RATE_LIMITED) at once. Keeps the
+    /// memory many big requests can take bounded, whatever their number. Default 4.
+    /// </summary>
+    public int MaxConcurrentLargeRequests { get; set; } = 4;
 }
 
 /// <summary>Checks the limits when the server starts, naming every bad one.</summary>
@@ -86,6 +95,11 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
         if (options.MinRequestBodyBytesPerSecond <= 0 || options.MinRequestBodyGracePeriod < TimeSpan.FromSeconds(1))
         {
             failures.Add("Limits:MinRequestBodyBytesPerSecond must be positive and MinRequestBodyGracePeriod at least 1 second.");
+        }
+
+        if (options.LargeRequestBytes < 1024 || options.MaxConcurrentLargeRequests < 1)
+        {
+            failures.Add("Limits:LargeRequestBytes must be at least 1024 and MaxConcurrentLargeRequests at least 1.");
         }
 
         if (options.MaxRequestHeaderBytes is < 4096 or > 1024 * 1024)

@@ -22,6 +22,8 @@ internal static class NodeServiceCollectionExtensions
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.SectionName)).ValidateOnStart();
         services.AddOptions<SummaryOptions>().Bind(configuration.GetSection(SummaryOptions.SectionName)).ValidateOnStart();
         services.AddOptions<PullOptions>().Bind(configuration.GetSection(PullOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
         services.AddSingleton<IValidateOptions<PullOptions>, TimingOptionsValidator>();
         services.AddSingleton<IValidateOptions<SummaryOptions>, TimingOptionsValidator>();
         services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();

@@ -65,6 +65,9 @@ public sealed class AbuseTests(ITestOutputHelper output)
         }
 
         var peakRss = PeakRssBytes(node.ProcessId);
+        // Read and refused, or refused unread because enough large requests were being read already.
+        Assert.All(floodResults, static r => Assert.Contains(r.Code, new[] { StatusCode.InvalidArgument, StatusCode.ResourceExhausted }));
+        Assert.Contains(floodResults, static r => r.Code == StatusCode.InvalidArgument);
         var after = await SnapshotAsync(senders);
         var errorLines = (await node.ReadLogAsync()).Split('\n').Where(static l => s_errorLine.IsMatch(l)).ToList();
         var crashed = node.HasExited;
@@ -83,6 +86,9 @@ public sealed class AbuseTests(ITestOutputHelper output)
             largest_status_bytes = tally.LargestStatusBytes,
             peak_rss_mib = Math.Round(peakRss / 1048576.0, 1),
             peak_rss_before_flood_mib = Math.Round(rssBeforeFlood / 1048576.0, 1),
+            flood_request_bytes = flood.Body.Length,
+            flood_read_and_refused = floodResults.Count(static r => r.Code == StatusCode.InvalidArgument),
+            flood_refused_unread = floodResults.Count(static r => r.Code == StatusCode.ResourceExhausted),
             state_unchanged = before == after,
         };
         var json = JsonSerializer.Serialize(report, s_indented);

@@ -123,8 +123,10 @@ public sealed class HostileMessages
         var request = new SubmitReportRequest { UnitId = Units[0], Period = Quarter };
         for (var i = 0; i < 150_000; i++)
         {
-            request.Values.Add(new IndicatorValue { IndicatorId = "unknown_indicator_" + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), Count = i });
+            request.Values.Add(new IndicatorValue { IndicatorId = "unknown_" + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), Count = i });
         }
+
+        // About 3.4 MB: under the 4 MiB limit, so the node must read and refuse it, not just measure it.
 
         return new(ReportingService.Descriptor.FindMethodByName("SubmitReport"), request.ToByteArray(), Sender.Clerk, Hostility.UnknownIndicatorFlood, true);
     }
