@@ -3,6 +3,8 @@ namespace Federation.Aggregator;
 /// <summary>
 /// The closed list of reasons the core gives for rejecting peer or user input. The node maps each
 /// to one gRPC status code and an UPPER_SNAKE ErrorInfo reason (the enum name, in upper snake case).
+/// The public contract publishes the same list as <c>federation.v1.ErrorReason</c> in
+/// protos/federation/v1/errors.proto; a test keeps the two equal, so a new reason goes in both.
 /// </summary>
 public enum RejectionReason
 {
@@ -31,18 +33,50 @@ public enum RejectionReason
     NoFigures,
     MalformedAddress,
     IdInUse,
+
+    /// <summary>An id is empty where required, too long, or has a character outside the id rule.</summary>
     MalformedId,
+
+    /// <summary>The request bytes are not a valid protobuf message of the method's request type.</summary>
+    MalformedRequest,
+
+    /// <summary>Only as the last field violation of a capped list: how many further violations were not listed.</summary>
+    ViolationsOmitted,
+
+    /// <summary>The call carries no credential: no token and no node certificate.</summary>
     MissingCredentials,
+
+    /// <summary>The bearer token is malformed or not one this node issued, or the client certificate is not the deployment CA's.</summary>
     InvalidToken,
+
+    /// <summary>The token has expired.</summary>
     TokenExpired,
+
+    /// <summary>The token was revoked.</summary>
     TokenRevoked,
+
+    /// <summary>No token with that id was issued by this node.</summary>
     UnknownToken,
+
+    /// <summary>The caller's role (or node relation) does not admit this call.</summary>
     RoleNotAllowed,
+
+    /// <summary>The request acts on a unit or node outside the caller's scope.</summary>
     OutOfScope,
+
+    /// <summary>A node certificate of a node that is neither this node's parent nor an enrolled child.</summary>
     NotEnrolled,
+
+    /// <summary>The caller made more requests than its rate limit allows.</summary>
     RateLimited,
+
+    /// <summary>A summary's counts contradict each other (min above max, a histogram not adding up, coverage out of order).</summary>
     InconsistentCounts,
+
+    /// <summary>A summary version or an announcement time beyond the receiver's clock plus the allowed skew.</summary>
     FutureVersion,
+
+    /// <summary>A child's summary claims more leaves than the parent allows it.</summary>
     LeafAllowanceExceeded,
 }
 

@@ -27,7 +27,13 @@ public static class Auditor
     /// <param name="bundle">The node's signed summary and its inputs.</param>
     /// <param name="catalogue">The catalogue the summary follows.</param>
     /// <param name="trustedKeys">Node id to public key, as the auditor trusts them.</param>
-    public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, IReadOnlyDictionary<string, byte[]> trustedKeys)
+    public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, IReadOnlyDictionary<string, byte[]> trustedKeys) =>
+        Audit(bundle, catalogue, TrustedKeys.FromSingle(trustedKeys));
+
+    /// <param name="bundle">The node's signed summary and its inputs.</param>
+    /// <param name="catalogue">The catalogue the summary follows.</param>
+    /// <param name="trustedKeys">The keys the auditor trusts, several per node when a node rotated its key.</param>
+    public static AuditResult Audit(AuditBundle bundle, CatalogueIndex catalogue, TrustedKeys trustedKeys)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -73,16 +79,40 @@ public static class Auditor
         var coverage = summary.Coverage ?? new Coverage();
         CheckCount(differences, summary.NodeId, "reported leaves", coverage.ReportedLeafCount, reported);
         CheckCount(differences, summary.NodeId, "on-time leaves", coverage.OnTimeLeafCount, onTime);
-        if (coverage.ExpectedLeafCount < expected)
-        {
-            differences.Add(string.Create(CultureInfo.InvariantCulture, $"{summary.NodeId}: expects {coverage.ExpectedLeafCount} leaves, fewer than the {expected} its inputs expect."));
-        }
+        CheckExpected(bundle, summary, expected, differences);
 
         return new AuditResult(summary, differences);
     }
 
+    /// <summary>
+    /// Expected leaves are recomputed exactly: the cited inputs' counts, one per silent hosted unit, and for each
+    /// silent child the count the bundle states for it (a child with no summary for the period cites nothing).
+    /// </summary>
+    private static void CheckExpected(AuditBundle bundle, Summary summary, uint citedExpected, List<string> differences)
+    {
+        var coverage = summary.Coverage ?? new Coverage();
+        var silentChildren = bundle.SilentChildren.GroupBy(static c => c.ChildId, StringComparer.Ordinal).ToDictionary(static g => g.Key, static g => g.First(), StringComparer.Ordinal);
+        var silent = coverage.SilentSourceIds.ToHashSet(StringComparer.Ordinal);
+        ulong expected = citedExpected;
+        foreach (var id in silent)
+        {
+            expected += silentChildren.TryGetValue(id, out var child) ? child.ExpectedLeafCount : 1u;
+        }
+
+        foreach (var id in silentChildren.Keys.Where(id => !silent.Contains(id)).Order(StringComparer.Ordinal))
+        {
+            differences.Add($"{id}: given as a silent child, but the summary does not list it as silent.");
+        }
+
+        if (coverage.ExpectedLeafCount != expected)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{summary.NodeId}: expected leaves stated {coverage.ExpectedLeafCount}, recomputed {expected} from its inputs and silent sources."));
+        }
+    }
+
     private static (uint Expected, uint Reported, uint OnTime)? ChildCounts(
-        SignedSummary signed, Contribution contribution, string period, IReadOnlyDictionary<string, byte[]> trustedKeys,
+        SignedSummary signed, Contribution contribution, string period, TrustedKeys trustedKeys,
         List<IReadOnlyList<IndicatorAggregate>> parts, List<string> differences)
     {
         var child = Read(signed, trustedKeys, differences, $"child {contribution.SourceId}");
@@ -132,7 +162,7 @@ public static class Auditor
         return null;
     }
 
-    private static Summary? Read(SignedSummary? signed, IReadOnlyDictionary<string, byte[]> trustedKeys, List<string> differences, string what)
+    private static Summary? Read(SignedSummary? signed, TrustedKeys trustedKeys, List<string> differences, string what)
     {
         if (signed is null)
         {
@@ -140,7 +170,7 @@ public static class Auditor
             return null;
         }
 
-        var candidates = trustedKeys.Where(k => KeyIds.FromPublicKey(k.Value) == signed.KeyId).ToList();
+        var candidates = trustedKeys.ForKeyId(signed.KeyId);
         if (candidates.Count == 0)
         {
             differences.Add($"{what}: signature not checked, key id {signed.KeyId} is not among the trusted keys.");
@@ -156,16 +186,16 @@ public static class Auditor
             }
         }
 
-        var verification = SignedMessages.VerifySummary(signed, candidates[0].Value);
+        var verification = SignedMessages.VerifySummary(signed, candidates[0].PublicKey);
         if (!verification.IsValid)
         {
             differences.Add($"{what}: {verification.Message}");
             return null;
         }
 
-        if (!candidates.Any(c => c.Key == verification.Value!.NodeId))
+        if (!candidates.Any(c => c.NodeId == verification.Value!.NodeId))
         {
-            differences.Add($"{what}: names {verification.Value!.NodeId} but is signed with a key trusted for {string.Join(", ", candidates.Select(static c => c.Key))}.");
+            differences.Add($"{what}: names {verification.Value!.NodeId} but is signed with a key trusted for {string.Join(", ", candidates.Select(static c => c.NodeId))}.");
             return null;
         }
 

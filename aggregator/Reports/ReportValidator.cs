@@ -1,4 +1,6 @@
+using System.Globalization;
 using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Identifiers;
 using Federation.Aggregator.Periods;
 using Federation.Protos.V1;
 
@@ -7,11 +9,12 @@ namespace Federation.Aggregator.Reports;
 /// <summary>The outcome of validating a submitted report: either the normalised values or the violations.</summary>
 public sealed class ReportValidation
 {
-    internal ReportValidation(Period period, IReadOnlyList<IndicatorValue> values, IReadOnlyList<FieldViolation> violations)
+    internal ReportValidation(Period period, IReadOnlyList<IndicatorValue> values, IReadOnlyList<FieldViolation> violations, int omittedViolationCount)
     {
         Period = period;
         Values = values;
         Violations = violations;
+        OmittedViolationCount = omittedViolationCount;
     }
 
     public bool IsValid => Violations.Count == 0;
@@ -21,14 +24,26 @@ public sealed class ReportValidation
     /// <summary>The values sorted by indicator id (empty when invalid).</summary>
     public IReadOnlyList<IndicatorValue> Values { get; }
 
+    /// <summary>The first <see cref="ReportValidator.MaxListedViolations"/> violations, in request order.</summary>
     public IReadOnlyList<FieldViolation> Violations { get; }
+
+    /// <summary>Violations found beyond the listed ones: counted, never described, so the answer stays small.</summary>
+    public int OmittedViolationCount { get; }
 }
 
-/// <summary>Checks a unit's figures against the catalogue. Pure: the caller passes the instant it received them.</summary>
+/// <summary>
+/// Checks a unit's figures against the catalogue. Pure: the caller passes the instant it received them.
+/// The unit id and period are checked first and alone; a report is then checked value by value, and
+/// only the first <see cref="MaxListedViolations"/> violations are described, the rest only counted,
+/// so the work and the answer stay bounded whatever the report holds.
+/// </summary>
 public static class ReportValidator
 {
     /// <summary>Largest value accepted for one unit; keeps national sums far inside 64 bits.</summary>
     public const long MaxValue = 1_000_000_000_000;
+
+    /// <summary>Most violations described in one answer; further ones are counted.</summary>
+    public const int MaxListedViolations = 20;
 
     public static ReportValidation Validate(
         CatalogueIndex catalogue, string unitId, string periodText, IReadOnlyList<IndicatorValue> values, DateTimeOffset receiveTime)
@@ -36,19 +51,24 @@ public static class ReportValidator
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(values);
         var violations = new List<FieldViolation>();
-        if (string.IsNullOrWhiteSpace(unitId))
+        if (NodeIds.Check(unitId, "unit_id") is { } badUnit)
         {
-            violations.Add(new("unit_id", RejectionReason.MissingField, "unit_id is required."));
+            violations.Add(badUnit);
         }
 
-        if (!Period.TryParse(periodText, out var period))
+        if (NodeIds.CheckPeriod(periodText, "period", out var period) is { } badPeriod)
         {
-            violations.Add(new("period", RejectionReason.MalformedPeriod,
-                $"period '{periodText}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03."));
+            violations.Add(badPeriod);
         }
         else if (period.StartInstant > receiveTime)
         {
             violations.Add(new("period", RejectionReason.PeriodNotStarted, $"period {period} has not started yet."));
+        }
+
+        if (violations.Count > 0)
+        {
+            // Ids and periods first: nothing else of a request with a bad one is looked at.
+            return new ReportValidation(period, [], violations, 0);
         }
 
         if (values.Count == 0)
@@ -56,86 +76,113 @@ public static class ReportValidator
             violations.Add(new("values", RejectionReason.EmptyReport, "values must contain at least one indicator."));
         }
 
+        var omitted = 0;
         var positions = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < values.Count; i++)
         {
-            CheckValue(catalogue, values[i], i, positions, violations);
+            var reason = CheckValue(catalogue, values[i], i, positions);
+            if (reason == RejectionReason.None)
+            {
+                continue;
+            }
+
+            if (violations.Count < MaxListedViolations)
+            {
+                violations.Add(Describe(catalogue, values[i], i, reason));
+            }
+            else
+            {
+                omitted++;
+            }
         }
 
-        CheckRatios(catalogue, values, positions, violations);
+        foreach (var violation in CheckRatios(catalogue, values, positions))
+        {
+            if (violations.Count < MaxListedViolations)
+            {
+                violations.Add(violation);
+            }
+            else
+            {
+                omitted++;
+            }
+        }
+
         return violations.Count > 0
-            ? new ReportValidation(period, [], violations)
-            : new ReportValidation(period, [.. values.OrderBy(static v => v.IndicatorId, StringComparer.Ordinal)], violations);
+            ? new ReportValidation(period, [], violations, omitted)
+            : new ReportValidation(period, [.. values.OrderBy(static v => v.IndicatorId, StringComparer.Ordinal)], violations, 0);
     }
 
-    private static void CheckValue(
-        CatalogueIndex catalogue, IndicatorValue value, int index, Dictionary<string, int> positions, List<FieldViolation> violations)
+    /// <summary>The rule one value breaks, or None; cheap, so that every value can be checked and counted.</summary>
+    private static RejectionReason CheckValue(CatalogueIndex catalogue, IndicatorValue value, int index, Dictionary<string, int> positions)
     {
-        var field = $"values[{index}]";
         if (!catalogue.TryGet(value.IndicatorId, out var indicator))
         {
-            violations.Add(new($"{field}.indicator_id", RejectionReason.UnknownIndicator,
-                $"{field}.indicator_id '{value.IndicatorId}' is not in catalogue version {catalogue.Version}."));
-            return;
+            return RejectionReason.UnknownIndicator;
         }
 
         if (!positions.TryAdd(value.IndicatorId, index))
         {
-            violations.Add(new($"{field}.indicator_id", RejectionReason.DuplicateIndicator,
-                $"{field}.indicator_id '{value.IndicatorId}' appears more than once."));
-            return;
+            return RejectionReason.DuplicateIndicator;
         }
 
-        var expected = indicator.Kind switch
-        {
-            ValueKind.Count => IndicatorValue.ValueOneofCase.Count,
-            ValueKind.Flag => IndicatorValue.ValueOneofCase.Flag,
-            ValueKind.Measure => IndicatorValue.ValueOneofCase.Measure,
-            ValueKind.Category => IndicatorValue.ValueOneofCase.Category,
-            _ => IndicatorValue.ValueOneofCase.None,
-        };
+        var expected = ExpectedCase(indicator.Kind);
         if (expected == IndicatorValue.ValueOneofCase.None)
         {
-            violations.Add(new($"{field}.indicator_id", RejectionReason.DerivedIndicator,
-                $"{field}.indicator_id '{value.IndicatorId}' is derived from other indicators and cannot be reported."));
-            return;
+            return RejectionReason.DerivedIndicator;
         }
 
         if (value.ValueCase != expected)
         {
-            violations.Add(new(field, RejectionReason.ValueKindMismatch,
-                $"{field} for '{value.IndicatorId}' must set '{FieldName(expected)}', not '{FieldName(value.ValueCase)}'."));
-            return;
+            return RejectionReason.ValueKindMismatch;
         }
 
-        var number = value.ValueCase switch
-        {
-            IndicatorValue.ValueOneofCase.Count => value.Count,
-            IndicatorValue.ValueOneofCase.Measure => value.Measure,
-            _ => 0,
-        };
-        var valueField = $"{field}.{FieldName(expected)}";
+        var number = NumberOf(value);
         if (number < 0)
         {
-            violations.Add(new(valueField, RejectionReason.NegativeValue,
-                $"{valueField} for '{value.IndicatorId}' is {number}; it must not be negative."));
-        }
-        else if (number > MaxValue)
-        {
-            violations.Add(new(valueField, RejectionReason.ValueTooLarge,
-                $"{valueField} for '{value.IndicatorId}' is {number}; the largest accepted is {MaxValue}."));
+            return RejectionReason.NegativeValue;
         }
 
-        if (expected == IndicatorValue.ValueOneofCase.Category && !indicator.Categories.Any(c => c.Code == value.Category))
+        if (number > MaxValue)
         {
-            violations.Add(new(valueField, RejectionReason.UnknownCategory,
-                $"{valueField} '{value.Category}' is not one of {string.Join(", ", indicator.Categories.Select(static c => c.Code))} for '{value.IndicatorId}'."));
+            return RejectionReason.ValueTooLarge;
         }
+
+        return expected == IndicatorValue.ValueOneofCase.Category && !indicator.Categories.Any(c => c.Code == value.Category)
+            ? RejectionReason.UnknownCategory
+            : RejectionReason.None;
     }
 
-    private static void CheckRatios(
-        CatalogueIndex catalogue, IReadOnlyList<IndicatorValue> values, Dictionary<string, int> positions, List<FieldViolation> violations)
+    /// <summary>The field path and sentence of a violation; built only for the ones listed. Echoed values are bounded.</summary>
+    private static FieldViolation Describe(CatalogueIndex catalogue, IndicatorValue value, int index, RejectionReason reason)
     {
+        var field = string.Create(CultureInfo.InvariantCulture, $"values[{index}]");
+        var id = Echo.Of(value.IndicatorId);
+        catalogue.TryGet(value.IndicatorId, out var indicator);
+        var expected = indicator is null ? IndicatorValue.ValueOneofCase.None : ExpectedCase(indicator.Kind);
+        var valueField = $"{field}.{FieldName(expected)}";
+        return reason switch
+        {
+            RejectionReason.UnknownIndicator => new($"{field}.indicator_id", reason,
+                string.Create(CultureInfo.InvariantCulture, $"{field}.indicator_id '{id}' is not in catalogue version {catalogue.Version}.")),
+            RejectionReason.DuplicateIndicator => new($"{field}.indicator_id", reason, $"{field}.indicator_id '{id}' appears more than once."),
+            RejectionReason.DerivedIndicator => new($"{field}.indicator_id", reason,
+                $"{field}.indicator_id '{id}' is derived from other indicators and cannot be reported."),
+            RejectionReason.ValueKindMismatch => new(field, reason,
+                $"{field} for '{id}' must set '{FieldName(expected)}', not '{FieldName(value.ValueCase)}'."),
+            RejectionReason.NegativeValue => new(valueField, reason,
+                string.Create(CultureInfo.InvariantCulture, $"{valueField} for '{id}' is {NumberOf(value)}; it must not be negative.")),
+            RejectionReason.ValueTooLarge => new(valueField, reason,
+                string.Create(CultureInfo.InvariantCulture, $"{valueField} for '{id}' is {NumberOf(value)}; the largest accepted is {MaxValue}.")),
+            _ => new(valueField, reason,
+                $"{valueField} '{Echo.Of(value.Category)}' is not one of {string.Join(", ", indicator!.Categories.Select(static c => c.Code))} for '{id}'."),
+        };
+    }
+
+    /// <summary>The ratio violations (a list, not an iterator: compiler-made iterators read the current thread id).</summary>
+    private static List<FieldViolation> CheckRatios(CatalogueIndex catalogue, IReadOnlyList<IndicatorValue> values, Dictionary<string, int> positions)
+    {
+        var violations = new List<FieldViolation>();
         foreach (var ratio in catalogue.Ratios)
         {
             var definition = ratio.Ratio;
@@ -150,13 +197,31 @@ public static class ReportValidator
 
             if (values[n].Count > values[d].Count)
             {
-                var field = $"values[{n}].count";
-                violations.Add(new(field, RejectionReason.NumeratorExceedsDenominator,
+                var field = string.Create(CultureInfo.InvariantCulture, $"values[{n}].count");
+                violations.Add(new(field, RejectionReason.NumeratorExceedsDenominator, string.Create(CultureInfo.InvariantCulture,
                     $"{field} for '{definition.NumeratorIndicatorId}' is {values[n].Count}, above its denominator " +
-                    $"'{definition.DenominatorIndicatorId}' ({values[d].Count}) in ratio '{ratio.Id}'."));
+                    $"'{definition.DenominatorIndicatorId}' ({values[d].Count}) in ratio '{ratio.Id}'.")));
             }
         }
+
+        return violations;
     }
+
+    private static IndicatorValue.ValueOneofCase ExpectedCase(ValueKind kind) => kind switch
+    {
+        ValueKind.Count => IndicatorValue.ValueOneofCase.Count,
+        ValueKind.Flag => IndicatorValue.ValueOneofCase.Flag,
+        ValueKind.Measure => IndicatorValue.ValueOneofCase.Measure,
+        ValueKind.Category => IndicatorValue.ValueOneofCase.Category,
+        _ => IndicatorValue.ValueOneofCase.None,
+    };
+
+    private static long NumberOf(IndicatorValue value) => value.ValueCase switch
+    {
+        IndicatorValue.ValueOneofCase.Count => value.Count,
+        IndicatorValue.ValueOneofCase.Measure => value.Measure,
+        _ => 0,
+    };
 
     private static string FieldName(IndicatorValue.ValueOneofCase c) => c switch
     {

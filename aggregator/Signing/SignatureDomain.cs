@@ -25,6 +25,9 @@ public sealed class SignatureDomain
     /// <summary>Address announcements: "federation.v1.Announcement\0".</summary>
     public static SignatureDomain Announcement { get; } = new("federation.v1.Announcement");
 
+    /// <summary>Key rotations, signed with the old key: "federation.v1.KeyRotation\0".</summary>
+    public static SignatureDomain KeyRotation { get; } = new("federation.v1.KeyRotation");
+
     public string Label { get; }
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>

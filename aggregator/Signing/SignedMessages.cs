@@ -52,6 +52,42 @@ public static class SignedMessages
         return new SignedAnnouncement { AnnouncementBytes = bytes, Signature = signature, KeyId = keyId };
     }
 
+    /// <summary>Signs a rotation to <paramref name="rotation"/>'s new key with the old key it replaces.</summary>
+    public static SignedKeyRotation SignKeyRotation(KeyRotation rotation, NodeSigningKey oldKey)
+    {
+        var (bytes, signature, keyId) = Sign(rotation, oldKey, SignatureDomain.KeyRotation);
+        return new SignedKeyRotation { RotationBytes = bytes, Signature = signature, KeyId = keyId };
+    }
+
+    /// <summary>
+    /// Verifies a key rotation against the signer's current (old) key, then parses it; valid only when it
+    /// names that key as the old one and carries a well-formed, different new key.
+    /// </summary>
+    public static Verification<KeyRotation> VerifyKeyRotation(SignedKeyRotation signed, ReadOnlySpan<byte> currentPublicKeyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        var currentKeyId = KeyIds.FromPublicKey(currentPublicKeyBytes);
+        var verification = VerifyThenParse(signed.RotationBytes, signed.Signature, currentPublicKeyBytes, SignatureDomain.KeyRotation, KeyRotation.Parser,
+            "rotation.signature does not verify with the enrolled key.", "rotation.rotation_bytes is not a KeyRotation: ");
+        if (!verification.IsValid)
+        {
+            return verification;
+        }
+
+        var rotation = verification.Value!;
+        if (rotation.OldKeyId != currentKeyId || signed.KeyId != currentKeyId)
+        {
+            return Verification<KeyRotation>.Invalid(RejectionReason.UnknownSigner, $"the rotation replaces key id '{rotation.OldKeyId}', not the enrolled key '{currentKeyId}'.");
+        }
+
+        if (!NodeSigningKey.IsValidPublicKey(rotation.NewPublicKey.Span) || rotation.NewPublicKey.Span.SequenceEqual(currentPublicKeyBytes))
+        {
+            return Verification<KeyRotation>.Invalid(RejectionReason.MalformedKey, "rotation.new_public_key must be a raw 32-byte Ed25519 public key other than the old one.");
+        }
+
+        return verification;
+    }
+
     /// <summary>Verifies a signed summary against a known public key, then parses it.</summary>
     public static Verification<Summary> VerifySummary(SignedSummary signed, ReadOnlySpan<byte> publicKeyBytes)
     {

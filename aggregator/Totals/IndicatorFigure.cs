@@ -6,7 +6,10 @@ namespace Federation.Aggregator.Totals;
 
 /// <summary>How a node stands against one indicator's target.</summary>
 /// <param name="Target">The catalogue's target.</param>
-/// <param name="Met">True when the node's figure meets it.</param>
+/// <param name="Met">
+/// FLAG and RATIO: the node's own figure (share of units, ratio of sums) meets it. COUNT and MEASURE: the
+/// target is a per-unit threshold, met when at least one unit reported and every unit that reported meets it.
+/// </param>
 /// <param name="MeetingUnitCount">Leaf units whose own value meets it.</param>
 /// <param name="UnitCount">Leaf units that reported the indicator.</param>
 public sealed record Attainment(Target Target, bool Met, uint MeetingUnitCount, uint UnitCount);

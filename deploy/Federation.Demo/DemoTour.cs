@@ -59,7 +59,7 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
         var proofPath = Path.Combine(fleet.DataRoot, $"proof-{village}-{period}.bin");
         await File.WriteAllTextAsync(keysPath, JsonSerializer.Serialize(fleet.PublicKeys, s_indented), cancellationToken);
         await File.WriteAllBytesAsync(proofPath, proof.ToByteArray(), cancellationToken);
-        var result = ProofVerifier.Verify(proof, keys);
+        var result = ProofVerifier.Verify(proof, keys, fleet.Hierarchy.Root.Id);
         AnsiConsole.WriteLine();
         if (!result.IsValid)
         {
@@ -71,7 +71,7 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
                                Markup.Escape(string.Join(" ⊂ ", result.Summaries.Select(static s => $"{s.NodeId} v{s.Version}"))));
         if (filesKept)
         {
-            AnsiConsole.MarkupLine($"  check it yourself: dotnet run --project node -- verify --proof {Markup.Escape(proofPath)} --keys {Markup.Escape(keysPath)}");
+            AnsiConsole.MarkupLine($"  check it yourself: dotnet run --project node -- verify --proof {Markup.Escape(proofPath)} --keys {Markup.Escape(keysPath)} --top {Markup.Escape(fleet.Hierarchy.Root.Id)}");
         }
 
         return true;

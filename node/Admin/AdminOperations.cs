@@ -25,9 +25,9 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
     public async Task<Outcome<string>> EnrolChildAsync(
         string childId, byte[] publicKey, string displayName, uint expectedLeafCount, string address, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(childId))
+        if (Aggregator.Identifiers.NodeIds.Check(childId, "child_id") is { } badId)
         {
-            return Rejection.Of(RejectionReason.MissingField, "child_id is required.", "child_id");
+            return Rejection.Of(badId);
         }
 
         if (childId == identity.NodeId)
@@ -37,7 +37,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
         if (!string.IsNullOrWhiteSpace(address) && !Configuration.Keys.IsHttpAddress(address))
         {
-            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{address}' is not an http(s) address.", "address");
+            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{Aggregator.Identifiers.Echo.Of(address)}' is not an http(s) address.", "address");
         }
 
         if (!NodeSigningKey.IsValidPublicKey(publicKey))
@@ -59,6 +59,12 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             }
 
             var existing = context.Store.Children.FindById(childId);
+            if (existing is not null && existing.RetiredKeys.Any(k => k.KeyId == keyId))
+            {
+                // The configuration still names a key the child rotated away from; the signed rotation stands.
+                return existing.KeyId;
+            }
+
             var name = string.IsNullOrWhiteSpace(displayName) ? childId : displayName;
             var knownAddress = string.IsNullOrWhiteSpace(address) ? existing?.Address ?? string.Empty : address;
             var enrolledCount = (int)expectedLeafCount;
@@ -95,6 +101,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 UnrecordedEquivocationCount = existing?.UnrecordedEquivocationCount ?? 0,
                 AddressTicks = existing?.AddressTicks ?? 0,
                 EnrolledTicks = existing?.EnrolledTicks ?? context.UtcNow().UtcTicks,
+
+                // A child enrolled again under another key (its old one lost) keeps the old one for what it signed.
+                RetiredKeys = existing is null || existing.KeyId == keyId
+                    ? existing?.RetiredKeys ?? []
+                    : [.. existing.RetiredKeys, new RetiredKeyDocument { KeyId = existing.KeyId, PublicKey = existing.PublicKey, RetiredTicks = context.UtcNow().UtcTicks }],
             });
             MarkAllPeriodsDirty(context);
             LeafBudget.Enforce(context);
@@ -105,6 +116,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
     /// <summary>Adds a hosted unit; false when it is hosted already.</summary>
     public async Task<Outcome<string>> AddHostedUnitAsync(string unitId, string displayName, CancellationToken cancellationToken)
     {
+        if (Aggregator.Identifiers.NodeIds.Check(unitId, "unit_id") is { } badId)
+        {
+            return Rejection.Of(badId);
+        }
+
         if (unitId == identity.NodeId && store.Read(static s => s.Children.Count()) > 0)
         {
             return Rejection.Of(RejectionReason.IdInUse, $"unit_id '{unitId}' is this node's own id, and the node has children.", "unit_id");

@@ -11,7 +11,7 @@ internal static class GrpcResponses
 
     public static Task WriteStatusAsync(HttpContext context, RejectionReason reason, string message)
     {
-        var status = RpcErrors.ToStatus(Rejection.Of(reason, message));
+        var status = RpcErrors.Build(Rejection.Of(reason, message));
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";

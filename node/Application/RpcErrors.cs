@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text;
 using Federation.Aggregator;
+using Federation.Aggregator.Identifiers;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -46,36 +48,92 @@ internal static class RpcErrors
         return builder.ToString();
     }
 
-    public static RpcException ToException(Rejection rejection) => ToStatus(rejection).ToRpcException();
+    /// <summary>Longest status message sent, in characters; longer ones end with an ellipsis.</summary>
+    public const int MaxMessageLength = 512;
 
-    /// <summary>The google.rpc.Status of a rejection: code, message and details.</summary>
-    public static Google.Rpc.Status ToStatus(Rejection rejection)
+    /// <summary>Longest field path or violation description sent, in characters.</summary>
+    public const int MaxViolationTextLength = 256;
+
+    /// <summary>
+    /// Most bytes of the serialized google.rpc.Status sent in grpc-status-details-bin. With base64 and
+    /// the grpc-message header beside it, the trailers stay well under the 16 KiB many HTTP/2 peers
+    /// accept for a header block; a larger block breaks the connection for every call on it.
+    /// </summary>
+    public const int MaxStatusBytes = 6 * 1024;
+
+    /// <summary>
+    /// Builds the status of a rejection. Whatever the caller built, the result is bounded: the message
+    /// and every violation are truncated, and violations are dropped from the end (the count of those
+    /// dropped replaces them) until the serialized status fits <see cref="MaxStatusBytes"/>.
+    /// </summary>
+    public static RpcException ToException(Rejection rejection)
     {
+        ArgumentNullException.ThrowIfNull(rejection);
+        return Build(rejection).ToRpcException();
+    }
+
+    /// <summary>The bounded google.rpc.Status of a rejection.</summary>
+    public static Google.Rpc.Status Build(Rejection rejection)
+    {
+        ArgumentNullException.ThrowIfNull(rejection);
         var status = new Google.Rpc.Status
         {
             Code = (int)CodeOf(rejection.Reason),
-            Message = rejection.Message,
+            Message = Truncate(rejection.Message, MaxMessageLength),
         };
         var info = new ErrorInfo { Reason = ReasonText(rejection.Reason), Domain = Domain };
         foreach (var (key, value) in rejection.Metadata ?? new Dictionary<string, string>())
         {
-            info.Metadata[key] = value;
+            info.Metadata[key] = Truncate(value, MaxViolationTextLength);
         }
 
         status.Details.Add(Any.Pack(info));
-        if (rejection.Violations.Count > 0)
+        if (rejection.Violations.Count == 0)
         {
-            var badRequest = new BadRequest();
-            badRequest.FieldViolations.AddRange(rejection.Violations.Select(static v => new BadRequest.Types.FieldViolation
-            {
-                Field = v.Field,
-                Description = v.Description,
-            }));
-            status.Details.Add(Any.Pack(badRequest));
+            return status;
         }
 
-        return status;
+        var violations = rejection.Violations.Select(static v => new BadRequest.Types.FieldViolation
+        {
+            Field = Truncate(v.Field, MaxViolationTextLength),
+            Description = Truncate(v.Description, MaxViolationTextLength),
+            Reason = ReasonText(v.Reason),
+        }).ToList();
+        var omitted = rejection.OmittedViolationCount;
+        while (true)
+        {
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.AddRange(violations);
+            if (omitted > 0)
+            {
+                // The list was capped: one last entry says how many were found but not described.
+                badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation
+                {
+                    Field = violations.Count > 0 ? ListField(violations[^1].Field) : string.Empty,
+                    Reason = ReasonText(RejectionReason.ViolationsOmitted),
+                    Description = string.Create(CultureInfo.InvariantCulture,
+                        $"{omitted} further violations are not listed; only the first {violations.Count} are."),
+                });
+            }
+
+            var candidate = status.Clone();
+            candidate.Details.Add(Any.Pack(badRequest));
+            if (candidate.CalculateSize() <= MaxStatusBytes || violations.Count == 0)
+            {
+                return candidate;
+            }
+
+            // Still too large: drop from the end and count what was dropped.
+            violations.RemoveAt(violations.Count - 1);
+            omitted++;
+        }
     }
+
+    /// <summary>The value, or its first <paramref name="maxLength"/> - 1 characters and an ellipsis.</summary>
+    public static string Truncate(string? value, int maxLength) => Echo.Truncate(value, maxLength);
+
+    /// <summary>The repeated field a violation's path is in: "values" for "values[19].indicator_id".</summary>
+    private static string ListField(string path) => path.IndexOf('[', StringComparison.Ordinal) is > 0 and var bracket ? path[..bracket] : path;
 
     /// <summary>Unwraps an outcome into its value, or throws its rejection as a status.</summary>
     public static T ValueOrThrow<T>(this Outcome<T> outcome)

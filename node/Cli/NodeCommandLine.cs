@@ -27,6 +27,8 @@ public static class NodeCommandLine
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(ResetChild());
+        root.Subcommands.Add(KeyCommands.Build());
+        root.Subcommands.Add(RebuildCommand.Build());
         foreach (var command in QueryCommands.All().Concat(AccessCommands.All()))
         {
             root.Subcommands.Add(command);
@@ -77,10 +79,23 @@ public static class NodeCommandLine
             try
             {
                 await using var app = NodeHost.Build(parse.GetValue(config), overrides);
-                await app.RunAsync(cancellationToken);
-                return 0;
+
+                // Open the data folder before the host starts, so that a refusal is one line here, not a host failure with a stack trace.
+                app.Services.GetRequiredService<NodeIdentity>();
+                var writer = app.Services.GetRequiredService<Storage.StoreWriter>();
+                try
+                {
+                    await app.RunAsync(cancellationToken);
+                }
+                catch (OperationCanceledException) when (writer.ExitCode != 0)
+                {
+                    // The writer stopped the node while it was starting; it has logged why.
+                }
+
+                return writer.ExitCode;
             }
-            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException)
+            catch (Exception ex) when (ex is Storage.DataFolderInUseException or Storage.DataFolderDamagedException or KeyFileMissingException
+                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;
@@ -95,9 +110,17 @@ public static class NodeCommandLine
         var command = new Command("keygen", "Create the node's signing key in a data folder (if missing) and print its public key.") { data };
         command.SetAction(parse =>
         {
-            using var key = NodeKeyFile.LoadOrCreate(parse.GetValue(data)!);
-            Console.WriteLine(Convert.ToBase64String(key.PublicKeyBytes));
-            return 0;
+            try
+            {
+                using var key = NodeKeyFile.LoadOrCreate(parse.GetValue(data)!);
+                Console.WriteLine(Convert.ToBase64String(key.PublicKeyBytes));
+                return 0;
+            }
+            catch (KeyFileMissingException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 1;
+            }
         });
         return command;
     }

@@ -28,10 +28,15 @@ public static class QueryCommands
         AnsiConsole.Write(renderable);
     }
 
-    /// <summary>Reads a keys file: a JSON object of node id to base64 raw Ed25519 public key.</summary>
-    public static Dictionary<string, byte[]> ReadKeys(string path) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))!
-            .ToDictionary(static k => k.Key, static k => Convert.FromBase64String(k.Value), StringComparer.Ordinal);
+    /// <summary>
+    /// Reads a keys file: a JSON object of node id to a base64 raw Ed25519 public key, or to a list of
+    /// them for a node that rotated its key (<c>{"3701": ["new", "old"]}</c>); signatures pick theirs by key id.
+    /// </summary>
+    public static TrustedKeys ReadKeys(string path) =>
+        new(JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path))!
+            .Select(static k => KeyValuePair.Create(k.Key, (IReadOnlyList<byte[]>)(k.Value.ValueKind == JsonValueKind.Array
+                ? [.. k.Value.EnumerateArray().Select(static e => Convert.FromBase64String(e.GetString()!))]
+                : [Convert.FromBase64String(k.Value.GetString()!)]))));
 
     private static Option<string> Period() => new("--period") { Description = "The period: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
 
@@ -242,11 +247,14 @@ public static class QueryCommands
     {
         var proof = new Option<FileInfo>("--proof") { Description = "A proof written by `federation proof`", Required = true };
         var keys = new Option<FileInfo>("--keys") { Description = "JSON object of node id to base64 public key, as you trust them", Required = true };
-        var command = new Command("verify", "Check a proof offline with the public keys alone.") { proof, keys };
+        var top = new Option<string>("--top") { Description = "The node whose figures the report must be inside (the proof's last link)", Required = true };
+        var digest = new Option<string>("--digest") { Description = "Hex SHA-256 of the exact summary of --top you asked about (optional)" };
+        var command = new Command("verify", "Check a proof offline with the public keys alone.") { proof, keys, top, digest };
         command.SetAction(parse =>
         {
             var chain = Protos.V1.Proof.Parser.ParseFrom(File.ReadAllBytes(parse.GetValue(proof)!.FullName));
-            var result = ProofVerifier.Verify(chain, ReadKeys(parse.GetValue(keys)!.FullName));
+            var expectedDigest = parse.GetValue(digest) is { Length: > 0 } hex ? Convert.FromHexString(hex) : [];
+            var result = ProofVerifier.Verify(chain, ReadKeys(parse.GetValue(keys)!.FullName), parse.GetValue(top)!, expectedDigest);
             if (!result.IsValid)
             {
                 Console.Error.WriteLine($"NOT VERIFIED: {result.Message}");
@@ -275,7 +283,7 @@ public static class QueryCommands
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
             var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
                 .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue);
-            var trusted = parse.GetValue(keys) is { } file ? ReadKeys(file.FullName) : [];
+            var trusted = parse.GetValue(keys) is { } file ? ReadKeys(file.FullName) : TrustedKeys.None;
             var result = Auditor.Audit(response.Bundle, catalogue, trusted);
             foreach (var difference in result.Differences)
             {

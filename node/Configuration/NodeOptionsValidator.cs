@@ -1,3 +1,4 @@
+using Federation.Aggregator.Identifiers;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Configuration;
@@ -11,6 +12,10 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
         if (string.IsNullOrWhiteSpace(options.Id))
         {
             failures.Add("Node:Id is required (e.g. 370113).");
+        }
+        else if (!NodeIds.IsValid(options.Id))
+        {
+            failures.Add($"Node:Id '{Echo.Of(options.Id)}' must be at most {NodeIds.MaxLength} ASCII letters, digits, '-', '_' or '.'.");
         }
 
         if (string.IsNullOrWhiteSpace(options.Tier))
@@ -64,6 +69,15 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
         if (options.HostedUnits.Any(static u => string.IsNullOrWhiteSpace(u.Id)))
         {
             failures.Add("Node:HostedUnits entries need an id.");
+        }
+
+        // Ids from configuration follow the same rule as ids in requests, so nothing stored escapes it.
+        foreach (var id in options.HostedUnits.Select(static u => u.Id).Concat(options.Children.Select(static c => c.Id)))
+        {
+            if (!string.IsNullOrWhiteSpace(id) && !NodeIds.IsValid(id))
+            {
+                failures.Add($"Node:HostedUnits or Node:Children id '{Echo.Of(id)}' must be at most {NodeIds.MaxLength} ASCII letters, digits, '-', '_' or '.'.");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

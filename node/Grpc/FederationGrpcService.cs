@@ -1,6 +1,4 @@
 using Federation.Aggregator.Catalogues;
-using Federation.Aggregator;
-using Federation.Aggregator.Periods;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Queries;
@@ -15,37 +13,37 @@ namespace Federation.Node.Grpc;
 
 /// <summary>Thin endpoint for node-to-node calls.</summary>
 internal sealed class FederationGrpcService(
-    SummaryIntake intake, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
+    SummaryIntake intake, ChildKeys childKeys, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
     : FederationService.FederationServiceBase
 {
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<PullSummaryResponse> PullSummary(PullSummaryRequest request, ServerCallContext context)
     {
-        var period = ParsePeriod(request.Period);
+        var period = RequestChecks.Period(request.Period);
         var held = await pull.PullAsync(period.ToString(), request.Refresh, pull.DeadlineFor(context.Deadline), context.CancellationToken);
         return new PullSummaryResponse { SignedSummary = held?.ToSigned() };
     }
 
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetSubtreeStatusResponse> GetSubtreeStatus(GetSubtreeStatusRequest request, ServerCallContext context) =>
-        await subtree.GetAsync(ParsePeriod(request.Period), pull.DeadlineFor(context.Deadline), context.CancellationToken);
+        await subtree.GetAsync(RequestChecks.Period(request.Period), pull.DeadlineFor(context.Deadline), context.CancellationToken);
 
     [Authorize(Policy = Policies.ParentNode)]
-    public override async Task<GetProofChainResponse> GetProofChain(GetProofChainRequest request, ServerCallContext context) =>
-        new()
+    public override async Task<GetProofChainResponse> GetProofChain(GetProofChainRequest request, ServerCallContext context)
+    {
+        var period = RequestChecks.Period(request.Period);
+        RequestChecks.Id(request.UnitId, "unit_id");
+        RequestChecks.Digest(request.SummaryDigest.Span, "summary_digest");
+        return new()
         {
-            Proof = (await proofs.ProveBelowAsync(request.Period, request.UnitId, request.SummaryDigest.ToByteArray(), pull.DeadlineFor(context.Deadline), context.CancellationToken))
+            Proof = (await proofs.ProveBelowAsync(period.ToString(), request.UnitId, request.SummaryDigest.ToByteArray(), pull.DeadlineFor(context.Deadline), context.CancellationToken))
                 .ValueOrThrow(),
         };
+    }
 
     /// <summary>The node the caller's certificate names; the policy admitted only enrolled children here.</summary>
     private static string CallingNode(ServerCallContext context) =>
         Caller.NodeIdOf(context.GetHttpContext().User) ?? throw new InvalidOperationException("A node policy admitted a caller that is not a node.");
-
-    private static Period ParsePeriod(string period) =>
-        Period.TryParse(period, out var parsed)
-            ? parsed
-            : throw RpcErrors.ToException(Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed.", "period"));
 
     [Authorize(Policy = Policies.ChildNode)]
     public override async Task<PushSummaryResponse> PushSummary(PushSummaryRequest request, ServerCallContext context)
@@ -58,8 +56,12 @@ internal sealed class FederationGrpcService(
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
         (await intake.AnnounceAsync(request.Announcement, context.CancellationToken, expectedChildId: CallingNode(context))).ValueOrThrow();
-        return new AnnounceResponse();
+        return new AnnounceResponse { HeldVersions = { childKeys.HeldVersions(request.Announcement.KeyId) } };
     }
+
+    [Authorize(Policy = Policies.ChildNode)]
+    public override async Task<RotateKeyResponse> RotateKey(RotateKeyRequest request, ServerCallContext context) =>
+        new() { KeyId = (await childKeys.RotateAsync(request.Rotation, context.CancellationToken, expectedChildId: CallingNode(context))).ValueOrThrow() };
 
     [Authorize(Policy = Policies.Anyone)]
     public override Task<GetCatalogueResponse> GetCatalogue(GetCatalogueRequest request, ServerCallContext context) =>

@@ -20,6 +20,7 @@ internal sealed class QueryGrpcService(
 {
     public override async Task<GetTotalsResponse> GetTotals(GetTotalsRequest request, ServerCallContext context)
     {
+        CheckNodeAndPeriod(request.NodeId, request.Period);
         if (!router.IsLocal(request.NodeId, context))
         {
             return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, context);
@@ -39,31 +40,58 @@ internal sealed class QueryGrpcService(
         return response;
     }
 
-    public override async Task<GetDrillDownResponse> GetDrillDown(GetDrillDownRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId, context)
+    public override async Task<GetDrillDownResponse> GetDrillDown(GetDrillDownRequest request, ServerCallContext context)
+    {
+        CheckNodeAndPeriod(request.NodeId, request.Period);
+        return router.IsLocal(request.NodeId, context)
             ? queries.DrillDown(request.Period, request.SortIndicatorId, request.Descending).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetDrillDownAsync(request, o).ResponseAsync, context);
+    }
 
-    public override async Task<GetCompletenessResponse> GetCompleteness(GetCompletenessRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId, context)
+    public override async Task<GetCompletenessResponse> GetCompleteness(GetCompletenessRequest request, ServerCallContext context)
+    {
+        CheckNodeAndPeriod(request.NodeId, request.Period);
+        return router.IsLocal(request.NodeId, context)
             ? (await queries.CompletenessAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, context);
+    }
 
-    public override async Task<GetTargetsResponse> GetTargets(GetTargetsRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId, context)
+    public override async Task<GetTargetsResponse> GetTargets(GetTargetsRequest request, ServerCallContext context)
+    {
+        CheckNodeAndPeriod(request.NodeId, request.Period);
+        return router.IsLocal(request.NodeId, context)
             ? (await queries.TargetsAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, context);
+    }
 
-    public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId, context)
+    public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context)
+    {
+        CheckNodeAndPeriod(request.NodeId, request.FromPeriod, "from_period");
+        RequestChecks.Period(request.ToPeriod, "to_period");
+        return router.IsLocal(request.NodeId, context)
             ? queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, context);
+    }
 
-    public override async Task<GetProofResponse> GetProof(GetProofRequest request, ServerCallContext context) =>
-        new() { Proof = (await proofs.ProveAsync(request.Period, request.UnitId, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow() };
+    public override async Task<GetProofResponse> GetProof(GetProofRequest request, ServerCallContext context)
+    {
+        RequestChecks.Period(request.Period);
+        RequestChecks.Id(request.UnitId, "unit_id");
+        return new() { Proof = (await proofs.ProveAsync(request.Period, request.UnitId, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow() };
+    }
 
-    public override async Task<GetAuditBundleResponse> GetAuditBundle(GetAuditBundleRequest request, ServerCallContext context) =>
-        router.IsLocal(request.NodeId, context)
+    public override async Task<GetAuditBundleResponse> GetAuditBundle(GetAuditBundleRequest request, ServerCallContext context)
+    {
+        CheckNodeAndPeriod(request.NodeId, request.Period);
+        return router.IsLocal(request.NodeId, context)
             ? new GetAuditBundleResponse { Bundle = proofs.Bundle(request.Period).ValueOrThrow() }
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetAuditBundleAsync(request, o).ResponseAsync, context);
+    }
+
+    /// <summary>Checks the node id (empty means this node) and period of a query before it is answered or sent on.</summary>
+    private static void CheckNodeAndPeriod(string nodeId, string period, string periodField = "period")
+    {
+        RequestChecks.Id(nodeId, "node_id", required: false);
+        RequestChecks.Period(period, periodField);
+    }
 }

@@ -27,6 +27,8 @@ internal sealed class ReportingGrpcService(ReportIntake intake) : ReportingServi
     [Authorize(Policy = Policies.ReportReader)]
     public override Task<GetReportResponse> GetReport(GetReportRequest request, ServerCallContext context)
     {
+        RequestChecks.Id(request.UnitId, "unit_id");
+        RequestChecks.Period(request.Period);
         var document = intake.Get(request.UnitId, request.Period).ValueOrThrow();
         return Task.FromResult(new GetReportResponse
         {

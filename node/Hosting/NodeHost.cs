@@ -39,6 +39,7 @@ public static class NodeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageBytes + 1024;
+            KestrelLimits.Apply(kestrel, builder.Configuration);
             kestrel.Listen(plan.Address, plan.Port, l =>
             {
                 l.Protocols = HttpProtocols.Http2;

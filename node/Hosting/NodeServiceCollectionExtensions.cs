@@ -37,7 +37,12 @@ internal static class NodeServiceCollectionExtensions
             var path = sp.GetRequiredService<IOptions<NodeOptions>>().Value.CataloguePath;
             return string.IsNullOrWhiteSpace(path) ? CatalogueIndex.Default : CatalogueIndex.ParseJson(File.ReadAllText(path));
         });
-        services.AddSingleton(static sp => new NodeStore(sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataPath));
+        services.AddSingleton(static sp =>
+        {
+            // The key first: a new folder gets its key before its database, so a database without a key means a lost key.
+            sp.GetRequiredService<NodeIdentity>();
+            return new NodeStore(sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataPath);
+        });
         services.AddSingleton<PeriodChanges>();
         services.AddSingleton<StoreWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<StoreWriter>());
@@ -50,6 +55,8 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ReportIntake>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
+        services.AddSingleton<ChildKeys>();
+        services.AddSingleton<HeldVersions>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<RebuildScheduler>();
         services.AddHostedService(static sp => sp.GetRequiredService<RebuildScheduler>());
@@ -66,6 +73,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
+        services.AddHostedService<KeyRotationDelivery>();
         return services;
     }
 
@@ -80,6 +88,7 @@ internal static class NodeServiceCollectionExtensions
             options.MaxReceiveMessageSize = maxBytes;
             options.EnableDetailedErrors = false;
         });
+        services.AddMalformedRequestStatus();
         return services;
     }
 

@@ -25,7 +25,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
 
         if (sortIndicatorId.Length > 0 && !catalogue.TryGet(sortIndicatorId, out _))
         {
-            return Rejection.Of(RejectionReason.UnknownIndicator, $"sort_indicator_id '{sortIndicatorId}' is not in the catalogue.", "sort_indicator_id");
+            return Rejection.Of(RejectionReason.UnknownIndicator, $"sort_indicator_id '{Aggregator.Identifiers.Echo.Of(sortIndicatorId)}' is not in the catalogue.", "sort_indicator_id");
         }
 
         var key = parsed.ToString();
@@ -99,7 +99,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
     {
         if (!catalogue.TryGet(indicatorId, out var indicator))
         {
-            return Rejection.Of(RejectionReason.UnknownIndicator, $"indicator_id '{indicatorId}' is not in the catalogue.", "indicator_id");
+            return Rejection.Of(RejectionReason.UnknownIndicator, $"indicator_id '{Aggregator.Identifiers.Echo.Of(indicatorId)}' is not in the catalogue.", "indicator_id");
         }
 
         if (!Period.TryParse(fromPeriod, out var from))

@@ -51,7 +51,17 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
         }
 
         var bundle = new AuditBundle { Summary = current.ToSigned() };
-        foreach (var contribution in Summary.Parser.ParseFrom(current.SummaryBytes).Contributions)
+        var summary = Summary.Parser.ParseFrom(current.SummaryBytes);
+        foreach (var silentId in summary.Coverage?.SilentSourceIds ?? [])
+        {
+            // A silent child cites nothing; the count its parent used for it is what the auditor needs.
+            if (store.Children.FindById(silentId) is { } child)
+            {
+                bundle.SilentChildren.Add(new SilentChild { ChildId = child.Id, ExpectedLeafCount = (uint)child.ExpectedLeafCount });
+            }
+        }
+
+        foreach (var contribution in summary.Contributions)
         {
             if (contribution.Kind == ContributionKind.ChildSummary && store.ChildSummaryByDigest(contribution.SourceId, parsed.ToString(), contribution.Digest.Span) is { } child)
             {

@@ -22,7 +22,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
         var validation = ReportValidator.Validate(catalogue, unitId, period, values, time.GetUtcNow());
         if (!validation.IsValid)
         {
-            return Rejection.Of(validation.Violations);
+            return Rejection.Of(validation.Violations, validation.OmittedViolationCount);
         }
 
         var canonicalPeriod = validation.Period.ToString();
@@ -71,9 +71,14 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
     /// <summary>The stored report of a unit for a period, as its exact bytes.</summary>
     public Outcome<ReportDocument> Get(string unitId, string period)
     {
-        if (!Aggregator.Periods.Period.TryParse(period, out var parsed))
+        if (Aggregator.Identifiers.NodeIds.Check(unitId, "unit_id") is { } badUnit)
         {
-            return Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03.", "period");
+            return Rejection.Of(badUnit);
+        }
+
+        if (Aggregator.Identifiers.NodeIds.CheckPeriod(period, "period", out var parsed) is { } badPeriod)
+        {
+            return Rejection.Of(badPeriod);
         }
 
         var (hosted, document) = store.Read(s => (s.Units.FindById(unitId) is not null, s.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString()))));

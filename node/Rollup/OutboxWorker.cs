@@ -26,6 +26,7 @@ internal sealed class OutboxWorker(
     OutboxSignal signal,
     ParentChannel parent,
     NodeIdentity identity,
+    HeldVersions heldVersions,
     IOptions<NodeOptions> nodeOptions,
     IOptions<OutboxOptions> outboxOptions,
     TimeProvider time,
@@ -118,10 +119,15 @@ internal sealed class OutboxWorker(
         }
         catch (RpcException ex) when (IsPermanent(ex.StatusCode) && RpcErrors.ReasonOf(ex) != RejectionReason.UnknownSigner)
         {
-            if (RpcErrors.ReasonOf(ex) == RejectionReason.StaleVersion)
+            if (RpcErrors.ReasonOf(ex) is RejectionReason.StaleVersion or RejectionReason.Equivocation)
             {
+                // The parent holds a version this node no longer has (it was restored from a backup): number the next one above it.
                 RollupLog.DeliveryStale(logger, row.Id, document.Version);
-                await RemoveAsync(row.Id, document.Version, cancellationToken);
+                if (!await heldVersions.RaiseAboveParentAsync(row.Id, cancellationToken))
+                {
+                    await PostponeAsync(row, ex, cancellationToken);
+                }
+
                 return;
             }
 

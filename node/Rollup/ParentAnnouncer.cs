@@ -15,7 +15,7 @@ namespace Federation.Node.Rollup;
 /// </summary>
 internal sealed class ParentAnnouncer(
     ParentChannel parent, NodeIdentity identity, NodeEndpoint endpoint, IOptions<NodeOptions> nodeOptions, IOptions<OutboxOptions> outboxOptions,
-    TimeProvider time, ILogger<ParentAnnouncer> logger) : BackgroundService
+    HeldVersions heldVersions, TimeProvider time, ILogger<ParentAnnouncer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,11 +34,12 @@ internal sealed class ParentAnnouncer(
                 var announcement = new Announcement { NodeId = identity.NodeId, Address = address, AnnounceTime = Timestamp.FromDateTimeOffset(time.GetUtcNow()) };
                 try
                 {
-                    await parent.Client.AnnounceAsync(
+                    var response = await parent.Client.AnnounceAsync(
                         new AnnounceRequest { Announcement = SignedMessages.SignAnnouncement(announcement, identity.Key) },
                         deadline: (time.GetUtcNow() + options.AttemptTimeout).UtcDateTime,
                         cancellationToken: stoppingToken);
                     AnnounceLog.Announced(logger, address);
+                    await heldVersions.ApplyAsync(response.HeldVersions, stoppingToken);
                     return;
                 }
                 catch (RpcException ex) when (ex.StatusCode is StatusCode.PermissionDenied or StatusCode.InvalidArgument)

@@ -101,7 +101,8 @@ internal sealed class PullService(
         var outcome = await intake.AcceptAsync(signed, cancellationToken, expectedChildId: child.Id, expectedPeriod: period);
         if (outcome.Rejection is { } rejection && rejection.Reason != Aggregator.RejectionReason.StaleVersion)
         {
-            PullLog.Refused(logger, child.Id, period, rejection.Message);
+            // Bounded: the message may quote what the child sent.
+            PullLog.Refused(logger, child.Id, period, Aggregator.Identifiers.Echo.Truncate(rejection.Message, 512));
             return false;
         }
 

@@ -160,6 +160,10 @@ internal sealed class RebuildScheduler(
             {
                 await task;
             }
+            catch (StoreClosedException)
+            {
+                // The node is stopping (or halted on a full disk, which the writer logged); the dirty mark stays.
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The persisted dirty mark stays, so the rebuild is tried again at the next start.

@@ -317,7 +317,7 @@ internal static partial class RollupLog
     [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "Alert: the parent refused version {Version} of {Period} for good: {Reason}")]
     public static partial void DeliveryRefused(ILogger logger, string period, long version, string reason);
 
-    [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "The parent holds a newer summary of {Period}; dropping version {Version} from the outbox")]
+    [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "The parent holds a newer or different summary of {Period} than version {Version}; asking which, to number the next above it")]
     public static partial void DeliveryStale(ILogger logger, string period, long version);
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Warning, Message = "No parent key is pinned (Node:Parent:PublicKey); receipts are not verified")]

@@ -20,11 +20,26 @@ internal sealed class SummaryRebuilder(
 {
     private readonly bool _hasParent = options.Value.Parent.IsConfigured;
 
-    public SummaryDocument Rebuild(NodeStore store, string period)
+    /// <summary>
+    /// Rebuilds the period's summary and returns the current one. A new version is signed and queued only
+    /// when an input changed: a rebuild whose contributions, coverage (stale and silent sets included),
+    /// aggregates and catalogue equal the current summary's keeps it. A period with no report and no child
+    /// summary gets no summary at all (null), so a pull or a stale mark on an empty period writes nothing.
+    /// </summary>
+    public SummaryDocument? Rebuild(NodeStore store, string period)
     {
         var now = time.GetUtcNow();
         var reports = store.Reports.Find(r => r.Period == period).ToDictionary(static r => r.UnitId, StringComparer.Ordinal);
         var held = store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
+        var replaced = store.Summaries.FindById(period);
+        store.Dirty.Delete(period);
+        if (reports.Count == 0 && held.Count == 0)
+        {
+            // Nothing below has figures for the period: coverage alone is not worth a signed summary.
+            RebuildLog.NothingToSummarise(logger, period);
+            return replaced;
+        }
+
         var hosted = store.Units.FindAll()
             .Select(unit => reports.TryGetValue(unit.Id, out var r)
                 ? new HostedUnitInput(unit.Id, UnitReport.Parser.ParseFrom(r.Bytes), r.Digest)
@@ -37,12 +52,19 @@ internal sealed class SummaryRebuilder(
             .ToList();
 
         var stale = store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal);
-        var replaced = store.Summaries.FindById(period);
-        // Monotonic and boundable by the parent's clock: max(previous + 1, build time in Unix ms).
-        var version = (long)VersionRules.NextVersion((ulong)(replaced?.Version ?? 0), now);
+        // Monotonic and boundable by the parent's clock: max(previous + 1, build time in Unix ms), and above
+        // any version the parent says it holds (a folder restored from backup must not reuse one).
+        var floor = store.VersionFloor(period);
+        var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
             [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
+        if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
+        {
+            RebuildLog.Unchanged(logger, period, replaced.Version);
+            return replaced;
+        }
+
         var signed = SignedMessages.SignSummary(summary, identity.Key);
         var document = new SummaryDocument
         {
@@ -66,11 +88,29 @@ internal sealed class SummaryRebuilder(
             store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks });
         }
 
-        store.Dirty.Delete(period);
         RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
         return document;
     }
 
+    /// <summary>True when two summaries differ at most in version and build time: the same inputs, the same figures.</summary>
+    private static bool SameContent(Summary rebuilt, Summary current)
+    {
+        var comparable = rebuilt.Clone();
+        comparable.Version = current.Version;
+        comparable.BuildTime = current.BuildTime;
+        return comparable.Equals(current);
+    }
+
     /// <summary>The instant a stored tick count stands for.</summary>
     public static Timestamp ToTimestamp(long utcTicks) => Timestamp.FromDateTimeOffset(new DateTimeOffset(utcTicks, TimeSpan.Zero));
+}
+
+/// <summary>Source-generated log messages of rebuilds that write nothing.</summary>
+internal static partial class RebuildLog
+{
+    [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Summary of period {Period} unchanged at version {Version}; no new version")]
+    public static partial void Unchanged(ILogger logger, string period, long version);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "Nothing below has figures for period {Period}; no summary")]
+    public static partial void NothingToSummarise(ILogger logger, string period);
 }

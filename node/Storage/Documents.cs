@@ -59,6 +59,30 @@ internal sealed class ChildDocument
     public long AddressTicks { get; set; }
 
     public long EnrolledTicks { get; set; }
+
+    /// <summary>Keys the child signed with before it rotated; kept so that what they signed still verifies, trusted for nothing new.</summary>
+    public List<RetiredKeyDocument> RetiredKeys { get; set; } = [];
+}
+
+/// <summary>A key a child no longer signs with.</summary>
+internal sealed class RetiredKeyDocument
+{
+    public string KeyId { get; set; } = string.Empty;
+
+    public byte[] PublicKey { get; set; } = [];
+
+    public long RetiredTicks { get; set; }
+}
+
+/// <summary>
+/// The newest version of this node's summary for a period that its parent holds (id = period), learned
+/// from the parent. A node restored from a backup numbers its next summary above it, never reusing a version.
+/// </summary>
+internal sealed class VersionFloorDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public long Version { get; set; }
 }
 
 /// <summary>The current report of a hosted unit for a period (id "unit|period"), or in the history (id = digest hex).</summary>

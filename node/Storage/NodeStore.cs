@@ -16,12 +16,20 @@ internal sealed class NodeStore : IDisposable
     public const string DatabaseFileName = "node.db";
     public const string LockFileName = "node.lock";
 
+    /// <summary>LiteDB 5's write-ahead log beside <see cref="DatabaseFileName"/>.</summary>
+    public const string LogFileName = "node-log.db";
+
+    /// <summary>The log is moved into the data file once it grows past this (LiteDB's own default is 1,000 pages).</summary>
+    private const long CheckpointLogBytes = 1000 * 8192;
+
     private const int SchemaVersion = 1;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
+    private readonly StoreManifest _manifest;
 
     public NodeStore(string dataPath)
     {
+        DataPath = dataPath;
         Directory.CreateDirectory(dataPath);
         try
         {
@@ -33,6 +41,19 @@ internal sealed class NodeStore : IDisposable
             throw new DataFolderInUseException(dataPath, ex);
         }
 
+        // Checked before LiteDB opens: it would otherwise start empty on a lost file, or replay a shorter log.
+        _manifest = new StoreManifest(dataPath, Path.Combine(dataPath, DatabaseFileName), Path.Combine(dataPath, LogFileName));
+        try
+        {
+            _manifest.Verify();
+        }
+        catch
+        {
+            _manifest.Dispose();
+            _lock.Dispose();
+            throw;
+        }
+
         var connection = new ConnectionString
         {
             Filename = Path.Combine(dataPath, DatabaseFileName),
@@ -40,21 +61,77 @@ internal sealed class NodeStore : IDisposable
             Collation = new Collation(CultureInfo.InvariantCulture.LCID, CompareOptions.Ordinal),
         };
         Database = new LiteDatabase(connection, CreateMapper());
+
+        // Checkpoints are made here and nowhere else, so that the manifest can bracket each one.
+        Database.CheckpointSize = 0;
         Migrate();
 
-        // LiteDB writes the first commit after opening from a background task it does not wait for;
-        // make that commit here and checkpoint, so that every acknowledged commit afterwards is durable on return.
+        // LiteDB 5.0.20 wrote every commit, the first after opening included, from a background task it did not
+        // wait for; 5.0.21 writes on the committing thread and Commit fsyncs the log. The open count is still
+        // written and checkpointed here, so that the node starts on an empty log the manifest has recorded.
         Database.GetCollection(Collections.Meta).Upsert(new BsonDocument { ["_id"] = "opened", ["count"] = OpenCount() + 1 });
-        Database.Checkpoint();
+        CheckpointNow();
     }
 
     public LiteDatabase Database { get; }
 
+    /// <summary>The data folder.</summary>
+    public string DataPath { get; }
+
+    /// <summary>
+    /// A test seam on the commit path: runs just before each commit and may throw, as a full disk does.
+    /// Keyed by data folder so that nodes in one test process do not see each other's faults.
+    /// </summary>
+    internal static System.Collections.Concurrent.ConcurrentDictionary<string, Action> CommitFaults { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Commits the open transaction, then records the log's growth in the manifest. Call under the gate.</summary>
+    public void Commit()
+    {
+        if (CommitFaults.TryGetValue(DataPath, out var fault))
+        {
+            fault();
+        }
+
+        Database.Commit();
+
+        // Acknowledged means durable: see StoreManifest.FlushLog for why LiteDB's commit alone is not.
+        _manifest.FlushLog();
+        AfterTransaction();
+    }
+
+    /// <summary>Rolls back the open transaction; LiteDB may still have appended to the log. Call under the gate.</summary>
+    public void Rollback()
+    {
+        Database.Rollback();
+        AfterTransaction();
+    }
+
+    private void AfterTransaction()
+    {
+        if (_manifest.LogBytes > CheckpointLogBytes)
+        {
+            CheckpointNow();
+        }
+        else
+        {
+            _manifest.RecordTransaction();
+        }
+    }
+
+    /// <summary>Moves the log into the data file, the manifest bracketing the step (see <see cref="StoreManifest"/>).</summary>
+    private void CheckpointNow()
+    {
+        _manifest.BeginCheckpoint();
+        Database.Checkpoint();
+        _manifest.RecordCheckpoint();
+    }
+
     /// <summary>
     /// Serializes every use of the database. LiteDB 5.0.20 corrupts its page share counters ("share
     /// counter must be > 0 in Release()", after which the engine refuses all work) when reads on other
-    /// threads race a write transaction, as seen here under load. The writer holds the gate for each
-    /// short synchronous transaction; readers go through <see cref="Read"/>.
+    /// threads race a write transaction, as seen here under load; the gate stays with 5.0.21, whose one
+    /// reported regression (upstream #2523) is also a reader racing the writer. The writer holds the gate
+    /// for each short synchronous transaction; readers go through <see cref="Read"/>.
     /// </summary>
     public Lock Gate => _gate;
 
@@ -100,6 +177,12 @@ internal sealed class NodeStore : IDisposable
     /// <summary>Replaced summaries this node signed, by digest.</summary>
     public ILiteCollection<SummaryDocument> SummaryHistory => Database.GetCollection<SummaryDocument>(Collections.SummaryHistory);
 
+    /// <summary>Versions the parent holds, by period; the next summary is numbered above them.</summary>
+    public ILiteCollection<VersionFloorDocument> VersionFloors => Database.GetCollection<VersionFloorDocument>(Collections.VersionFloors);
+
+    /// <summary>The version the next summary of the period must exceed because the parent already holds it (0 when none).</summary>
+    public long VersionFloor(string period) => VersionFloors.FindById(period)?.Version ?? 0;
+
     /// <summary>A unit's report with this digest, current or replaced.</summary>
     public ReportDocument? ReportByDigest(string unitId, string period, ReadOnlySpan<byte> digest) =>
         Reports.FindById(ReportDocument.KeyOf(unitId, period)) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
@@ -122,7 +205,21 @@ internal sealed class NodeStore : IDisposable
     {
         lock (_gate)
         {
+            // Checkpointing first leaves a folder that a copy (a backup) takes whole: node.db alone.
+            try
+            {
+                CheckpointNow();
+            }
+            catch (Exception ex) when (ex is IOException or LiteException)
+            {
+                // A full disk or a failed write closed the engine (LiteDB does on any IOException): the log
+                // stays as it is and is recorded so below; the next start replays it.
+            }
+
+            _manifest.BeginCheckpoint();
             Database.Dispose();
+            _manifest.RecordCheckpoint();
+            _manifest.Dispose();
         }
 
         _lock.Dispose();
@@ -170,5 +267,6 @@ internal sealed class NodeStore : IDisposable
         public const string ChildSummaryHistory = "child_summary_history";
         public const string SummaryHistory = "summary_history";
         public const string Stale = "stale";
+        public const string VersionFloors = "version_floors";
     }
 }

@@ -28,10 +28,16 @@ internal sealed class StoreClosedException() : Exception("The node is stopping a
 /// is durable. The periods a commit marked dirty are then published to <see cref="PeriodChanges"/>;
 /// rebuilding them is not the writer's business.
 /// </summary>
-internal sealed class StoreWriter(NodeStore store, PeriodChanges changes, TimeProvider time, ILogger<StoreWriter> logger) : BackgroundService
+internal sealed class StoreWriter(
+    NodeStore store, PeriodChanges changes, TimeProvider time, ILogger<StoreWriter> logger, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private const int MaxBatchSize = 512;
     private readonly Channel<IWriteOperation> _queue = Channel.CreateUnbounded<IWriteOperation>();
+
+    /// <summary>The process exit code the writer asks for: non-zero once it stopped the node on a storage failure.</summary>
+    public int ExitCode => Volatile.Read(ref _exitCode);
+
+    private int _exitCode;
 
     /// <summary>Runs <paramref name="operation"/> in the next group commit; completes once it is durable.</summary>
     /// <remarks>The operation must be synchronous and may run twice if another operation in its batch fails.</remarks>
@@ -53,7 +59,7 @@ internal sealed class StoreWriter(NodeStore store, PeriodChanges changes, TimePr
         var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken))
+            while (ExitCode == 0 && await reader.WaitToReadAsync(stoppingToken))
             {
                 CommitBatch(Drain(reader));
             }
@@ -88,6 +94,12 @@ internal sealed class StoreWriter(NodeStore store, PeriodChanges changes, TimePr
             return;
         }
 
+        if (ExitCode != 0)
+        {
+            FailAll(batch);
+            return;
+        }
+
         var database = store.Database;
         var context = new WriteContext(store, time);
         lock (store.Gate)
@@ -100,11 +112,17 @@ internal sealed class StoreWriter(NodeStore store, PeriodChanges changes, TimePr
                     write.Run(context);
                 }
 
-                database.Commit();
+                store.Commit();
+            }
+            catch (Exception ex) when (StoreFaults.IsDiskFull(ex))
+            {
+                StoreFaults.TryRollback(store);
+                Halt(ex, batch);
+                return;
             }
             catch (Exception ex)
             {
-                database.Rollback();
+                store.Rollback();
                 if (batch.Count == 1)
                 {
                     StoreLog.WriteFailed(logger, ex);
@@ -126,6 +144,34 @@ internal sealed class StoreWriter(NodeStore store, PeriodChanges changes, TimePr
         foreach (var write in batch)
         {
             write.Complete();
+        }
+    }
+
+    /// <summary>
+    /// The disk is full: nothing more can be made durable, so nothing more is acknowledged. Every pending
+    /// write fails (callers see Unavailable), and the node stops with a non-zero exit code so that a
+    /// restart-on-failure supervisor notices, instead of serving reads while refusing every write.
+    /// </summary>
+    private void Halt(Exception exception, List<IWriteOperation> batch)
+    {
+        Volatile.Write(ref _exitCode, 1);
+        _queue.Writer.TryComplete();
+        var freeBytes = StoreFaults.FreeBytes(store.DataPath);
+        StoreLog.DiskFull(logger, store.DataPath, freeBytes, exception.Message);
+        FailAll(batch);
+        for (var pending = Drain(_queue.Reader); pending.Count > 0; pending = Drain(_queue.Reader))
+        {
+            FailAll(pending);
+        }
+
+        lifetime.StopApplication();
+    }
+
+    private static void FailAll(List<IWriteOperation> batch)
+    {
+        foreach (var write in batch)
+        {
+            write.Fail(new StoreClosedException());
         }
     }
 
@@ -158,4 +204,8 @@ internal static partial class StoreLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "A write failed and was rolled back")]
     public static partial void WriteFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Critical,
+        Message = "The disk holding {DataPath} is full ({FreeBytes} bytes free): {Error}. Nothing more was acknowledged; the node stops. Free space, then start it again")]
+    public static partial void DiskFull(ILogger logger, string dataPath, long freeBytes, string error);
 }

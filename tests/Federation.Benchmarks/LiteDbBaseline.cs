@@ -3,7 +3,7 @@ using LiteDB;
 
 namespace Federation.Benchmarks;
 
-/// <summary>What the disk allows: LiteDB 5.0.20 commits in direct mode, measured on this machine now.</summary>
+/// <summary>What LiteDB allows: its commits in direct mode, measured on this machine now (5.0.21 does not fsync a commit; the node does).</summary>
 internal static class LiteDbBaseline
 {
     public static double SingleDocumentCommits(string path, TimeSpan duration)

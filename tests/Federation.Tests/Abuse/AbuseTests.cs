@@ -212,7 +212,17 @@ public sealed class AbuseTests(ITestOutputHelper output)
         await federation.PushSummaryAsync(new PushSummaryRequest { SignedSummary = child.Summary(HostileMessages.Quarter, 2, 40) }, deadline: Rpc.Deadline());
         var query = new QueryService.QueryServiceClient(senders[Sender.Reader]);
         await Eventually.ReturnsAsync(
-            async () => await query.GetTotalsAsync(new GetTotalsRequest { Period = HostileMessages.Quarter }, deadline: Rpc.Deadline()),
+            async () =>
+            {
+                try
+                {
+                    return await query.GetTotalsAsync(new GetTotalsRequest { Period = HostileMessages.Quarter }, deadline: Rpc.Deadline());
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+                {
+                    return null;
+                }
+            },
             static t => t.Coverage.ReportedLeafCount == 4,
             "the seeded figures in the node's summary");
     }

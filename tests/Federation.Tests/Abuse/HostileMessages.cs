@@ -64,8 +64,9 @@ public sealed class HostileMessages
     ];
 
     private static readonly HashSet<string> s_writes =
-        ["SubmitReport", "PushSummary", "Announce", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken"];
+        ["SubmitReport", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken"];
 
+    private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
     private readonly Random _rng;
     private readonly FakeChild _child;
     private readonly List<MethodDescriptor> _methods = [.. s_services.SelectMany(static s => s.Methods)];
@@ -203,6 +204,12 @@ public sealed class HostileMessages
             Announcement = SignedMessages.SignAnnouncement(
                 new Announcement { NodeId = Child, Address = "ftp://127.0.0.1:21", AnnounceTime = Timestamp.FromDateTime(DateTime.UtcNow) }, _child.Key),
         },
+        // A rotation signed with a key nobody enrolled: refused, whatever is flipped.
+        "RotateKey" => new RotateKeyRequest
+        {
+            Rotation = SignedMessages.SignKeyRotation(
+                new KeyRotation { NodeId = Child, OldKeyId = KeyIds.FromPublicKey(_child.PublicKey), NewPublicKey = ByteString.CopyFrom(new byte[32]) }, s_stranger),
+        },
         "PullSummary" => new PullSummaryRequest { Period = Quarter },
         "GetSubtreeStatus" => new GetSubtreeStatusRequest { Period = Quarter },
         "GetProofChain" => new GetProofChainRequest { Period = Quarter, UnitId = Units[0], SummaryDigest = ByteString.CopyFrom(new byte[32]) },
@@ -234,7 +241,7 @@ public sealed class HostileMessages
     {
         "SubmitReport" => Sender.Clerk,
         "GetReport" => Sender.Reviewer,
-        "PushSummary" or "Announce" => Sender.Child,
+        "PushSummary" or "Announce" or "RotateKey" => Sender.Child,
         "PullSummary" or "GetSubtreeStatus" or "GetProofChain" => Sender.Parent,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Sender.Reader,
         _ when method.Service.Name is "AdminService" or "AccessService" => Sender.Admin,

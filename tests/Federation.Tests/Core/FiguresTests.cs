@@ -80,6 +80,36 @@ public sealed class FiguresTests
         Assert.False(new Rational(84_999_999, 100_000_000) >= new Rational(85, 100));
     }
 
+    [Fact]
+    public void Compute_CountTarget_IsMetOnlyWhenEveryReportingUnitMeetsItNotByTheSum()
+    {
+        // The sum (6) is far above 2, but one unit has a single reserve cadre.
+        var oneShort = Figure("reserve_cadres", [Reports.Count("reserve_cadres", 5), Reports.Count("reserve_cadres", 1)]);
+        var allMeet = Figure("reserve_cadres", [Reports.Count("reserve_cadres", 2), Reports.Count("reserve_cadres", 3)]);
+        var noneReported = Figures.Compute(s_catalogue, []).Single(static f => f.Indicator.Id == "reserve_cadres");
+
+        Assert.False(oneShort.Attainment!.Met);
+        Assert.True(allMeet.Attainment!.Met);
+        Assert.False(noneReported.Attainment!.Met);
+    }
+
+    [Fact]
+    public void Compute_RatioUnitWithZeroDenominator_CountsAsReportedNeitherMeetingNorLagging()
+    {
+        // No committee posts: the unit has no reserve-to-posts ratio to judge.
+        IndicatorValue[] noPosts = [Reports.Count("reserve_cadres", 1), Reports.Count("committee_posts", 0)];
+        IndicatorValue[] covered = [Reports.Count("reserve_cadres", 3), Reports.Count("committee_posts", 3)];
+        var unit = Aggregates.FromReport(s_catalogue, noPosts);
+
+        var node = Figures.Compute(s_catalogue, Merge(noPosts, covered)).Single(static f => f.Indicator.Id == "reserve_to_posts");
+
+        Assert.Equal(2u, node.Attainment!.UnitCount);
+        Assert.Equal(1u, node.Attainment.MeetingUnitCount);
+        Assert.True(node.Attainment.Met);
+        Assert.Equal(new Rational(4, 3), node.Value);
+        Assert.DoesNotContain("reserve_to_posts", Figures.UnmetTargetIds(s_catalogue, unit));
+    }
+
     private static IndicatorFigure Figure(string indicatorId, IEnumerable<IndicatorValue> unitValues) =>
         Figures.Compute(s_catalogue, Merge([.. unitValues.Select(static v => new[] { v })])).Single(f => f.Indicator.Id == indicatorId);
 

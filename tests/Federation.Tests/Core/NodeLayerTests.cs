@@ -31,7 +31,7 @@ public sealed class NodeLayerTests
     };
 
     /// <summary>Hosting types every layer may use: who this node is and where it listens. The rest of Hosting is the composition root.</summary>
-    private static readonly HashSet<string> s_hostFacts = new(StringComparer.Ordinal) { "NodeIdentity", "NodeKeyFile", "NodeEndpoint" };
+    private static readonly HashSet<string> s_hostFacts = new(StringComparer.Ordinal) { "NodeIdentity", "NodeKeyFile", "KeyFileMissingException", "NodeEndpoint" };
 
     private static readonly Lazy<List<(string From, string To, string Example)>> s_edges = new(Scan);
 

@@ -32,7 +32,11 @@ public static class TestPki
         return files;
     });
 
-    /// <summary>A node's certificate with its key, to call as that node.</summary>
+    /// <summary>The "Tls" configuration section of a node process, with its certificate from the test CA.</summary>
+    public static object TlsSection(string nodeId) =>
+        new { CertificatePath = NodeFiles(nodeId).Certificate, KeyPath = NodeFiles(nodeId).Key, CaPath = CaPath };
+
+    /// <summary>A node's certificate with its key, to call as that node; shared by every test, never dispose it.</summary>
     public static X509Certificate2 NodeCertificate(string nodeId) => s_loaded.GetOrAdd(nodeId, static id =>
     {
         var (certificate, key) = NodeFiles(id);

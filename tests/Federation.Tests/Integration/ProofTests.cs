@@ -21,21 +21,42 @@ public sealed class ProofTests
         var keys = await KeysAsync(tree);
 
         var proof = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
-        var result = ProofVerifier.Verify(proof, keys);
+        var result = ProofVerifier.Verify(proof, keys, "3701");
 
         Assert.True(result.IsValid, result.Message);
         Assert.Equal([Village, "370126001", "370126", "3701"], result.Summaries.Select(static s => s.NodeId));
         Assert.Equal(Village, result.Report!.UnitId);
         foreach (var tampered in EveryOneByteChange(proof))
         {
-            Assert.False(ProofVerifier.Verify(tampered.Proof, keys).IsValid, $"changing {tampered.Where} did not break the proof");
+            Assert.False(ProofVerifier.Verify(tampered.Proof, keys, "3701").IsValid, $"changing {tampered.Where} did not break the proof");
         }
 
         var withoutCounty = proof.Clone();
         withoutCounty.Links.RemoveAt(2);
-        Assert.False(ProofVerifier.Verify(withoutCounty, keys).IsValid);
+        Assert.False(ProofVerifier.Verify(withoutCounty, keys, "3701").IsValid);
         var trustingAnotherKey = new Dictionary<string, byte[]>(keys) { ["370126"] = keys["370113"] };
-        Assert.False(ProofVerifier.Verify(proof, trustingAnotherKey).IsValid);
+        Assert.False(ProofVerifier.Verify(proof, trustingAnotherKey, "3701").IsValid);
+    }
+
+    [Fact]
+    public async Task Proof_WithItsLastLinkDropped_FailsAgainstThePinnedTopAndDigest()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await StartWithReportsAsync(folder);
+        var keys = await KeysAsync(tree);
+        var totals = await tree.Root.Query.GetTotalsAsync(new GetTotalsRequest { Period = Quarter }, deadline: Rpc.Deadline());
+        var cityDigest = Digests.Sha256(totals.SignedSummary.SummaryBytes.Span);
+        var proof = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
+        var truncated = proof.Clone();
+        truncated.Links.RemoveAt(truncated.Links.Count - 1);
+
+        var dropped = ProofVerifier.Verify(truncated, keys, "3701");
+
+        Assert.False(dropped.IsValid);
+        Assert.Contains("not at 3701", dropped.Message, StringComparison.Ordinal);
+        Assert.True(ProofVerifier.Verify(proof, keys, "3701", cityDigest).IsValid);
+        Assert.False(ProofVerifier.Verify(proof, keys, "3701", new byte[32]).IsValid);
+        Assert.False(ProofVerifier.Verify(truncated, keys, "370126", cityDigest).IsValid);
     }
 
     [Fact]
@@ -51,8 +72,8 @@ public sealed class ProofTests
             static t => t.Totals.Single(static x => x.Indicator.Id == "party_members").Aggregate.Total > 999, "the correction at the city");
         var after = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
 
-        Assert.True(ProofVerifier.Verify(before, keys).IsValid);
-        var result = ProofVerifier.Verify(after, keys);
+        Assert.True(ProofVerifier.Verify(before, keys, "3701").IsValid);
+        var result = ProofVerifier.Verify(after, keys, "3701");
         Assert.True(result.IsValid, result.Message);
         Assert.Equal(2ul, result.Report!.Version);
         Assert.Equal(999, result.Report.Values.Single().Count);
@@ -79,7 +100,7 @@ public sealed class ProofTests
         var corrected = await TestHierarchy.WaitForTotalsAsync(village, Quarter, static t => t.Totals.Single(static x => x.Indicator.Id == "party_members").Aggregate.Total == 50, "the correction at the village");
         var proof = (await township.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = ids[1] }, deadline: Rpc.Deadline())).Proof;
 
-        var result = ProofVerifier.Verify(proof, keys);
+        var result = ProofVerifier.Verify(proof, keys, ids[0]);
         Assert.True(result.IsValid, result.Message);
         Assert.Equal(1ul, result.Report!.Version);
         Assert.Equal(41, result.Report.Values.Single().Count);

@@ -99,7 +99,6 @@ public sealed class TransportAndScopeTests
         var certificates = new NodeCertificates(
             new TlsOptions { CertificatePath = TestPki.NodeFiles("370113001").Certificate, KeyPath = TestPki.NodeFiles("370113001").Key, CaPath = TestPki.CaPath },
             TimeProvider.System);
-        // TestPki caches this certificate for every test that calls as the county: not ours to dispose.
         var county = TestPki.NodeCertificate("370113");
         using var rogueCa = Pki.CreateAuthority("rogue", DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
         using var forged = Pki.IssueNode(rogueCa, "370113", ["127.0.0.1"], DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
