@@ -133,9 +133,10 @@ internal sealed class OutboxWorker(
 
             if (RpcErrors.ReasonOf(ex) == RejectionReason.LeafAllowanceExceeded &&
                 uint.TryParse(RpcErrors.MetadataOf(ex, LeafBudget.MetadataKey), System.Globalization.CultureInfo.InvariantCulture, out var allowance) &&
-                await LearnAllowanceAsync(row.Id, allowance, cancellationToken))
+                (await LearnAllowanceAsync(row.Id, allowance, cancellationToken) || store.Read(s => s.Dirty.FindById(row.Id) is not null)))
             {
-                // The rebuild the lesson set off queues a version that fits; until then this one waits like any failure.
+                // The rebuild the lesson set off (possibly while this version, built before it, travelled)
+                // queues a version that fits; until then this one waits like any failure.
                 await PostponeAsync(row, ex, cancellationToken);
                 return;
             }
