@@ -13,20 +13,20 @@ namespace Federation.Node.Grpc;
 
 /// <summary>Thin endpoint for node-to-node calls.</summary>
 internal sealed class FederationGrpcService(
-    SummaryIntake intake, ChildKeys childKeys, PullService pull, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
+    SummaryIntake intake, ChildKeys childKeys, PullService pull, PeerCalls peers, SubtreeService subtree, ProofService proofs, CatalogueIndex catalogue, NodeIdentity identity)
     : FederationService.FederationServiceBase
 {
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<PullSummaryResponse> PullSummary(PullSummaryRequest request, ServerCallContext context)
     {
         var period = RequestChecks.Period(request.Period);
-        var held = await pull.PullAsync(period.ToString(), request.Refresh, pull.DeadlineFor(context.Deadline), context.CancellationToken);
+        var held = await pull.PullAsync(period.ToString(), request.Refresh, peers.For(context));
         return new PullSummaryResponse { SignedSummary = held?.ToSigned() };
     }
 
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetSubtreeStatusResponse> GetSubtreeStatus(GetSubtreeStatusRequest request, ServerCallContext context) =>
-        await subtree.GetAsync(RequestChecks.Period(request.Period), pull.DeadlineFor(context.Deadline), context.CancellationToken);
+        await subtree.GetAsync(RequestChecks.Period(request.Period), peers.For(context));
 
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetProofChainResponse> GetProofChain(GetProofChainRequest request, ServerCallContext context)
@@ -36,7 +36,7 @@ internal sealed class FederationGrpcService(
         RequestChecks.Digest(request.SummaryDigest.Span, "summary_digest");
         return new()
         {
-            Proof = (await proofs.ProveBelowAsync(period.ToString(), request.UnitId, request.SummaryDigest.ToByteArray(), pull.DeadlineFor(context.Deadline), context.CancellationToken))
+            Proof = (await proofs.ProveBelowAsync(period.ToString(), request.UnitId, request.SummaryDigest.ToByteArray(), peers.For(context)))
                 .ValueOrThrow(),
         };
     }

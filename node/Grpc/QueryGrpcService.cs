@@ -15,7 +15,7 @@ namespace Federation.Node.Grpc;
 /// </summary>
 [Authorize(Policy = Policies.Reader)]
 internal sealed class QueryGrpcService(
-    TotalsQuery totals, LocalQueries queries, ProofService proofs, PullService pull, QueryRouter router, NodeIdentity identity)
+    TotalsQuery totals, LocalQueries queries, ProofService proofs, PeerCalls peers, QueryRouter router, NodeIdentity identity)
     : QueryService.QueryServiceBase
 {
     public override async Task<GetTotalsResponse> GetTotals(GetTotalsRequest request, ServerCallContext context)
@@ -26,7 +26,7 @@ internal sealed class QueryGrpcService(
             return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, context);
         }
 
-        var view = (await totals.GetAsync(request.Period, request.Refresh, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow();
+        var view = (await totals.GetAsync(request.Period, request.Refresh, peers.For(context))).ValueOrThrow();
         var response = new GetTotalsResponse
         {
             NodeId = identity.NodeId,
@@ -52,7 +52,7 @@ internal sealed class QueryGrpcService(
     {
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
-            ? (await queries.CompletenessAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
+            ? (await queries.CompletenessAsync(request.Period, peers.For(context))).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, context);
     }
 
@@ -60,7 +60,7 @@ internal sealed class QueryGrpcService(
     {
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
-            ? (await queries.TargetsAsync(request.Period, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow()
+            ? (await queries.TargetsAsync(request.Period, peers.For(context))).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, context);
     }
 
@@ -77,7 +77,7 @@ internal sealed class QueryGrpcService(
     {
         RequestChecks.Period(request.Period);
         RequestChecks.Id(request.UnitId, "unit_id");
-        return new() { Proof = (await proofs.ProveAsync(request.Period, request.UnitId, pull.DeadlineFor(context.Deadline), context.CancellationToken)).ValueOrThrow() };
+        return new() { Proof = (await proofs.ProveAsync(request.Period, request.UnitId, peers.For(context))).ValueOrThrow() };
     }
 
     public override async Task<GetAuditBundleResponse> GetAuditBundle(GetAuditBundleRequest request, ServerCallContext context)

@@ -86,6 +86,9 @@ public static class NodeHost
 
         var app = builder.Build();
         app.UseNodeSecurity();
+
+        // After the caller is known and admitted: a stranger's big request is refused before it is read.
+        app.UseMiddleware<Grpc.LargeRequestGate>();
         app.MapNodeGrpc();
         app.Lifetime.ApplicationStarted.Register(() => AnnounceEndpoint(app, options.DataPath));
         if (adminSocket is not null)

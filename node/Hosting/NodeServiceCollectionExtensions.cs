@@ -66,6 +66,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<TotalsQuery>();
         services.AddSingleton<NodeEndpoint>();
         services.AddSingleton<ChildChannels>();
+        services.AddSingleton<PeerCalls>();
         services.AddSingleton<PullService>();
         services.AddSingleton<SubtreeService>();
         services.AddSingleton<LocalQueries>();

@@ -5,6 +5,7 @@ using Federation.Aggregator.Periods;
 using Federation.Aggregator.Totals;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Rollup;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -52,14 +53,14 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         return response;
     }
 
-    public async Task<Outcome<GetCompletenessResponse>> CompletenessAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public async Task<Outcome<GetCompletenessResponse>> CompletenessAsync(string period, CallBudget budget)
     {
         if (!Period.TryParse(period, out var parsed))
         {
             return MalformedPeriod(period);
         }
 
-        var status = await subtree.GetAsync(parsed, deadline, cancellationToken);
+        var status = await subtree.GetAsync(parsed, budget);
         var response = new GetCompletenessResponse { NodeId = identity.NodeId, Period = parsed.ToString(), Nodes = { status.Nodes } };
         if (Timeliness.DueInstant(catalogue, parsed) is { } due)
         {
@@ -71,7 +72,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         return response;
     }
 
-    public async Task<Outcome<GetTargetsResponse>> TargetsAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public async Task<Outcome<GetTargetsResponse>> TargetsAsync(string period, CallBudget budget)
     {
         if (!Period.TryParse(period, out var parsed))
         {
@@ -80,7 +81,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
 
         var held = store.Read(s => s.Summaries.FindById(parsed.ToString()));
         var aggregates = held is null ? [] : Summary.Parser.ParseFrom(held.SummaryBytes).Aggregates;
-        var status = await subtree.GetAsync(parsed, deadline, cancellationToken);
+        var status = await subtree.GetAsync(parsed, budget);
         var response = new GetTargetsResponse { NodeId = identity.NodeId, Period = parsed.ToString() };
         foreach (var figure in Figures.Compute(catalogue, aggregates).Where(static f => f.Attainment is not null))
         {

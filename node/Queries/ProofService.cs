@@ -14,10 +14,10 @@ namespace Federation.Node.Queries;
 /// Builds proof chains and audit bundles from the history kept by digest, so that a chain always
 /// matches the exact summary versions it links, even after newer versions replaced them.
 /// </summary>
-internal sealed class ProofService(NodeStore store, NodeIdentity identity, ChildChannels channels, PullService pull)
+internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerCalls peers)
 {
     /// <summary>The chain from the unit's report to this node's current summary of the period.</summary>
-    public Task<Outcome<Proof>> ProveAsync(string period, string unitId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public Task<Outcome<Proof>> ProveAsync(string period, string unitId, CallBudget budget)
     {
         if (!Period.TryParse(period, out var parsed))
         {
@@ -27,17 +27,17 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
         var current = store.Read(s => s.Summaries.FindById(parsed.ToString()));
         return current is null
             ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for {parsed}.", "period"))
-            : ChainAsync(current, unitId, deadline, cancellationToken);
+            : ChainAsync(current, unitId, budget);
     }
 
     /// <summary>The chain ending with this node's summary that has the given digest.</summary>
-    public Task<Outcome<Proof>> ProveBelowAsync(string period, string unitId, byte[] summaryDigest, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public Task<Outcome<Proof>> ProveBelowAsync(string period, string unitId, byte[] summaryDigest, CallBudget budget)
     {
         var held = store.Read(s => s.SummaryByDigest(period, summaryDigest));
         return held is null
             ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures,
                 $"node {identity.NodeId} never signed a summary with digest {Convert.ToHexStringLower(summaryDigest)}.", "summary_digest"))
-            : ChainAsync(held, unitId, deadline, cancellationToken);
+            : ChainAsync(held, unitId, budget);
     }
 
     /// <summary>This node's current summary and every input it cites.</summary>
@@ -76,7 +76,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
         return bundle;
     }
 
-    private async Task<Outcome<Proof>> ChainAsync(SummaryDocument top, string unitId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task<Outcome<Proof>> ChainAsync(SummaryDocument top, string unitId, CallBudget budget)
     {
         var summary = Summary.Parser.ParseFrom(top.SummaryBytes);
         var signedTop = top.ToSigned();
@@ -91,31 +91,24 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, Child
             .Where(static c => c.Kind == ContributionKind.ChildSummary)
             .OrderByDescending(c => unitId.StartsWith(c.SourceId, StringComparison.Ordinal))
             .ToList();
-        var childDeadline = pull.ChildDeadline(deadline);
+        var hop = peers.Down(budget);
         foreach (var contribution in candidates)
         {
-            if (store.Read(s => s.Children.FindById(contribution.SourceId)) is not { Address.Length: > 0 } child)
+            if (store.Read(s => s.Children.FindById(contribution.SourceId)) is not { } child)
             {
                 continue;
             }
 
-            try
+            // Not below this child, or the child cannot answer: try the next.
+            var answer = await peers.AskAsync(child, hop, (channel, call) => new FederationService.FederationServiceClient(channel).GetProofChainAsync(
+                new GetProofChainRequest { Period = summary.Period, UnitId = unitId, SummaryDigest = contribution.Digest }, call).ResponseAsync);
+
+            // Only a chain that ends with the very summary cited here can be extended.
+            if (answer.Value?.Proof is { Links.Count: > 0 } chain &&
+                Aggregator.Signing.Digests.Sha256(chain.Links[^1].SummaryBytes.Span).AsSpan().SequenceEqual(contribution.Digest.Span))
             {
-                var response = await new FederationService.FederationServiceClient(channels.For(child.Address, child.Id)).GetProofChainAsync(
-                    new GetProofChainRequest { Period = summary.Period, UnitId = unitId, SummaryDigest = contribution.Digest },
-                    deadline: childDeadline.UtcDateTime,
-                    cancellationToken: cancellationToken);
-                // Only a chain that ends with the very summary cited here can be extended.
-                if (response.Proof is { Links.Count: > 0 } chain &&
-                    Aggregator.Signing.Digests.Sha256(chain.Links[^1].SummaryBytes.Span).AsSpan().SequenceEqual(contribution.Digest.Span))
-                {
-                    chain.Links.Add(signedTop);
-                    return chain;
-                }
-            }
-            catch (Exception ex) when (ex is RpcException or InvalidOperationException or HttpRequestException or UriFormatException)
-            {
-                // Not below this child, or the child cannot answer: try the next.
+                chain.Links.Add(signedTop);
+                return chain;
             }
         }
 

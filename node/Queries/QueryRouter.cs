@@ -15,35 +15,47 @@ namespace Federation.Node.Queries;
 /// A caller whose scope is a node below this one is routed through that node first, so only what is
 /// below their scope's root is ever answered. Every hop keeps a margin of the caller's deadline.
 /// </summary>
-internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, ChildChannels channels, PullService pull)
+internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, PeerCalls peers)
 {
     /// <summary>True when this node answers the query itself.</summary>
     public bool IsLocal(string nodeId, ServerCallContext context) =>
         WithinOf(context) is null && (string.IsNullOrEmpty(nodeId) || nodeId == identity.NodeId);
 
-    public async Task<T> ForwardAsync<T>(string nodeId, Func<QueryService.QueryServiceClient, CallOptions, Task<T>> call, ServerCallContext context)
+    public async Task<T> ForwardAsync<T>(string nodeId, Func<QueryService.QueryServiceClient, CallOptions, Task<T>> forward, ServerCallContext context)
+        where T : class
     {
         var within = WithinOf(context);
         var routeTo = within ?? nodeId;
         var headers = within is null ? null : new Metadata { { ScopeInterceptor.WithinHeader, within } };
-        var deadline = pull.ChildDeadline(pull.DeadlineFor(context.Deadline));
+        var hop = peers.Down(peers.For(context));
         var children = store.Read(static s => s.Children.FindAll().Where(static c => c.Address.Length > 0).ToList());
         var onPath = children.Where(c => routeTo.StartsWith(c.Id, StringComparison.Ordinal)).OrderByDescending(static c => c.Id.Length).ToList();
+        RpcException? silent = null;
         foreach (var child in onPath.Count > 0 ? onPath : children)
         {
-            try
+            var answer = await peers.AskAsync(child, hop, (channel, call) => forward(new QueryService.QueryServiceClient(channel), call), headers);
+            if (answer.Answered)
             {
-                var client = new QueryService.QueryServiceClient(channels.For(child.Address, child.Id));
-                return await call(client, new CallOptions(headers, deadline.UtcDateTime, context.CancellationToken));
+                return answer.Value!;
             }
-            catch (RpcException ex) when (RpcErrors.ReasonOf(ex) is RejectionReason.UnknownNode or RejectionReason.OutOfScope)
+
+            if (answer.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
             {
-                // Not below this child (or not below the scope's root on this path); try the next.
+                silent ??= new RpcException(new Status(answer.Status, $"node {child.Id}, on the way to {Bounded(routeTo)}, did not answer in time."));
+                continue;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or UriFormatException)
+
+            // Not below this child (or not below the scope's root on this path): try the next. Any other
+            // refusal comes from the node asked about, or one on its path, and is the answer.
+            if (answer.Error is { } error && RpcErrors.ReasonOf(error) is not (RejectionReason.UnknownNode or RejectionReason.OutOfScope))
             {
-                // An unusable address: this child cannot be asked.
+                throw error;
             }
+        }
+
+        if (silent is not null)
+        {
+            throw silent;
         }
 
         // For a caller with a narrower scope, "not found below the scope's root" and "outside the scope" are one answer.

@@ -15,9 +15,9 @@ namespace Federation.Node.Queries;
 /// store, children asked in parallel under the deadline. A child that does not answer is listed stale,
 /// with the counts of the last summary held for it; its leaves are then unknown.
 /// </summary>
-internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, CatalogueIndex catalogue, ChildChannels channels, PullService pull)
+internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, CatalogueIndex catalogue, PeerCalls peers)
 {
-    public async Task<GetSubtreeStatusResponse> GetAsync(Period period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public async Task<GetSubtreeStatusResponse> GetAsync(Period period, CallBudget budget)
     {
         var periodText = period.ToString();
         var self = new SubtreeNode { NodeId = identity.NodeId, Tier = identity.Tier, DisplayName = identity.DisplayName };
@@ -32,10 +32,11 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
             Count(self, 1, leaf.Reported ? 1u : 0u, leaf.OnTime ? 1u : 0u);
         }
 
-        var childDeadline = pull.ChildDeadline(deadline);
+        var hop = peers.Down(budget);
         var children = store.Read(static s => s.Children.FindAll().OrderBy(static c => c.Id, StringComparer.Ordinal).ToList());
-        var answers = await Task.WhenAll(children.Select(c => AskAsync(c, periodText, childDeadline, cancellationToken)));
-        foreach (var (child, reply) in children.Zip(answers))
+        var answers = await Task.WhenAll(children.Select(c => peers.AskAsync(c, hop, (channel, call) =>
+            new FederationService.FederationServiceClient(channel).GetSubtreeStatusAsync(new GetSubtreeStatusRequest { Period = periodText }, call).ResponseAsync)));
+        foreach (var (child, reply) in children.Zip(answers.Select(static a => a.Value)))
         {
             // An answer that does not start with the child itself is treated as no answer.
             var answer = reply?.Nodes.FirstOrDefault()?.NodeId == child.Id ? reply : null;
@@ -86,24 +87,6 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
         }
 
         return entry;
-    }
-
-    private async Task<GetSubtreeStatusResponse?> AskAsync(ChildDocument child, string period, DateTimeOffset deadline, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(child.Address))
-        {
-            return null;
-        }
-
-        try
-        {
-            return await new FederationService.FederationServiceClient(channels.For(child.Address, child.Id)).GetSubtreeStatusAsync(
-                new GetSubtreeStatusRequest { Period = period }, deadline: deadline.UtcDateTime, cancellationToken: cancellationToken);
-        }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException or HttpRequestException or UriFormatException)
-        {
-            return null;
-        }
     }
 
     private static void Count(SubtreeNode node, uint expected, uint reported, uint onTime)

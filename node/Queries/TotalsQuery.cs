@@ -16,11 +16,11 @@ internal sealed record TotalsView(SummaryDocument Document, Summary Summary, IRe
 internal sealed class TotalsQuery(NodeStore store, CatalogueIndex catalogue, NodeIdentity identity, Rollup.PullService pull)
 {
     /// <summary>The totals, first pulled fresh from the subtree under the deadline when asked.</summary>
-    public async Task<Outcome<TotalsView>> GetAsync(string period, bool refresh, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public async Task<Outcome<TotalsView>> GetAsync(string period, bool refresh, Rollup.CallBudget budget)
     {
         if (refresh && Period.TryParse(period, out var parsed))
         {
-            await pull.PullAsync(parsed.ToString(), refresh: true, deadline, cancellationToken);
+            await pull.PullAsync(parsed.ToString(), refresh: true, budget);
         }
 
         return Get(string.Empty, period);

@@ -1,8 +1,6 @@
-using Federation.Node.Configuration;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Grpc.Core;
-using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Rollup;
 
@@ -13,52 +11,30 @@ namespace Federation.Node.Rollup;
 /// children send is applied under the same version rules as a push.
 /// </summary>
 internal sealed class PullService(
-    NodeStore store, StoreWriter writer, RebuildScheduler rebuilds, SummaryIntake intake, ChildChannels channels, IOptions<PullOptions> options, TimeProvider time, ILogger<PullService> logger)
+    NodeStore store, StoreWriter writer, RebuildScheduler rebuilds, SummaryIntake intake, PeerCalls peers, ILogger<PullService> logger)
 {
-    private readonly PullOptions _options = options.Value;
-
-    /// <summary>The earlier of the caller's deadline and this node's own budget.</summary>
-    public DateTimeOffset DeadlineFor(DateTime callDeadline)
-    {
-        var budget = time.GetUtcNow() + _options.DefaultBudget;
-        if (callDeadline == DateTime.MaxValue)
-        {
-            return budget;
-        }
-
-        var caller = new DateTimeOffset(DateTime.SpecifyKind(callDeadline, DateTimeKind.Utc));
-        return caller < budget ? caller : budget;
-    }
-
-    /// <summary>The deadline for the next hop down: the caller's, less this hop's margin.</summary>
-    public DateTimeOffset ChildDeadline(DateTimeOffset deadline)
-    {
-        var remaining = deadline - time.GetUtcNow();
-        var margin = remaining * _options.HopMarginFraction;
-        return deadline - (margin > _options.MinHopMargin ? margin : _options.MinHopMargin);
-    }
-
     /// <summary>Returns the node's summary for the period, refreshed from below first when asked.</summary>
-    public async Task<SummaryDocument?> PullAsync(string period, bool refresh, DateTimeOffset deadline, CancellationToken cancellationToken)
+    public async Task<SummaryDocument?> PullAsync(string period, bool refresh, CallBudget budget)
     {
         if (refresh)
         {
-            await RefreshChildrenAsync(period, deadline, cancellationToken);
+            await RefreshChildrenAsync(period, budget);
         }
 
-        return await rebuilds.RebuildIfDirtyAsync(period, cancellationToken);
+        return await rebuilds.RebuildIfDirtyAsync(period, budget.CancellationToken);
     }
 
-    private async Task RefreshChildrenAsync(string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task RefreshChildrenAsync(string period, CallBudget budget)
     {
+        var cancellationToken = budget.CancellationToken;
         var children = store.Read(static s => s.Children.FindAll().ToList());
         if (children.Count == 0)
         {
             return;
         }
 
-        var childDeadline = ChildDeadline(deadline);
-        var answers = await Task.WhenAll(children.Select(child => AskAsync(child, period, childDeadline, cancellationToken)));
+        var hop = peers.Down(budget);
+        var answers = await Task.WhenAll(children.Select(child => AskAsync(child, period, hop)));
 
         // Applied together, so that one group commit takes them all.
         var applied = await Task.WhenAll(answers.Select(a => ApplyAsync(a.Child, a.Answered, a.Summary, period, cancellationToken)));
@@ -109,32 +85,16 @@ internal sealed class PullService(
         return true;
     }
 
-    private async Task<(ChildDocument Child, bool Answered, SignedSummary? Summary)> AskAsync(
-        ChildDocument child, string period, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task<(ChildDocument Child, bool Answered, SignedSummary? Summary)> AskAsync(ChildDocument child, string period, CallBudget hop)
     {
-        if (string.IsNullOrWhiteSpace(child.Address) || deadline <= time.GetUtcNow())
+        var answer = await peers.AskAsync(child, hop, (channel, call) =>
+            new FederationService.FederationServiceClient(channel).PullSummaryAsync(new PullSummaryRequest { Period = period, Refresh = true }, call).ResponseAsync);
+        if (!answer.Answered)
         {
-            return (child, false, null);
+            PullLog.NoAnswer(logger, child.Id, period, answer.Status);
         }
 
-        try
-        {
-            var client = new FederationService.FederationServiceClient(channels.For(child.Address, child.Id));
-            var response = await client.PullSummaryAsync(
-                new PullSummaryRequest { Period = period, Refresh = true }, deadline: deadline.UtcDateTime, cancellationToken: cancellationToken);
-            return (child, true, response.SignedSummary);
-        }
-        catch (RpcException ex)
-        {
-            PullLog.NoAnswer(logger, child.Id, period, ex.StatusCode);
-            return (child, false, null);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or UriFormatException)
-        {
-            // An unusable address is a child that cannot answer, not a failure of the pull.
-            PullLog.NoAnswer(logger, child.Id, period, StatusCode.Unavailable);
-            return (child, false, null);
-        }
+        return (child, answer.Answered, answer.Value?.SignedSummary);
     }
 }
 

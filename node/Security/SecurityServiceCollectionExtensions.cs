@@ -110,9 +110,6 @@ internal static class SecurityServiceCollectionExtensions
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
-
-        // After the caller is known and admitted: a stranger's big request is refused before it is read.
-        app.UseMiddleware<Grpc.LargeRequestGate>();
         return app;
     }
 }
