@@ -13,6 +13,9 @@ namespace Federation.Aggregator.Identifiers;
 /// </summary>
 public static class NodeIds
 {
+    /// <summary>The rule, as said to people.</summary>
+    public const string Rule = "1–64 characters: letters, digits, '-', '_', '.'";
+
     /// <summary>Longest id accepted, in characters (the longest statistical code has 12).</summary>
     public const int MaxLength = 64;
 

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using Federation.Aggregator.Identifiers;
 using Federation.Node.Security;
 using Federation.Protos.V1;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Google.Protobuf;
 using Spectre.Console;
 
 namespace Federation.Node.Cli;
@@ -47,9 +48,9 @@ internal static class AccessCommands
         issue.SetAction(parse => Run(() =>
         {
             var id = parse.GetValue(nodeId)!;
-            if (!Ids.IsValid(id))
+            if (!NodeIds.IsValid(id))
             {
-                throw new FormatException($"--node-id must be {Ids.Rule}.");
+                throw new FormatException($"--node-id must be {NodeIds.Rule}.");
             }
 
             var caDir = parse.GetValue(ca)!;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Federation.Aggregator.Identifiers;
 using Federation.Aggregator;
 using Federation.Node.Application;
 using Federation.Node.Configuration;
@@ -138,9 +139,9 @@ internal sealed class AccessOperations(NodeStore store, StoreWriter writer, Node
             return Rejection.Of(RejectionReason.MissingField, "role is required (clerk, reviewer, reader or admin).", "role");
         }
 
-        if (!Ids.IsValid(scope))
+        if (!NodeIds.IsValid(scope))
         {
-            return Rejection.Of(RejectionReason.MalformedId, $"scope must be a node or unit id ({Ids.Rule}).", "scope");
+            return Rejection.Of(RejectionReason.MalformedId, $"scope must be a node or unit id ({NodeIds.Rule}).", "scope");
         }
 
         var hosted = store.Read(s => s.Units.FindById(scope) is not null);
