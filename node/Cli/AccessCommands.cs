@@ -3,8 +3,8 @@ using System.Globalization;
 using Federation.Aggregator.Identifiers;
 using Federation.Node.Security;
 using Federation.Protos.V1;
-using Google.Protobuf.WellKnownTypes;
 using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Spectre.Console;
 
 namespace Federation.Node.Cli;
