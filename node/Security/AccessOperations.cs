@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Federation.Aggregator.Identifiers;
 using Federation.Aggregator;
+using Federation.Aggregator.Identifiers;
 using Federation.Node.Application;
 using Federation.Node.Configuration;
 using Federation.Node.Hosting;
