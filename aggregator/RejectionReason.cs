@@ -78,6 +78,9 @@ public enum RejectionReason
 
     /// <summary>A child's summary claims more leaves than the parent allows it.</summary>
     LeafAllowanceExceeded,
+
+    /// <summary>More than one child answers for the node a query is about.</summary>
+    ConflictingAnswers,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -71,6 +71,13 @@ public static class CliConnection
             throw new FormatException($"--node '{address}' must be an https:// address or unix:PATH (the node's admin socket).");
         }
 
+        var uri = new Uri(address);
+        if (!string.IsNullOrWhiteSpace(token) && uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        {
+            // The token is a bearer secret: it never travels in the clear, as the node never listens in the clear off loopback.
+            throw new FormatException($"--node '{address}' is plaintext: a token is sent only over https://, or http:// to this machine.");
+        }
+
         if (!string.IsNullOrWhiteSpace(caPath))
         {
             if (!File.Exists(caPath))
@@ -81,9 +88,11 @@ public static class CliConnection
             var authority = Pki.LoadCertificate(caPath);
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                // The node's certificate names its node id; host names are not what identifies it.
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is not null && Pki.ChainsTo(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), authority, DateTimeOffset.UtcNow),
+                // The deployment CA instead of the machine's roots, and the host name still checked: a token
+                // goes only to a server whose certificate names the host asked for, not to any node of the deployment.
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                    certificate is not null && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0 &&
+                    Pki.ChainsTo(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), authority, DateTimeOffset.UtcNow),
             };
         }
 

@@ -23,7 +23,7 @@ internal sealed class QueryGrpcService(
         CheckNodeAndPeriod(request.NodeId, request.Period);
         if (!router.IsLocal(request.NodeId, context))
         {
-            return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, context);
+            return await router.ForwardAsync(request.NodeId, (c, o) => c.GetTotalsAsync(request, o).ResponseAsync, static r => r.NodeId, context);
         }
 
         var view = (await totals.GetAsync(request.Period, request.Refresh, peers.For(context))).ValueOrThrow();
@@ -45,7 +45,7 @@ internal sealed class QueryGrpcService(
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
             ? queries.DrillDown(request.Period, request.SortIndicatorId, request.Descending).ValueOrThrow()
-            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetDrillDownAsync(request, o).ResponseAsync, context);
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetDrillDownAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
     public override async Task<GetCompletenessResponse> GetCompleteness(GetCompletenessRequest request, ServerCallContext context)
@@ -53,7 +53,7 @@ internal sealed class QueryGrpcService(
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
             ? (await queries.CompletenessAsync(request.Period, peers.For(context))).ValueOrThrow()
-            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, context);
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
     public override async Task<GetTargetsResponse> GetTargets(GetTargetsRequest request, ServerCallContext context)
@@ -61,7 +61,7 @@ internal sealed class QueryGrpcService(
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
             ? (await queries.TargetsAsync(request.Period, peers.For(context))).ValueOrThrow()
-            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, context);
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
     public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context)
@@ -70,7 +70,7 @@ internal sealed class QueryGrpcService(
         RequestChecks.Period(request.ToPeriod, "to_period");
         return router.IsLocal(request.NodeId, context)
             ? queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod).ValueOrThrow()
-            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, context);
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
     public override async Task<GetProofResponse> GetProof(GetProofRequest request, ServerCallContext context)
@@ -85,7 +85,7 @@ internal sealed class QueryGrpcService(
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
             ? new GetAuditBundleResponse { Bundle = proofs.Bundle(request.Period).ValueOrThrow() }
-            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetAuditBundleAsync(request, o).ResponseAsync, context);
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetAuditBundleAsync(request, o).ResponseAsync, static r => BundleNode(r), context);
     }
 
     /// <summary>Checks the node id (empty means this node) and period of a query before it is answered or sent on.</summary>
@@ -93,5 +93,18 @@ internal sealed class QueryGrpcService(
     {
         RequestChecks.Id(nodeId, "node_id", required: false);
         RequestChecks.Period(period, periodField);
+    }
+
+    /// <summary>The node whose summary an audit bundle holds; empty when it holds none that parses.</summary>
+    private static string BundleNode(GetAuditBundleResponse response)
+    {
+        try
+        {
+            return response.Bundle?.Summary is { } signed ? Summary.Parser.ParseFrom(signed.SummaryBytes).NodeId : string.Empty;
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return string.Empty;
+        }
     }
 }

@@ -34,6 +34,7 @@ public static class NodeHost
         var tls = builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
         var access = builder.Configuration.GetSection(AccessOptions.SectionName).Get<AccessOptions>() ?? new AccessOptions();
         var plan = ListenerPlan.Decide(options, tls);
+        OwnerOnlyFiles.Apply(options.DataPath);
         var certificates = new NodeCertificates(tls, TimeProvider.System);
         var adminSocket = AdminSocket.PathFor(access, options.DataPath);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Federation.Node.Cli;
 using Federation.Node.Hosting;
+using Federation.Node.Security;
 using Federation.Protos.V1;
 using Grpc.Net.Client;
 
@@ -22,6 +24,12 @@ internal static class NodeLoad
             ["Node:Tier"] = "township",
             ["Node:DataPath"] = dataPath,
             ["Logging:LogLevel:Default"] = "Warning",
+
+            // Loopback plaintext (allowed explicitly) measures the node's own work, not TLS; no per-caller limit.
+            ["Node:Listen"] = "http://127.0.0.1:0",
+            ["Tls:AllowPlaintext"] = "true",
+            ["Access:RequestsPerSecond"] = "10000000",
+            ["Access:Burst"] = "10000000",
         };
         for (var u = 0; u < UnitCount; u++)
         {
@@ -30,7 +38,7 @@ internal static class NodeLoad
 
         await using var app = NodeHost.Build(null, settings);
         await app.StartAsync();
-        using var channel = GrpcChannel.ForAddress(NodeHost.ListeningAddress(app));
+        using var channel = await ClerkChannelAsync(NodeHost.ListeningAddress(app), dataPath);
         var client = new ReportingService.ReportingServiceClient(channel);
 
         // Warm up connections and JIT before measuring.
@@ -50,6 +58,20 @@ internal static class NodeLoad
         var perSecond = count / watch.Elapsed.TotalSeconds;
         await app.StopAsync();
         return perSecond;
+    }
+
+    /// <summary>A channel calling as a clerk of every hosted unit, with a token issued on the node's admin socket.</summary>
+    private static async Task<GrpcChannel> ClerkChannelAsync(string address, string dataPath)
+    {
+        using var socket = CliConnection.Open("unix:" + Path.Combine(dataPath, AdminSocket.FileName), null, null);
+        var issued = await new AccessService.AccessServiceClient(socket).IssueTokenAsync(new IssueTokenRequest
+        {
+            Account = "benchmark-clerk",
+            Role = Role.Clerk,
+            Scope = "370113001",
+            ValidFor = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(1)),
+        }, deadline: DateTime.UtcNow.AddSeconds(30));
+        return CliConnection.Open(address, issued.Token, null);
     }
 
     private static async Task SubmitOneAsync(ReportingService.ReportingServiceClient client, int n, bool corrections)

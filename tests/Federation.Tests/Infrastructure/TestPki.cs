@@ -50,8 +50,8 @@ public static class TestPki
         var own = clientCertificate ?? (asNode is null ? null : NodeCertificate(asNode));
         handler.SslOptions = new System.Net.Security.SslClientAuthenticationOptions
         {
-            RemoteCertificateValidationCallback = static (_, certificate, _, _) =>
-                certificate is not null && Pki.ChainsTo(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), Authority, DateTimeOffset.UtcNow),
+            RemoteCertificateValidationCallback = static (_, certificate, _, errors) =>
+                certificate is not null && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0 && Pki.ChainsTo(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), Authority, DateTimeOffset.UtcNow),
         };
         if (own is not null)
         {

@@ -11,7 +11,13 @@ public sealed class ConcurrencyTests
     {
         using var folder = new TempFolder();
         var units = Enumerable.Range(1, 20).Select(static u => $"370113001{u:D3}").ToList();
-        await using var node = await TestNode.StartAsync(new NodeSpec("370113001", "township") { HostedUnitIds = units }, folder.Sub("node"));
+        await using var node = await TestNode.StartAsync(new NodeSpec("370113001", "township")
+        {
+            HostedUnitIds = units,
+
+            // A burst far above the per-caller limit: this test is about the store, not the limit.
+            Settings = new Dictionary<string, string?> { ["Access:RequestsPerSecond"] = "100000", ["Access:Burst"] = "100000" },
+        }, folder.Sub("node"));
         var periods = new[] { "2026-01", "2026-02", "2026-03" };
 
         var acks = new System.Collections.Concurrent.ConcurrentBag<(string Unit, string Period, ulong Version)>();

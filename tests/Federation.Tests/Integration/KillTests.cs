@@ -171,6 +171,8 @@ public sealed class KillTests
                 Children = new[] { new { child.Id, PublicKey = Convert.ToBase64String(child.PublicKey) } },
             },
             Tls = new { CertificatePath = TestPki.NodeFiles("370113001").Certificate, KeyPath = TestPki.NodeFiles("370113001").Key, CaPath = TestPki.CaPath },
+            // Bursts of hundreds of acknowledged writes a second: this test is about durability, not the per-caller limit.
+            Access = new { RequestsPerSecond = 100_000, Burst = 100_000 },
             Outbox = new { RedeliveryBaseDelay = "00:00:01", RedeliveryMaxDelay = "00:00:05", MaxRetryAttempts = 0 },
         };
         var path = folder.Sub("node.json");
