@@ -35,9 +35,9 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             return Rejection.Of(RejectionReason.IdInUse, $"child_id '{childId}' is this node's own id.", "child_id");
         }
 
-        if (!string.IsNullOrWhiteSpace(address) && !Configuration.Keys.IsHttpAddress(address))
+        if (!string.IsNullOrWhiteSpace(address) && !Configuration.Keys.IsPeerAddress(address))
         {
-            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{Aggregator.Identifiers.Echo.Of(address)}' is not an http(s) address.", "address");
+            return Rejection.Of(RejectionReason.MalformedAddress, $"address '{Aggregator.Identifiers.Echo.Of(address)}' is not an https:// address (http:// only to a loopback address).", "address");
         }
 
         if (!NodeSigningKey.IsValidPublicKey(publicKey))

@@ -33,14 +33,14 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
             failures.Add($"Node:Listen '{options.Listen}' must be an https:// address such as https://0.0.0.0:5001.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress) && !Keys.IsHttpAddress(options.AdvertisedAddress))
+        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress) && !Keys.IsPeerAddress(options.AdvertisedAddress))
         {
-            failures.Add($"Node:AdvertisedAddress '{options.AdvertisedAddress}' is not an http(s) address.");
+            failures.Add($"Node:AdvertisedAddress '{options.AdvertisedAddress}' is not an https:// address (http:// only to a loopback address).");
         }
 
-        if (options.Parent.IsConfigured && !Keys.IsHttpAddress(options.Parent.Address))
+        if (options.Parent.IsConfigured && !Keys.IsPeerAddress(options.Parent.Address))
         {
-            failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an http(s) address.");
+            failures.Add($"Node:Parent:Address '{options.Parent.Address}' is not an https:// address (http:// only to a loopback address).");
         }
 
         if (options.Parent.IsConfigured && string.IsNullOrWhiteSpace(options.Parent.Id))
@@ -60,9 +60,9 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
                 failures.Add($"Node:Children entry '{child.Id}' needs an id and a base64 raw Ed25519 public key.");
             }
 
-            if (!string.IsNullOrWhiteSpace(child.Address) && !Keys.IsHttpAddress(child.Address))
+            if (!string.IsNullOrWhiteSpace(child.Address) && !Keys.IsPeerAddress(child.Address))
             {
-                failures.Add($"Node:Children entry '{child.Id}' has Address '{child.Address}', not an http(s) address.");
+                failures.Add($"Node:Children entry '{child.Id}' has Address '{child.Address}', not an https:// address (http:// only to a loopback address).");
             }
         }
 
@@ -115,6 +115,14 @@ internal static class Keys
     /// <summary>True for an absolute http:// or https:// address, the only kinds a gRPC channel takes.</summary>
     public static bool IsHttpAddress(string? address) =>
         Uri.TryCreate(address, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    /// <summary>
+    /// True for an address another node may be called at: https://, or http:// to a loopback address only
+    /// (the only place a node may listen in the clear). A child cannot steer its parent into plaintext.
+    /// </summary>
+    public static bool IsPeerAddress(string? address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) &&
+        (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 
     public static bool TryParsePublicKey(string? base64, out byte[] publicKey)
     {

@@ -260,9 +260,9 @@ internal sealed class SummaryIntake(
             return Rejection.Of(RejectionReason.SenderMismatch, $"announcement.node_id '{announcement.NodeId}' was signed with the key enrolled for '{child.Id}'.", "announcement.node_id");
         }
 
-        if (!Configuration.Keys.IsHttpAddress(announcement.Address))
+        if (!Configuration.Keys.IsPeerAddress(announcement.Address))
         {
-            return Rejection.Of(RejectionReason.MalformedAddress, $"announcement.address '{announcement.Address}' is not an http(s) address.", "announcement.address");
+            return Rejection.Of(RejectionReason.MalformedAddress, $"announcement.address '{announcement.Address}' is not an https:// address (http:// only to a loopback address).", "announcement.address");
         }
 
         if (announcement.AnnounceTime is { } announced && VersionRules.IsBeyondClock(announced.ToDateTimeOffset(), time.GetUtcNow()))

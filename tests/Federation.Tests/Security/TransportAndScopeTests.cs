@@ -197,4 +197,21 @@ public sealed class TransportAndScopeTests
             async () => await new AdminService.AdminServiceClient(node.ChannelWith(node.Tokens.Reader)).GetStatusAsync(new GetStatusRequest(), deadline: Rpc.Deadline()),
             StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED");
     }
+
+    [Fact]
+    public async Task EnrolChild_PlaintextAddressOffLoopback_IsRefused()
+    {
+        using var folder = new TempFolder();
+        using var child = new FakeChild("370113001", 14);
+        await using var county = await TestNode.StartAsync(new NodeSpec("370113", "county"), folder.Sub("c"));
+
+        // A parent never calls a child in the clear across a network: the child could not tell it from a stranger.
+        await Rpc.FailsAsync(
+            async () => await county.Admin.EnrolChildAsync(
+                new EnrolChildRequest { ChildId = child.Id, PublicKey = ByteString.CopyFrom(child.PublicKey), Address = "http://10.1.2.3:5000" }, deadline: Rpc.Deadline()),
+            StatusCode.InvalidArgument, "MALFORMED_ADDRESS");
+        var loopback = await county.Admin.EnrolChildAsync(
+            new EnrolChildRequest { ChildId = child.Id, PublicKey = ByteString.CopyFrom(child.PublicKey), Address = "http://127.0.0.1:5000" }, deadline: Rpc.Deadline());
+        Assert.NotEmpty(loopback.KeyId);
+    }
 }
