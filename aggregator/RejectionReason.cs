@@ -78,6 +78,15 @@ public enum RejectionReason
 
     /// <summary>A child's summary claims more leaves than the parent allows it.</summary>
     LeafAllowanceExceeded,
+
+    /// <summary>A strict correction leaves out indicators the previous version had.</summary>
+    FieldsDropped,
+
+    /// <summary>A report lacks indicators the catalogue requires for the period's type.</summary>
+    MissingRequired,
+
+    /// <summary>A report breaks a catalogue validation rule of severity ERROR.</summary>
+    RuleViolated,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>
