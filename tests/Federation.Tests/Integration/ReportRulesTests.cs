@@ -136,6 +136,30 @@ public sealed class ReportRulesTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(flag.MessageZh));
     }
 
+    [Fact]
+    public async Task SubmitCommand_UpdateAndStrict_PrintTheDiffInEitherLanguageOrTheRefusal()
+    {
+        var file = Path.Combine(_folder.Sub("cli"), "report.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, """{"party_members": 42}""");
+        string[] common = ["submit", "--node", _tree[Village].Address, "--unit", Village, "--period", Quarter, "--file", file,
+            "--token", _tree[Village].Tokens.Clerk, "--ca", TestPki.CaPath];
+
+        var english = await Cli.RunAsync([.. common, "--update", "--lang", "en"]);
+        await File.WriteAllTextAsync(file, """{"party_members": 43}""");
+        var chinese = await Cli.RunAsync([.. common, "--update", "--lang", "zh"]);
+        var strict = await Cli.RunAsync(common);
+
+        Assert.True(english.ExitCode == 0, english.StandardError);
+        Assert.Contains("stored as version 2", english.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Party members [party_members]: 40 → 42", english.StandardOutput, StringComparison.Ordinal);
+        Assert.True(chinese.ExitCode == 0, chinese.StandardError);
+        Assert.Contains("已保存为第 3 版", chinese.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("党员数 [party_members]: 42 → 43", chinese.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains("'reserve_cadres'", strict.StandardError, StringComparison.Ordinal);
+    }
+
     private static long Total(GetTotalsResponse totals, string id) => totals.Totals.Single(t => t.Indicator.Id == id).Aggregate.Total;
 
     private static uint Unit(GetTotalsResponse totals, string id) => totals.Totals.Single(t => t.Indicator.Id == id).Aggregate.UnitCount;
