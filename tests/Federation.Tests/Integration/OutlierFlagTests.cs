@@ -38,6 +38,9 @@ public sealed class OutlierFlagTests : IAsyncLifetime
         Assert.True(flag.Score > 3.5, $"score {flag.Score}");
         Assert.Contains("党员数", flag.MessageZh, StringComparison.Ordinal);
         Assert.Contains("other units", flag.MessageEn, StringComparison.Ordinal);
+        var printed = await Cli.RunAsync("flags", "--node", _node.Address, "--period", "2026-Q1", "--lang", "zh", "--token", _node.Tokens.Reviewer, "--ca", TestPki.CaPath);
+        Assert.True(printed.ExitCode == 0, printed.StandardError);
+        Assert.Contains($"{outlier} party_members: 党员数为900", printed.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
