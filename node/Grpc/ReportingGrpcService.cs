@@ -1,3 +1,4 @@
+using Federation.Aggregator;
 using Federation.Node.Application;
 using Federation.Node.Reporting;
 using Federation.Node.Security;
@@ -15,6 +16,13 @@ internal sealed class ReportingGrpcService(ReportIntake intake, ReportFlagsQuery
     [Authorize(Policy = Policies.Clerk)]
     public override async Task<SubmitReportResponse> SubmitReport(SubmitReportRequest request, ServerCallContext context)
     {
+        if (!System.Enum.IsDefined(request.Mode))
+        {
+            // An unknown mode from a newer client must not silently be read as strict.
+            throw RpcErrors.ToException(Rejection.Of(
+                RejectionReason.MalformedRequest, $"mode {(int)request.Mode} is not one of the SubmitMode values.", "mode"));
+        }
+
         var receipt = (await intake.SubmitAsync(request.UnitId, request.Period, request.Values, request.Mode, context.CancellationToken)).ValueOrThrow();
         return new SubmitReportResponse
         {

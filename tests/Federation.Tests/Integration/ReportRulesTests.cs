@@ -93,6 +93,16 @@ public sealed class ReportRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SubmitReport_UnknownMode_IsRefusedAndChangesNothing()
+    {
+        var status = await Rpc.FailsAsync(
+            () => SubmitAsync((SubmitMode)7, Reports.Count("party_members", 41)), StatusCode.InvalidArgument, "MALFORMED_REQUEST");
+
+        Assert.Equal("mode", Rpc.ViolatedField(status));
+        Assert.Equal(1ul, (await GetReportAsync()).Report.Version);
+    }
+
+    [Fact]
     public async Task SubmitReport_UpdateBreakingAnErrorRule_IsRefusedNamingTheRule()
     {
         var status = await Rpc.FailsAsync(
