@@ -81,6 +81,15 @@ public enum RejectionReason
 
     /// <summary>More than one child answers for the node a query is about.</summary>
     ConflictingAnswers,
+
+    /// <summary>A strict correction leaves out indicators the previous version had.</summary>
+    FieldsDropped,
+
+    /// <summary>A report lacks indicators the catalogue requires for the period's type.</summary>
+    MissingRequired,
+
+    /// <summary>A report breaks a catalogue validation rule of severity ERROR.</summary>
+    RuleViolated,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

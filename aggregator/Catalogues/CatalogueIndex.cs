@@ -10,6 +10,7 @@ public sealed class CatalogueIndex
 {
     private readonly FrozenDictionary<string, Indicator> _byId;
     private readonly FrozenDictionary<PeriodType, uint> _dueDays;
+    private readonly FrozenDictionary<PeriodType, IReadOnlyList<string>> _required;
 
     private CatalogueIndex(Catalogue catalogue)
     {
@@ -18,7 +19,21 @@ public sealed class CatalogueIndex
         _dueDays = catalogue.PeriodRules.ToFrozenDictionary(static r => r.PeriodType, static r => r.DueDaysAfterEnd);
         Indicators = [.. catalogue.Indicators];
         Ratios = [.. catalogue.Indicators.Where(static i => i.Kind == ValueKind.Ratio)];
+        Rules = [.. catalogue.Rules];
+        _required = catalogue.Indicators
+            .SelectMany(static i => i.RequiredFor.Select(t => (Type: t, i.Id)))
+            .GroupBy(static p => p.Type)
+            .ToFrozenDictionary(static g => g.Key, static g => (IReadOnlyList<string>)[.. g.Select(static p => p.Id)]);
     }
+
+    /// <summary>The cross-indicator rules, in catalogue order.</summary>
+    public IReadOnlyList<ValidationRule> Rules { get; }
+
+    /// <summary>The |modified z-score| above which a value is an outlier.</summary>
+    public double OutlierThreshold => Catalogue.OutlierThreshold > 0 ? Catalogue.OutlierThreshold : Reports.Outliers.DefaultThreshold;
+
+    /// <summary>The indicators every report of a period type must hold, in display order.</summary>
+    public IReadOnlyList<string> RequiredFor(PeriodType type) => _required.TryGetValue(type, out var ids) ? ids : [];
 
     /// <summary>The catalogue as received or shipped. Callers must not mutate it.</summary>
     public Catalogue Catalogue { get; }
@@ -74,6 +89,11 @@ public sealed class CatalogueIndex
             {
                 throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' has an invalid target.");
             }
+
+            if (indicator.RequiredFor.Count > 0 && (indicator.Kind == ValueKind.Ratio || indicator.RequiredFor.Contains(PeriodType.Unspecified)))
+            {
+                throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' cannot be required (a ratio, or an unspecified period type).");
+            }
         }
 
         var kinds = catalogue.Indicators.ToDictionary(static i => i.Id, static i => i.Kind, StringComparer.Ordinal);
@@ -87,7 +107,29 @@ public sealed class CatalogueIndex
             }
         }
 
+        CheckRules(catalogue, kinds);
         return new CatalogueIndex(catalogue);
+    }
+
+    private static void CheckRules(Catalogue catalogue, Dictionary<string, ValueKind> kinds)
+    {
+        if (double.IsNaN(catalogue.OutlierThreshold) || catalogue.OutlierThreshold < 0)
+        {
+            throw ThrowHelper.InvalidCatalogue("outlier_threshold must be 0 (the default) or positive.");
+        }
+
+        var ruleIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rule in catalogue.Rules)
+        {
+            // Only numbers compare; a category has no order and a ratio is not reported.
+            static bool Comparable(ValueKind kind) => kind is ValueKind.Count or ValueKind.Measure;
+            if (string.IsNullOrWhiteSpace(rule.Id) || !ruleIds.Add(rule.Id) ||
+                !Comparable(kinds.GetValueOrDefault(rule.LeftIndicatorId)) || !Comparable(kinds.GetValueOrDefault(rule.RightIndicatorId)) ||
+                rule.Comparison == Comparison.Unspecified || rule.Severity == RuleSeverity.Unspecified)
+            {
+                throw ThrowHelper.InvalidCatalogue($"rule '{rule.Id}' needs a unique id, two COUNT or MEASURE indicators, a comparison and a severity.");
+            }
+        }
     }
 
     private static Catalogue LoadDefault()

@@ -62,6 +62,10 @@ public readonly record struct Period : IComparable<Period>
     /// <summary>The period of the same type that follows this one.</summary>
     public Period Next() => Index < PeriodsPerYear ? new Period(Year, Type, Index + 1) : new Period(Year + 1, Type, 1);
 
+    /// <summary>The period of the same type before this one; throws for the first period of year 1.</summary>
+    public Period Previous() => Index > 1 ? new Period(Year, Type, Index - 1)
+        : Year > 1 ? new Period(Year - 1, Type, PeriodsPerYear) : throw ThrowHelper.InvalidOperation("No period precedes year 1.");
+
     private int PeriodsPerYear => 12 / MonthCount;
 
     public static Period Parse(string text) =>

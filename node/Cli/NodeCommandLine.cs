@@ -192,9 +192,23 @@ public static class NodeCommandLine
         var unit = new Option<string?>("--unit") { Description = "The unit reporting (omit for a wide CSV with a unit_id column)" };
         var period = new Option<string>("--period") { Description = "The period: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
         var file = new Option<FileInfo>("--file") { Description = "A JSON or CSV report file", Required = true };
-        var command = new Command("submit", "Submit a unit's figures for a period from a CSV or JSON file.") { node, unit, period, file };
+        var replace = new Option<bool>("--replace") { Description = "The file is the whole report: indicators the previous version had and the file lacks are removed" };
+        var update = new Option<bool>("--update") { Description = "Merge the file into the previous version: only the indicators it holds change" };
+        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
+        var json = new Option<bool>("--json") { Description = "Print each acknowledgement as proto JSON" };
+        var command = new Command("submit", "Submit a unit's figures for a period from a CSV or JSON file; prints what changed.")
+        {
+            node, unit, period, file, replace, update, lang, json,
+        };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
+            if (parse.GetValue(replace) && parse.GetValue(update))
+            {
+                throw new FormatException("--replace and --update exclude each other.");
+            }
+
+            var mode = parse.GetValue(replace) ? SubmitMode.Replace : parse.GetValue(update) ? SubmitMode.Update : SubmitMode.Unspecified;
+            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
             using var channel = CliConnection.Open(parse, node);
             var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
                 .GetCatalogueAsync(new GetCatalogueRequest(), deadline: Deadline(), cancellationToken: cancellationToken)).Catalogue);
@@ -203,10 +217,12 @@ public static class NodeCommandLine
             {
                 var unitId = entry.UnitId.Length > 0 ? entry.UnitId : parse.GetValue(unit)
                     ?? throw new FormatException("The file names no unit_id; pass --unit.");
-                var request = new SubmitReportRequest { UnitId = unitId, Period = parse.GetValue(period)! };
+                var request = new SubmitReportRequest { UnitId = unitId, Period = parse.GetValue(period)!, Mode = mode };
                 request.Values.AddRange(entry.Values);
                 var ack = await client.SubmitReportAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
-                Console.WriteLine($"{unitId} {request.Period}: stored as version {ack.Version}, digest {Convert.ToHexStringLower(ack.Digest.Span)}");
+                Console.WriteLine(parse.GetValue(json)
+                    ? new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(ack)
+                    : SubmitText.Render(unitId, request.Period, ack, catalogue, chinese));
             }
         }));
         return command;

@@ -14,7 +14,7 @@ namespace Federation.Node.Cli;
 /// <summary>The leaders' commands: pull, drill-down, completeness, targets, history, proofs and audits.</summary>
 public static class QueryCommands
 {
-    internal static IEnumerable<Command> All() => [Pull(), Drill(), Completeness(), Targets(), History(), Proof(), Verify(), Audit()];
+    internal static IEnumerable<Command> All() => [Pull(), Drill(), Completeness(), Targets(), History(), Proof(), Verify(), Audit(), Flags()];
 
     /// <summary>Writes a table, wide enough to read when the output goes to a file or a pipe.</summary>
     public static void Write(IRenderable renderable)
@@ -64,6 +64,37 @@ public static class QueryCommands
             {
                 Console.WriteLine($"stale: {stale.ChildId} did not answer; its figures are as of {stale.AsOfTime?.ToDateTimeOffset().ToString("u", CultureInfo.InvariantCulture) ?? "never"}");
             }
+        }));
+        return command;
+    }
+
+    private static Command Flags()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = Period();
+        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
+        var json = Json();
+        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, lang, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = CliConnection.Open(parse, node);
+            var flags = await new ReportingService.ReportingServiceClient(channel).ListFlagsAsync(
+                new ListFlagsRequest { Period = parse.GetValue(period)! }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(flags));
+                return;
+            }
+
+            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+            foreach (var flag in flags.Flags)
+            {
+                Console.WriteLine($"{flag.UnitId} {flag.IndicatorId}: {(chinese ? flag.MessageZh : flag.MessageEn)}");
+            }
+
+            Console.WriteLine(chinese
+                ? string.Create(CultureInfo.InvariantCulture, $"共 {flags.Flags.Count + flags.OmittedCount} 条")
+                : string.Create(CultureInfo.InvariantCulture, $"{flags.Flags.Count + flags.OmittedCount} flag(s)"));
         }));
         return command;
     }

@@ -55,6 +55,7 @@ internal static class NodeServiceCollectionExtensions
     public static IServiceCollection AddNodeRollup(this IServiceCollection services)
     {
         services.AddSingleton<ReportIntake>();
+        services.AddSingleton<ReportFlagsQuery>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<ChildKeys>();

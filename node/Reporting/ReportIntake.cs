@@ -11,13 +11,15 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace Federation.Node.Reporting;
 
-/// <summary>A stored report's acknowledgement.</summary>
-internal sealed record ReportReceipt(ulong Version, byte[] Digest, DateTimeOffset ReceiveTime);
+/// <summary>A stored report's acknowledgement: what it changed against the previous version, and the warnings stored with it.</summary>
+internal sealed record ReportReceipt(
+    ulong Version, byte[] Digest, DateTimeOffset ReceiveTime, IReadOnlyList<FieldChange> Changes, IReadOnlyList<ReportWarning> Warnings);
 
 /// <summary>Validates a hosted unit's figures and stores them durably before acknowledging.</summary>
 internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time)
 {
-    public async Task<Outcome<ReportReceipt>> SubmitAsync(string unitId, string period, IReadOnlyList<IndicatorValue> values, CancellationToken cancellationToken)
+    public async Task<Outcome<ReportReceipt>> SubmitAsync(
+        string unitId, string period, IReadOnlyList<IndicatorValue> values, SubmitMode mode, CancellationToken cancellationToken)
     {
         var validation = ReportValidator.Validate(catalogue, unitId, period, values, time.GetUtcNow());
         if (!validation.IsValid)
@@ -36,6 +38,21 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
             var version = (replaced?.Version ?? 0) + 1;
+
+            // The whole-report rules need the previous version, so they run inside the write, on what would be stored.
+            IReadOnlyList<IndicatorValue> previous = replaced is null ? [] : UnitReport.Parser.ParseFrom(replaced.Bytes).Values;
+            var merged = ReportMerge.Apply(mode, previous, validation.Values);
+            if (merged.DroppedIndicatorIds.Count > 0)
+            {
+                return Rejection.Of(ReportMerge.DroppedViolation(merged.DroppedIndicatorIds));
+            }
+
+            var rules = ReportRules.Check(catalogue, validation.Period, merged.Values);
+            if (!rules.IsValid)
+            {
+                return Rejection.Of(rules.Violations, rules.OmittedViolationCount);
+            }
+
             var receiveTime = context.UtcNow();
             var report = new UnitReport
             {
@@ -44,7 +61,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
                 Version = (ulong)version,
                 ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
             };
-            report.Values.AddRange(validation.Values);
+            report.Values.AddRange(merged.Values);
             var bytes = report.ToByteArray();
             var digest = Digests.Sha256(bytes);
             var document = new ReportDocument
@@ -56,6 +73,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
                 Bytes = bytes,
                 Digest = digest,
                 ReceiveTicks = receiveTime.UtcTicks,
+                Warnings = [.. rules.Warnings.Select(ReportWarningDocument.From)],
             };
             if (replaced is not null)
             {
@@ -64,7 +82,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
 
             context.Store.Reports.Upsert(document);
             context.MarkDirty(canonicalPeriod);
-            return new ReportReceipt((ulong)version, digest, receiveTime);
+            return new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings);
         }, cancellationToken);
     }
 

@@ -62,6 +62,13 @@ public sealed partial class GetAuditBundleRequest : IScopedRequest
     string IScopedRequest.Target => NodeId;
 }
 
+public sealed partial class ListFlagsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Self;
+
+    string IScopedRequest.Target => string.Empty;
+}
+
 public sealed partial class GetProofRequest : IScopedRequest
 {
     ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Self;

@@ -103,10 +103,41 @@ internal sealed class ReportDocument
 
     public long ReceiveTicks { get; set; }
 
+    /// <summary>The catalogue rules of severity WARNING the report broke when stored, kept for reviewers.</summary>
+    public List<ReportWarningDocument> Warnings { get; set; } = [];
+
     public static string KeyOf(string unitId, string period) => unitId + "|" + period;
 
     /// <summary>The same document keyed by its digest, for the history.</summary>
     public ReportDocument ToHistory() => History.KeyedByDigest((ReportDocument)MemberwiseClone(), Digest, static (d, id) => d.Id = id);
+}
+
+/// <summary>A broken WARNING rule stored with a report; the text is kept as it was shown when stored.</summary>
+internal sealed class ReportWarningDocument
+{
+    public string RuleId { get; set; } = string.Empty;
+
+    public List<string> IndicatorIds { get; set; } = [];
+
+    public string MessageZh { get; set; } = string.Empty;
+
+    public string MessageEn { get; set; } = string.Empty;
+
+    public static ReportWarningDocument From(Protos.V1.ReportWarning warning) => new()
+    {
+        RuleId = warning.RuleId,
+        IndicatorIds = [.. warning.IndicatorIds],
+        MessageZh = warning.MessageZh,
+        MessageEn = warning.MessageEn,
+    };
+
+    public Protos.V1.ReportWarning ToProto() => new()
+    {
+        RuleId = RuleId,
+        IndicatorIds = { IndicatorIds },
+        MessageZh = MessageZh,
+        MessageEn = MessageEn,
+    };
 }
 
 /// <summary>The fields every stored signed summary has: the exact bytes received or signed, never re-encoded.</summary>

@@ -224,6 +224,7 @@ public sealed class HostileMessages
         "GetHistory" => new GetHistoryRequest { IndicatorId = "party_members", FromPeriod = "2026-01", ToPeriod = "2026-06" },
         "GetProof" => new GetProofRequest { Period = Quarter, UnitId = Units[0] },
         "GetAuditBundle" => new GetAuditBundleRequest { Period = Quarter },
+        "ListFlags" => new ListFlagsRequest { Period = Quarter },
         // A 31-byte key: no flip of its bytes makes it a key.
         "EnrolChild" => new EnrolChildRequest { ChildId = "370113001097", PublicKey = ByteString.CopyFrom(new byte[31]) },
         "ListChildren" => new ListChildrenRequest { PageSize = 10 },

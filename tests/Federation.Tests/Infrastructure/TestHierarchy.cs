@@ -77,9 +77,9 @@ public sealed class TestHierarchy : IAsyncDisposable
     }
 
     /// <summary>Submits a village's figures to its own node; returns the acknowledgement.</summary>
-    public Task<SubmitReportResponse> SubmitAsync(string villageId, string period, IEnumerable<IndicatorValue> values)
+    public Task<SubmitReportResponse> SubmitAsync(string villageId, string period, IEnumerable<IndicatorValue> values, SubmitMode mode = SubmitMode.Unspecified)
     {
-        var request = new SubmitReportRequest { UnitId = villageId, Period = period };
+        var request = new SubmitReportRequest { UnitId = villageId, Period = period, Mode = mode };
         request.Values.AddRange(values);
         return _nodes[villageId].Reporting.SubmitReportAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync;
     }

@@ -67,7 +67,8 @@ public sealed class ProofTests
         var keys = await KeysAsync(tree);
         var before = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;
 
-        await tree.SubmitAsync(Village, Quarter, [Reports.Count("party_members", 999)]);
+        // The correction states the whole report again: one value, replacing every earlier one.
+        await tree.SubmitAsync(Village, Quarter, [Reports.Count("party_members", 999)], SubmitMode.Replace);
         await TestHierarchy.WaitForTotalsAsync(tree.Root, Quarter,
             static t => t.Totals.Single(static x => x.Indicator.Id == "party_members").Aggregate.Total > 999, "the correction at the city");
         var after = (await tree.Root.Query.GetProofAsync(new GetProofRequest { Period = Quarter, UnitId = Village }, deadline: Rpc.Deadline())).Proof;

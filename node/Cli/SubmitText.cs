@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text;
+using Federation.Aggregator.Catalogues;
+using Federation.Protos.V1;
+
+namespace Federation.Node.Cli;
+
+/// <summary>Renders a submission's acknowledgement for people: the version, what changed, the warnings, in Chinese or English.</summary>
+internal static class SubmitText
+{
+    /// <summary>True for Chinese: <paramref name="lang"/> when given, else the locale in LANG (zh_CN.UTF-8 and the like).</summary>
+    public static bool IsChinese(string? lang, string? localeLang) =>
+        (lang ?? localeLang ?? string.Empty).StartsWith("zh", StringComparison.OrdinalIgnoreCase);
+
+    public static string Render(string unitId, string period, SubmitReportResponse ack, CatalogueIndex catalogue, bool chinese)
+    {
+        var text = new StringBuilder();
+        var digest = Convert.ToHexStringLower(ack.Digest.Span);
+        text.AppendLine(chinese
+            ? string.Create(CultureInfo.InvariantCulture, $"{unitId} {period}：已保存为第 {ack.Version} 版，摘要 {digest}")
+            : string.Create(CultureInfo.InvariantCulture, $"{unitId} {period}: stored as version {ack.Version}, digest {digest}"));
+        if (ack.Changes.Count == 0)
+        {
+            text.AppendLine(chinese ? "  与上一版相同" : "  no change from the previous version");
+        }
+
+        foreach (var change in ack.Changes)
+        {
+            var name = catalogue.TryGet(change.IndicatorId, out var indicator) ? (chinese ? indicator.NameZh : indicator.NameEn) : change.IndicatorId;
+            var old = change.Old is null ? (chinese ? "（无）" : "(none)") : Show(change.Old, indicator, chinese);
+            var @new = change.New is null ? (chinese ? "（删除）" : "(removed)") : Show(change.New, indicator, chinese);
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {name} [{change.IndicatorId}]: {old} → {@new}");
+        }
+
+        foreach (var warning in ack.Warnings)
+        {
+            text.AppendLine(chinese ? $"  提示：{warning.MessageZh}" : $"  warning: {warning.MessageEn}");
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    private static string Show(IndicatorValue value, Indicator? indicator, bool chinese) => value.ValueCase switch
+    {
+        IndicatorValue.ValueOneofCase.Count => value.Count.ToString(CultureInfo.InvariantCulture),
+        IndicatorValue.ValueOneofCase.Measure => value.Measure.ToString(CultureInfo.InvariantCulture),
+        IndicatorValue.ValueOneofCase.Flag => chinese ? (value.Flag ? "是" : "否") : (value.Flag ? "yes" : "no"),
+        IndicatorValue.ValueOneofCase.Category => indicator?.Categories.FirstOrDefault(c => c.Code == value.Category) is { } category
+            ? (chinese ? category.NameZh : category.NameEn)
+            : value.Category,
+        _ => string.Empty,
+    };
+}
