@@ -90,6 +90,9 @@ public enum RejectionReason
 
     /// <summary>A report breaks a catalogue validation rule of severity ERROR.</summary>
     RuleViolated,
+
+    /// <summary>An imported file is not a readable sheet, or has no header row naming units and indicators.</summary>
+    UnreadableSheet,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -56,6 +56,7 @@ internal static class NodeServiceCollectionExtensions
     {
         services.AddSingleton<ReportIntake>();
         services.AddSingleton<ReportFlagsQuery>();
+        services.AddSingleton<Import.SheetImporter>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<ChildKeys>();
@@ -99,6 +100,7 @@ internal static class NodeServiceCollectionExtensions
     public static WebApplication MapNodeGrpc(this WebApplication app)
     {
         app.MapGrpcService<ReportingGrpcService>();
+        app.MapGrpcService<ImportGrpcService>();
         app.MapGrpcService<FederationGrpcService>();
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<AdminGrpcService>();

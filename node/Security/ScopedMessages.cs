@@ -75,3 +75,10 @@ public sealed partial class GetProofRequest : IScopedRequest
 
     string IScopedRequest.Target => string.Empty;
 }
+
+public sealed partial class ImportSheetRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Units;
+
+    string IScopedRequest.Target => string.Empty;
+}

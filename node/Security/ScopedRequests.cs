@@ -11,6 +11,12 @@ internal enum ScopeTargetKind
 
     /// <summary>The node answering itself.</summary>
     Self,
+
+    /// <summary>
+    /// Hosted units named inside the request's content (an imported sheet): the endpoint checks each unit
+    /// it finds with <see cref="ScopeInterceptor.AdmitsUnit"/> once it has read them.
+    /// </summary>
+    Units,
 }
 
 /// <summary>A request that names what it acts on, so one interceptor checks every caller's scope against it.</summary>

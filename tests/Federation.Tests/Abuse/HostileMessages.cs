@@ -61,10 +61,11 @@ public sealed class HostileMessages
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
+        ImportService.Descriptor,
     ];
 
     private static readonly HashSet<string> s_writes =
-        ["SubmitReport", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken"];
+        ["SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken"];
 
     private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
     private readonly Random _rng;
@@ -200,6 +201,14 @@ public sealed class HostileMessages
         // Not hosted here: three digits away from any hosted unit.
         "SubmitReport" => new SubmitReportRequest { UnitId = "370113001999", Period = Quarter, Values = { Reports.Count("party_members", 12), Reports.Count("members_developed", 2) } },
         "GetReport" => new GetReportRequest { UnitId = Units[_rng.Next(Units.Length)], Period = Quarter },
+        // A file named .txt (neither .xlsx nor .csv) whose one row names a 100-character unit no node hosts:
+        // refused before any cell is read, and no flip makes both the name and the unit legitimate.
+        "ImportSheet" => new ImportSheetRequest
+        {
+            FileName = "sheet.txt",
+            FileBytes = ByteString.CopyFromUtf8($"unit_id,party_members\n{new string('7', 100)},12\n"),
+            Period = Quarter,
+        },
         "PushSummary" => new PushSummaryRequest { SignedSummary = _child.Summary(Quarter, 1, 35) },
         "Announce" => new AnnounceRequest
         {
@@ -242,7 +251,7 @@ public sealed class HostileMessages
 
     private static Sender RightfulSender(MethodDescriptor method) => method.Name switch
     {
-        "SubmitReport" => Sender.Clerk,
+        "SubmitReport" or "ImportSheet" => Sender.Clerk,
         "GetReport" => Sender.Reviewer,
         "PushSummary" or "Announce" or "RotateKey" => Sender.Child,
         "PullSummary" or "GetSubtreeStatus" or "GetProofChain" => Sender.Parent,

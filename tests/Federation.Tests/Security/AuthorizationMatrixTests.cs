@@ -31,6 +31,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
+        ImportService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -42,6 +43,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     {
         ["ReportingService.SubmitReport"] = Who.Clerk,
         ["ReportingService.GetReport"] = Who.Clerk | Who.Reviewer | Who.Reader,
+        ["ImportService.ImportSheet"] = Who.Clerk,
         ["FederationService.PushSummary"] = Who.Child,
         ["FederationService.Announce"] = Who.Child,
         ["FederationService.RotateKey"] = Who.Child,
@@ -266,7 +268,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
 
     private static Target TargetOf(string method) => method switch
     {
-        "SubmitReport" or "GetReport" => Target.Unit,
+        "SubmitReport" or "GetReport" or "ImportSheet" => Target.Unit,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
         _ => Target.Self,
@@ -325,6 +327,14 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         {
             "SubmitReport" => new SubmitReportRequest { UnitId = unit, Period = Quarter, Values = { Reports.Count("party_members", 7) } },
             "GetReport" => new GetReportRequest { UnitId = unit, Period = Quarter },
+            // A dry run of a one-row sheet: the units it holds are what the scope is checked against.
+            "ImportSheet" => new ImportSheetRequest
+            {
+                FileName = "sheet.csv",
+                FileBytes = ByteString.CopyFromUtf8($"unit_id,party_members\n{unit},7\n"),
+                Period = Quarter,
+                DryRun = true,
+            },
             "PushSummary" => new PushSummaryRequest(),
             "Announce" => new AnnounceRequest(),
             "RotateKey" => new RotateKeyRequest(),

@@ -1,0 +1,45 @@
+using System.Text;
+using MiniExcelLibs;
+
+namespace Federation.Tests.Infrastructure;
+
+/// <summary>Real spreadsheet files as clerks save them: .xlsx written by a spreadsheet library, CSV in GBK or UTF-8.</summary>
+public static class Sheets
+{
+    static Sheets() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    /// <summary>An .xlsx with one worksheet holding the rows as given (no header is added); null is an empty cell.</summary>
+    public static byte[] Xlsx(IReadOnlyList<object?[]> rows, string sheetName = "Sheet1")
+    {
+        var width = rows.Max(static r => r.Length);
+        var records = rows.Select(row =>
+        {
+            var record = new Dictionary<string, object?>(StringComparer.Ordinal);
+            for (var c = 0; c < width; c++)
+            {
+                record[((char)('A' + c)).ToString()] = c < row.Length ? row[c] : null;
+            }
+
+            return record;
+        }).ToList();
+        using var stream = new MemoryStream();
+        stream.SaveAs(records, printHeader: false, sheetName: sheetName);
+        return stream.ToArray();
+    }
+
+    /// <summary>The same rows as CSV text (fields with commas or quotes quoted), one line each.</summary>
+    public static string Csv(IReadOnlyList<object?[]> rows) =>
+        string.Join("\r\n", rows.Select(static row => string.Join(',', row.Select(static cell =>
+        {
+            var text = Convert.ToString(cell, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+            return text.Contains(',', StringComparison.Ordinal) || text.Contains('"', StringComparison.Ordinal)
+                ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+                : text;
+        })))) + "\r\n";
+
+    /// <summary>CSV saved by Chinese Excel: GBK (code page 936).</summary>
+    public static byte[] GbkCsv(IReadOnlyList<object?[]> rows) => Encoding.GetEncoding("GBK").GetBytes(Csv(rows));
+
+    /// <summary>CSV saved as UTF-8 with a BOM.</summary>
+    public static byte[] Utf8BomCsv(IReadOnlyList<object?[]> rows) => [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Csv(rows))];
+}

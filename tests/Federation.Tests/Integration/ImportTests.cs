@@ -1,0 +1,190 @@
+using Federation.Protos.V1;
+using Federation.Tests.Infrastructure;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Federation.Tests.Integration;
+
+/// <summary>Importing a sheet of hosted units' figures at a township of a 3-tier tree: real .xlsx and GBK CSV files.</summary>
+public sealed class ImportTests : IAsyncLifetime
+{
+    private const string Township = "370113001";
+    private const string East = "370113001001";
+    private const string West = "370113001002";
+    private const string South = "370113001003";
+    private readonly TempFolder _folder = new();
+    private TestHierarchy _tree = null!;
+
+    private TestNode Node => _tree[Township];
+
+    /// <summary>A sheet as a township keeps it: a title row, 村名 and 单位编码, Chinese headers, 是/否, 好/较好, "51,000", blank rows below.</summary>
+    private static List<object?[]> GoodSheet(string eastMembers = "45", string westMembers = "38", long southSatisfied = 90) =>
+    [
+        ["文昌街道2026年基层党建数据（第一季度）", null, null, null, null, null, null, null],
+        ["村名", "单位编码", "党员数（人）", "书记大专及以上学历", "分类定级", "满意度测评人数", "满意人数", "书记报酬"],
+        ["东村", 370113001001L, eastMembers, "是", "好", 120, 110, "51,000"],
+        ["西村", 370113001002L, westMembers, "否", "较好", 80, 75, "48,500"],
+        ["南村", 370113001003L, 52, "√", "好", 100, southSatisfied, "60,000"],
+        [null, null, null, null, null, null, null, null],
+        [null, null, null, null, null, null, null, null],
+    ];
+
+    public async Task InitializeAsync()
+    {
+        var shape = new TreeNode("3701", "city", [new TreeNode("370113", "county", [new TreeNode(Township, "township", [])])]);
+        _tree = await TestHierarchy.StartAsync(_folder, shape);
+        foreach (var (id, name) in new[] { (East, "东村"), (West, "西村"), (South, "南村") })
+        {
+            await Node.Admin.AddHostedUnitAsync(new AddHostedUnitRequest { UnitId = id, DisplayName = name }, deadline: Rpc.Deadline());
+        }
+
+        await _tree.SubmitAsync(Township, "2026-Q1", [Reports.Count("party_members", 10), Reports.Measure("secretary_pay", 40_000)]);
+        await TestHierarchy.WaitForTotalsAsync(_tree.Root, "2026-Q1", static t => Total(t, "party_members") == 10, "the city to show the township's own report");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _tree.AssertNoErrors();
+        await _tree.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task ImportSheet_XlsxWithChineseHeaders_StoresEveryUnitAndTheTopTotalMovesByItsSum()
+    {
+        var response = await ImportAsync(Sheets.Xlsx(GoodSheet(), "文昌街道"), "figures.xlsx", "2026-Q1");
+
+        Assert.True(response.Stored, string.Join("\n", response.Problems));
+        Assert.Empty(response.Problems);
+        Assert.Equal([East, West, South], response.Units.Select(static u => u.UnitId));
+        Assert.All(response.Units, static u => Assert.True(u.IsNew && u.Version == 1));
+        Assert.Equal("东村", response.Units[0].DisplayName);
+        var east = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline())).Report;
+        Assert.Equal(45, Value(east, "party_members").Count);
+        Assert.True(Value(east, "secretary_college_degree").Flag);
+        Assert.Equal("good", Value(east, "classification_grade").Category);
+        Assert.Equal(51_000, Value(east, "secretary_pay").Measure);
+        var city = await TestHierarchy.WaitForTotalsAsync(_tree.Root, "2026-Q1", static t => Total(t, "party_members") == 10 + 45 + 38 + 52, "the city to add the sheet");
+        Assert.Equal(40_000 + 51_000 + 48_500 + 60_000, Total(city, "secretary_pay"));
+        Assert.Equal(120 + 80 + 100, Total(city, "satisfaction_surveyed"));
+        Assert.Equal(110 + 75 + 90, Total(city, "satisfaction_satisfied"));
+        Assert.Equal(2, Total(city, "secretary_college_degree"));
+        Assert.Equal(4u, city.Coverage.ReportedLeafCount);
+    }
+
+    [Fact]
+    public async Task ImportSheet_SameSheetAsGbkCsv_StoresTheSameFigures()
+    {
+        await ImportAsync(Sheets.Xlsx(GoodSheet()), "figures.xlsx", "2026-Q1");
+        var gbk = Sheets.GbkCsv(GoodSheet());
+        Assert.Throws<System.Text.DecoderFallbackException>(() => new System.Text.UTF8Encoding(false, true).GetString(gbk));
+
+        var response = await ImportAsync(gbk, "figures.csv", "2026-Q2");
+
+        Assert.True(response.Stored, string.Join("\n", response.Problems));
+        foreach (var unit in new[] { East, West, South })
+        {
+            var fromXlsx = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = unit, Period = "2026-Q1" }, deadline: Rpc.Deadline())).Report;
+            var fromCsv = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = unit, Period = "2026-Q2" }, deadline: Rpc.Deadline())).Report;
+            Assert.Equal(fromXlsx.Values, fromCsv.Values);
+        }
+    }
+
+    [Fact]
+    public async Task ImportSheet_ThreeBadCells_ReportsEachWhereItIsAndStoresNothingUntilFixed()
+    {
+        var bad = GoodSheet(eastMembers: "3O", westMembers: "５５", southSatisfied: 130);
+
+        var response = await ImportAsync(Sheets.Xlsx(bad, "文昌街道"), "figures.xlsx", "2026-Q1");
+
+        Assert.False(response.Stored);
+        Assert.Empty(response.Units);
+        Assert.Equal(3, response.Problems.Count);
+        var typo = response.Problems.Single(static p => p.UnitId == East);
+        Assert.Equal(("文昌街道", 3u, "C", "party_members"), (typo.Sheet, typo.Row, typo.Column, typo.IndicatorId));
+        Assert.Contains("30", typo.MessageEn, StringComparison.Ordinal);
+        Assert.Contains("党员数", typo.MessageZh, StringComparison.Ordinal);
+        var fullWidth = response.Problems.Single(static p => p.UnitId == West);
+        Assert.Equal(("文昌街道", 4u, "C", "party_members"), (fullWidth.Sheet, fullWidth.Row, fullWidth.Column, fullWidth.IndicatorId));
+        Assert.Contains("全角", fullWidth.MessageZh, StringComparison.Ordinal);
+        Assert.Contains("full-width", fullWidth.MessageEn, StringComparison.Ordinal);
+        var rule = response.Problems.Single(static p => p.UnitId == South);
+        Assert.Equal(("文昌街道", 5u, "G", "satisfaction_satisfied"), (rule.Sheet, rule.Row, rule.Column, rule.IndicatorId));
+        Assert.Contains("130", rule.MessageZh, StringComparison.Ordinal);
+        Assert.Contains("130", rule.MessageEn, StringComparison.Ordinal);
+        foreach (var unit in new[] { East, West, South })
+        {
+            await Rpc.FailsAsync(
+                async () => await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = unit, Period = "2026-Q1" }, deadline: Rpc.Deadline()),
+                StatusCode.NotFound, "NO_FIGURES");
+        }
+
+        var city = await _tree.Root.Query.GetTotalsAsync(new GetTotalsRequest { Period = "2026-Q1", Refresh = true }, deadline: Rpc.Deadline());
+        Assert.Equal(10, Total(city, "party_members"));
+
+        var fixedResponse = await ImportAsync(Sheets.Xlsx(GoodSheet(eastMembers: "30", westMembers: "55"), "文昌街道"), "figures.xlsx", "2026-Q1");
+
+        Assert.True(fixedResponse.Stored, string.Join("\n", fixedResponse.Problems));
+        await TestHierarchy.WaitForTotalsAsync(_tree.Root, "2026-Q1", static t => Total(t, "party_members") == 10 + 30 + 55 + 52, "the city to add the fixed sheet");
+    }
+
+    [Fact]
+    public async Task ImportSheet_DryRun_StoresNothingAndListsEachCorrectionOldToNew()
+    {
+        await ImportAsync(Sheets.Xlsx(GoodSheet()), "figures.xlsx", "2026-Q1");
+
+        var response = await ImportAsync(Sheets.Utf8BomCsv(GoodSheet(eastMembers: "47")), "figures.csv", "2026-Q1", dryRun: true);
+
+        Assert.False(response.Stored);
+        Assert.Empty(response.Problems);
+        var east = response.Units.Single(static u => u.UnitId == East);
+        Assert.False(east.IsNew);
+        Assert.Equal(2ul, east.Version);
+        var change = Assert.Single(east.Changes);
+        Assert.Equal(("party_members", 45L, 47L), (change.IndicatorId, change.Old.Count, change.New.Count));
+        Assert.Empty(response.Units.Single(static u => u.UnitId == West).Changes);
+        var stored = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline())).Report;
+        Assert.Equal(1ul, stored.Version);
+        Assert.Equal(45, Value(stored, "party_members").Count);
+    }
+
+    [Fact]
+    public async Task ImportSheet_ClerkOfOneUnit_MayImportOnlyThatUnit()
+    {
+        var token = await Node.IssueTokenAsync(Role.Clerk, East, account: "clerk-east");
+        var client = new ImportService.ImportServiceClient(Node.ChannelWith(token));
+        List<object?[]> onlyEast = [.. GoodSheet().Take(3)];
+
+        await Rpc.FailsAsync(
+            async () => await client.ImportSheetAsync(Request(Sheets.Xlsx(GoodSheet()), "figures.xlsx", "2026-Q1", false), deadline: Rpc.Deadline()),
+            StatusCode.PermissionDenied, "OUT_OF_SCOPE");
+        await Rpc.FailsAsync(
+            async () => await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline()),
+            StatusCode.NotFound, "NO_FIGURES");
+        var response = await client.ImportSheetAsync(Request(Sheets.Xlsx(onlyEast), "east.xlsx", "2026-Q1", false), deadline: Rpc.Deadline());
+
+        Assert.True(response.Stored, string.Join("\n", response.Problems));
+        Assert.Equal(East, Assert.Single(response.Units).UnitId);
+    }
+
+    [Fact]
+    public async Task ImportSheet_NotASheet_IsRefusedAsUnreadable()
+    {
+        await Rpc.FailsAsync(
+            async () => await Node.Import.ImportSheetAsync(Request([1, 2, 3, 4], "figures.xlsx", "2026-Q1", false), deadline: Rpc.Deadline()),
+            StatusCode.InvalidArgument, "UNREADABLE_SHEET");
+        await Rpc.FailsAsync(
+            async () => await Node.Import.ImportSheetAsync(Request(Sheets.GbkCsv([["a", "b"], ["1", "2"]]), "figures.csv", "2026-Q1", false), deadline: Rpc.Deadline()),
+            StatusCode.InvalidArgument, "UNREADABLE_SHEET");
+    }
+
+    private async Task<ImportSheetResponse> ImportAsync(byte[] bytes, string fileName, string period, bool dryRun = false) =>
+        await Node.Import.ImportSheetAsync(Request(bytes, fileName, period, dryRun), deadline: Rpc.Deadline());
+
+    private static ImportSheetRequest Request(byte[] bytes, string fileName, string period, bool dryRun) =>
+        new() { FileBytes = ByteString.CopyFrom(bytes), FileName = fileName, Period = period, DryRun = dryRun };
+
+    private static IndicatorValue Value(UnitReport report, string id) => report.Values.Single(v => v.IndicatorId == id);
+
+    private static long Total(GetTotalsResponse totals, string id) => totals.Totals.Single(t => t.Indicator.Id == id).Aggregate.Total;
+}
