@@ -178,6 +178,78 @@ public sealed class ImportTests : IAsyncLifetime
             StatusCode.InvalidArgument, "UNREADABLE_SHEET");
     }
 
+    [Fact]
+    public async Task ImportCommand_BadSheet_PrintsEachProblemInTheChosenLanguageAndExitsOne()
+    {
+        var path = Path.Combine(Directory.CreateDirectory(_folder.Sub("files")).FullName, "bad.xlsx");
+        await File.WriteAllBytesAsync(path, Sheets.Xlsx(GoodSheet(eastMembers: "3O"), "文昌街道"));
+
+        var english = await Cli.RunAsync("import", "--node", Node.Address, "--period", "2026-Q1", path, "--lang", "en", "--token", Node.Tokens.Clerk, "--ca", TestPki.CaPath);
+        var chinese = await Cli.RunAsync("import", "--node", Node.Address, "--period", "2026-Q1", path, "--lang", "zh", "--token", Node.Tokens.Clerk, "--ca", TestPki.CaPath);
+        var json = await Cli.RunAsync("import", "--node", Node.Address, "--period", "2026-Q1", path, "--json", "--token", Node.Tokens.Clerk, "--ca", TestPki.CaPath);
+
+        Assert.Equal(1, english.ExitCode);
+        Assert.Contains("1 problem(s); nothing was stored", english.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("did you mean 30?", english.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(East, english.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(1, chinese.ExitCode);
+        Assert.Contains("未保存任何数据", chinese.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("是否应为“30”", chinese.StandardOutput, StringComparison.Ordinal);
+        var parsed = ImportSheetResponse.Parser.WithDiscardUnknownFields(true).ParseJson(json.StandardOutput);
+        Assert.Equal(("文昌街道", 3u, "C"), (parsed.Problems[0].Sheet, parsed.Problems[0].Row, parsed.Problems[0].Column));
+        await Rpc.FailsAsync(
+            async () => await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline()),
+            StatusCode.NotFound, "NO_FIGURES");
+    }
+
+    [Fact]
+    public async Task ImportCommand_DryRun_PrintsTheCorrectionOldToNewAndStoresNothing()
+    {
+        await ImportAsync(Sheets.Xlsx(GoodSheet()), "figures.xlsx", "2026-Q1");
+        var path = Path.Combine(Directory.CreateDirectory(_folder.Sub("files")).FullName, "fix.csv");
+        await File.WriteAllBytesAsync(path, Sheets.GbkCsv(GoodSheet(eastMembers: "47")));
+
+        var printed = await Cli.RunAsync("import", "--node", Node.Address, "--period", "2026-Q1", path, "--dry-run", "--lang", "en", "--token", Node.Tokens.Clerk, "--ca", TestPki.CaPath);
+
+        Assert.True(printed.ExitCode == 0, printed.StandardError);
+        Assert.Contains("nothing stored", printed.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Party members [party_members]: 45 → 47", printed.StandardOutput, StringComparison.Ordinal);
+        var stored = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline())).Report;
+        Assert.Equal(45, Value(stored, "party_members").Count);
+    }
+
+    [Fact]
+    public async Task ImportCommand_MissingFileOrBadUrl_PrintsOneLineAndExitsOne()
+    {
+        var missing = await Cli.RunAsync("import", "--node", Node.Address, "--period", "2026-Q1", Path.Combine(_folder.Path, "nowhere.xlsx"), "--token", Node.Tokens.Clerk, "--ca", TestPki.CaPath);
+        var path = Path.Combine(Directory.CreateDirectory(_folder.Sub("files")).FullName, "good.xlsx");
+        await File.WriteAllBytesAsync(path, Sheets.Xlsx(GoodSheet()));
+        var badUrl = await Cli.RunAsync("import", "--node", "ftp//nowhere", "--period", "2026-Q1", path, "--token", Node.Tokens.Clerk, "--ca", TestPki.CaPath);
+
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("nowhere.xlsx", missing.StandardError, StringComparison.Ordinal);
+        Assert.Single(missing.StandardError.Trim().Split('\n'));
+        Assert.Equal(1, badUrl.ExitCode);
+        Assert.Contains("ftp//nowhere", badUrl.StandardError, StringComparison.Ordinal);
+        Assert.Single(badUrl.StandardError.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task CatalogueCommand_ListsEveryIndicatorInTheChosenLanguage()
+    {
+        var chinese = await Cli.RunAsync("catalogue", "--node", Node.Address, "--lang", "zh", "--token", Node.Tokens.Reader, "--ca", TestPki.CaPath);
+        var english = await Cli.RunAsync("catalogue", "--node", Node.Address, "--lang", "en", "--token", Node.Tokens.Reader, "--ca", TestPki.CaPath);
+        var json = await Cli.RunAsync("catalogue", "--node", Node.Address, "--json", "--token", Node.Tokens.Reader, "--ca", TestPki.CaPath);
+
+        Assert.True(chinese.ExitCode == 0, chinese.StandardError);
+        Assert.Contains("党员数", chinese.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("类别：好、较好、一般、较差", chinese.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Party members", english.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("≥ 85%", english.StandardOutput, StringComparison.Ordinal);
+        var catalogue = Catalogue.Parser.ParseJson(json.StandardOutput);
+        Assert.Equal(Aggregator.Catalogues.CatalogueIndex.Default.Indicators.Select(static i => i.Id), catalogue.Indicators.Select(static i => i.Id));
+    }
+
     private async Task<ImportSheetResponse> ImportAsync(byte[] bytes, string fileName, string period, bool dryRun = false) =>
         await Node.Import.ImportSheetAsync(Request(bytes, fileName, period, dryRun), deadline: Rpc.Deadline());
 
