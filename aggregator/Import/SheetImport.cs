@@ -17,7 +17,11 @@ public sealed record SheetProblem(
     string Sheet, int Row, string Column, string UnitId, string IndicatorId, string MessageZh, string MessageEn, string Reason);
 
 /// <summary>One unit's row: its values in column order and the column each indicator came from.</summary>
-public sealed record SheetRow(string Sheet, int Row, string UnitId, IReadOnlyList<IndicatorValue> Values, IReadOnlyDictionary<string, string> ColumnOf);
+public sealed record SheetRow(string Sheet, int Row, string UnitId, IReadOnlyList<IndicatorValue> Values, IReadOnlyDictionary<string, string> ColumnOf)
+{
+    /// <summary>For a sheet holding one unit, one indicator a row: the row of each indicator; empty for a row per unit.</summary>
+    public IReadOnlyDictionary<string, int> RowOf { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
+}
 
 /// <summary>What a sheet holds: the unit rows that read cleanly and every problem found.</summary>
 public sealed record SheetContent(IReadOnlyList<SheetRow> Rows, IReadOnlyList<SheetProblem> Problems, bool HasHeader);
@@ -27,7 +31,8 @@ public sealed record SheetContent(IReadOnlyList<SheetRow> Rows, IReadOnlyList<Sh
 /// names a unit column (unit_id, 单位编码, 村名, …) and at least one indicator (by id, Chinese or English
 /// name; a unit of measure in brackets is ignored); rows above it (a title) are skipped, as are blank
 /// rows and a total row (合计). A unit cell holds a hosted unit's id or display name. Every cell of an
-/// indicator column is read by <see cref="SheetCells"/>; a blank cell leaves the indicator out.
+/// indicator column is read by <see cref="SheetCells"/>; a blank cell leaves the indicator out. A sheet
+/// without such a header may hold one unit, one indicator a row (<see cref="ReadOneUnit"/>).
 /// </summary>
 public static class SheetImport
 {
@@ -62,7 +67,7 @@ public static class SheetImport
 
         if (headerIndex < 0)
         {
-            return new SheetContent(rows, problems, false);
+            return ReadOneUnit(sheet, catalogue, hosted);
         }
 
         var header = sheet.Rows[headerIndex];
@@ -134,6 +139,101 @@ public static class SheetImport
             }
         }
 
+        return new SheetContent(rows, problems, true);
+    }
+
+    /// <summary>
+    /// A sheet holding one unit, one indicator a row: the indicator's id or name in column A, its value in
+    /// the first filled cell to its right. The unit is named by a row headed like a unit column (单位编码,
+    /// 村名, unit_id) with the unit in its second cell, or else by the sheet's name. Without any indicator
+    /// row it is not a sheet of figures.
+    /// </summary>
+    public static SheetContent ReadOneUnit(SheetGrid sheet, CatalogueIndex catalogue, IReadOnlyList<HostedUnit> hosted)
+    {
+        ArgumentNullException.ThrowIfNull(sheet);
+        ArgumentNullException.ThrowIfNull(catalogue);
+        ArgumentNullException.ThrowIfNull(hosted);
+        var problems = new List<SheetProblem>();
+        var cells = new List<(int Row, int Column, Indicator Indicator, string Raw)>();
+        var unitText = (string?)null;
+        var unitRow = 0;
+        var unitColumn = string.Empty;
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var r = 0; r < sheet.Rows.Count; r++)
+        {
+            var row = sheet.Rows[r];
+            var label = Cell(row, 0);
+            var key = Normalise(label);
+            if (key.Length == 0)
+            {
+                continue;
+            }
+
+            var valueColumn = -1;
+            for (var c = 1; c < row.Count && valueColumn < 0; c++)
+            {
+                if (!string.IsNullOrWhiteSpace(row[c]))
+                {
+                    valueColumn = c;
+                }
+            }
+
+            if (unitText is null && (s_idHeaders.Any(h => Normalise(h) == key) || s_nameHeaders.Any(h => Normalise(h) == key)))
+            {
+                (unitText, unitRow, unitColumn) = (Cell(row, valueColumn), r + 1, ColumnLetter(valueColumn));
+                continue;
+            }
+
+            if (MatchIndicator(label, catalogue) is not { } indicator)
+            {
+                continue;
+            }
+
+            if (!seen.TryAdd(indicator.Id, r + 1))
+            {
+                problems.Add(new(sheet.Name, r + 1, "A", string.Empty, indicator.Id,
+                    $"指标“{indicator.NameZh}”已在第 {seen[indicator.Id]} 行出现", $"indicator '{indicator.Id}' already appears in row {seen[indicator.Id]}", "DUPLICATE_INDICATOR"));
+                continue;
+            }
+
+            if (valueColumn >= 0)
+            {
+                cells.Add((r + 1, valueColumn, indicator, row[valueColumn]));
+            }
+        }
+
+        if (seen.Count == 0)
+        {
+            return new SheetContent([], [], false);
+        }
+
+        var unitId = ResolveUnit(unitText ?? sheet.Name, hosted, out var unitProblem);
+        if (unitId is null)
+        {
+            problems.Add(new(sheet.Name, unitRow, unitColumn, string.Empty, string.Empty,
+                unitText is null ? $"工作表名称不是本节点承载的单位：{unitProblem.MessageZh}" : unitProblem.MessageZh,
+                unitText is null ? $"the sheet's name names no hosted unit: {unitProblem.MessageEn}" : unitProblem.MessageEn, CellReason));
+        }
+
+        var values = new List<IndicatorValue>();
+        var columnOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (row, column, indicator, raw) in cells)
+        {
+            if (SheetCells.Parse(indicator, raw, out var problem) is { } value)
+            {
+                values.Add(value);
+                columnOf[indicator.Id] = ColumnLetter(column);
+            }
+            else
+            {
+                problems.Add(new(sheet.Name, row, ColumnLetter(column), unitId ?? string.Empty, indicator.Id,
+                    $"{indicator.NameZh}：{problem.MessageZh}", $"{indicator.NameEn}: {problem.MessageEn}", CellReason));
+            }
+        }
+
+        // A one-unit sheet's cells are placed by row: the indicator's row, in the value's column.
+        var rowOf = cells.ToDictionary(static c => c.Indicator.Id, static c => c.Row, StringComparer.Ordinal);
+        List<SheetRow> rows = unitId is null ? [] : [new SheetRow(sheet.Name, unitRow, unitId, values, columnOf) { RowOf = rowOf }];
         return new SheetContent(rows, problems, true);
     }
 

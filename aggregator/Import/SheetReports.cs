@@ -27,7 +27,7 @@ public static class SheetReports
         var reason = ReasonText(violation.Reason);
         var problems = new List<SheetProblem>();
         SheetProblem At(string indicatorId, string zh, string en) =>
-            new(row.Sheet, row.Row, row.ColumnOf.GetValueOrDefault(indicatorId, string.Empty), row.UnitId, indicatorId, zh, en, reason);
+            new(row.Sheet, row.RowOf.GetValueOrDefault(indicatorId, row.Row), row.ColumnOf.GetValueOrDefault(indicatorId, string.Empty), row.UnitId, indicatorId, zh, en, reason);
 
         switch (violation.Reason)
         {
@@ -70,7 +70,7 @@ public static class SheetReports
                 break;
             default:
                 var indicatorId = IndicatorOf(violation.Field, checkedValues);
-                problems.Add(At(indicatorId, $"{NameZh(catalogue, indicatorId)}：{ZhOf(violation.Reason)}", violation.Description));
+                problems.Add(At(indicatorId, indicatorId.Length > 0 ? $"{NameZh(catalogue, indicatorId)}：{ZhOf(violation.Reason)}" : ZhOf(violation.Reason), violation.Description));
                 break;
         }
 

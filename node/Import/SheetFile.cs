@@ -34,9 +34,9 @@ internal static class SheetFile
                     return null;
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or InvalidOperationException or IOException or
-                                   System.Xml.XmlException or ArgumentException or NotSupportedException or KeyNotFoundException or IndexOutOfRangeException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
+            // Whatever a damaged or hostile file makes the reader throw, it is the file's fault, not the node's.
             error = $"file_name '{Aggregator.Identifiers.Echo.Of(fileName)}' is not a readable {extension.TrimStart('.')} file.";
             return null;
         }

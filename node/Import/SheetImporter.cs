@@ -71,7 +71,9 @@ internal sealed class SheetImporter(CatalogueIndex catalogue, ReportIntake intak
         var now = time.GetUtcNow();
         var batch = new List<BatchUnit>(rows.Count);
         Aggregator.Periods.Period? period = null;
-        foreach (var row in rows)
+        // A unit with a bad cell is reported for its cells only: its report without them would be judged on part of its figures.
+        var withBadCells = problems.Select(static p => p.UnitId).Where(static u => u.Length > 0).ToHashSet(StringComparer.Ordinal);
+        foreach (var row in rows.Where(r => !withBadCells.Contains(r.UnitId)))
         {
             var validation = ReportValidator.Validate(catalogue, row.UnitId, request.Period, row.Values, now);
             if (!validation.IsValid)

@@ -128,11 +128,33 @@ public sealed class SheetCellsTests
     }
 
     [Fact]
-    public void Read_NoUnitColumn_HasNoHeader()
+    public void Read_NoIndicatorAnywhere_HasNoHeader()
     {
-        var content = SheetImport.Read(new SheetGrid("s", [["党员数"], ["4"]]), s_catalogue, s_hosted);
+        var content = SheetImport.Read(new SheetGrid("说明", [["填表说明"], ["村名", "备注"], ["东村", "无"]]), s_catalogue, s_hosted);
 
         Assert.False(content.HasHeader);
+    }
+
+    [Fact]
+    public void Read_IndicatorsButNoUnit_IsAProblemNamingTheSheet()
+    {
+        var content = SheetImport.Read(new SheetGrid("Sheet1", [["党员数", "4"]]), s_catalogue, s_hosted);
+
+        Assert.Empty(content.Rows);
+        Assert.Contains("sheet's name names no hosted unit", Assert.Single(content.Problems).MessageEn, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_OneUnitSheetNamedAfterTheUnit_GivesItsValuesAndPlacesProblemsByRow()
+    {
+        var sheet = new SheetGrid("西村", [["西村报表"], ["党员数", "", "38"], ["满意人数", "3O"], ["备注", "无"]]);
+
+        var content = SheetImport.Read(sheet, s_catalogue, s_hosted);
+
+        var row = Assert.Single(content.Rows);
+        Assert.Equal("370113001002", row.UnitId);
+        Assert.Equal(38, Assert.Single(row.Values).Count);
+        Assert.Equal((3, "B", "satisfaction_satisfied"), content.Problems.Select(static p => (p.Row, p.Column, p.IndicatorId)).Single());
     }
 
     [Fact]

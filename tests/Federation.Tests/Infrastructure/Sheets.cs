@@ -11,8 +11,30 @@ public static class Sheets
     /// <summary>An .xlsx with one worksheet holding the rows as given (no header is added); null is an empty cell.</summary>
     public static byte[] Xlsx(IReadOnlyList<object?[]> rows, string sheetName = "Sheet1")
     {
+        var records = Records(rows);
+        using var stream = new MemoryStream();
+        stream.SaveAs(records, printHeader: false, sheetName: sheetName);
+        return stream.ToArray();
+    }
+
+    /// <summary>An .xlsx with one worksheet per entry, in order, each holding its rows as given.</summary>
+    public static byte[] XlsxSheets(IReadOnlyList<(string Name, IReadOnlyList<object?[]> Rows)> sheets)
+    {
+        var workbook = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (name, rows) in sheets)
+        {
+            workbook[name] = Records(rows);
+        }
+
+        using var stream = new MemoryStream();
+        stream.SaveAs(workbook, printHeader: false);
+        return stream.ToArray();
+    }
+
+    private static List<Dictionary<string, object?>> Records(IReadOnlyList<object?[]> rows)
+    {
         var width = rows.Max(static r => r.Length);
-        var records = rows.Select(row =>
+        return [.. rows.Select(row =>
         {
             var record = new Dictionary<string, object?>(StringComparer.Ordinal);
             for (var c = 0; c < width; c++)
@@ -21,10 +43,7 @@ public static class Sheets
             }
 
             return record;
-        }).ToList();
-        using var stream = new MemoryStream();
-        stream.SaveAs(records, printHeader: false, sheetName: sheetName);
-        return stream.ToArray();
+        })];
     }
 
     /// <summary>The same rows as CSV text (fields with commas or quotes quoted), one line each.</summary>

@@ -149,6 +149,27 @@ public sealed class ImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportSheet_OneWorksheetPerUnit_StoresEachAndPlacesProblemsByRow()
+    {
+        List<object?[]> east = [["东村一季度报表"], ["指标", "数值"], ["党员数", 45], ["分类定级", "较好"], ["星级", "四星"]];
+        List<object?[]> west = [["单位编码", "370113001002"], ["党员数", "38"], ["书记大专及以上学历", "否"]];
+        List<object?[]> notes = [["填表说明：每个村一个工作表"]];
+        var bad = Sheets.XlsxSheets([("东村", east), ("西村", (List<object?[]>)[["单位编码", "370113001002"], ["党员数", "3O"]]), ("说明", notes)]);
+
+        var refused = await ImportAsync(bad, "villages.xlsx", "2026-Q1");
+
+        var problem = Assert.Single(refused.Problems);
+        Assert.Equal(("西村", 2u, "B", West, "party_members"), (problem.Sheet, problem.Row, problem.Column, problem.UnitId, problem.IndicatorId));
+        var response = await ImportAsync(Sheets.XlsxSheets([("东村", east), ("西村", west), ("说明", notes)]), "villages.xlsx", "2026-Q1");
+
+        Assert.True(response.Stored, string.Join("\n", response.Problems));
+        Assert.Equal([East, West], response.Units.Select(static u => u.UnitId));
+        var stored = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline())).Report;
+        Assert.Equal("fairly_good", Value(stored, "classification_grade").Category);
+        Assert.Equal("4", Value(stored, "star_rating").Category);
+    }
+
+    [Fact]
     public async Task ImportSheet_ClerkOfOneUnit_MayImportOnlyThatUnit()
     {
         var token = await Node.IssueTokenAsync(Role.Clerk, East, account: "clerk-east");
