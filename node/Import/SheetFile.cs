@@ -12,6 +12,15 @@ namespace Federation.Node.Import;
 /// </summary>
 internal static class SheetFile
 {
+    /// <summary>Most bytes an .xlsx may unpack to (its parts' declared sizes, which the unzip enforces), so a small zip bomb is refused unread.</summary>
+    public const long MaxUnpackedBytes = 64L * 1024 * 1024;
+
+    /// <summary>Most rows read from one file (all its sheets together), and columns of one row; a sheet is a township's units, not a database.</summary>
+    public const int MaxRows = 20_000;
+
+    /// <summary>Most columns read from one row; cells further right are not read.</summary>
+    public const int MaxColumns = 256;
+
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     static SheetFile() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
@@ -25,10 +34,13 @@ internal static class SheetFile
         {
             switch (extension)
             {
+                case ".xlsx" when UnpackedBytes(bytes) > MaxUnpackedBytes:
+                    error = $"file_name '{Aggregator.Identifiers.Echo.Of(fileName)}' unpacks to more than {MaxUnpackedBytes / (1024 * 1024)} MiB.";
+                    return null;
                 case ".xlsx":
-                    return ReadXlsx(bytes);
+                    return Bounded(fileName, ReadXlsx(bytes), out error);
                 case ".csv":
-                    return [new SheetGrid(Path.GetFileName(fileName), ParseCsv(Decode(bytes)))];
+                    return Bounded(fileName, [new SheetGrid(Path.GetFileName(fileName), ParseCsv(Decode(bytes)))], out error);
                 default:
                     error = $"file_name '{Aggregator.Identifiers.Echo.Of(fileName)}' must end in .xlsx or .csv.";
                     return null;
@@ -40,6 +52,24 @@ internal static class SheetFile
             error = $"file_name '{Aggregator.Identifiers.Echo.Of(fileName)}' is not a readable {extension.TrimStart('.')} file.";
             return null;
         }
+    }
+
+    private static List<SheetGrid>? Bounded(string fileName, List<SheetGrid> sheets, out string error)
+    {
+        error = string.Empty;
+        if (sheets.Sum(static s => s.Rows.Count) > MaxRows)
+        {
+            error = $"file_name '{Aggregator.Identifiers.Echo.Of(fileName)}' has more than {MaxRows} rows.";
+            return null;
+        }
+
+        return sheets;
+    }
+
+    private static long UnpackedBytes(byte[] bytes)
+    {
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(bytes, writable: false), System.IO.Compression.ZipArchiveMode.Read);
+        return zip.Entries.Sum(static e => e.Length);
     }
 
     /// <summary>Strict UTF-8 (a BOM is dropped), else GB18030.</summary>
@@ -63,7 +93,7 @@ internal static class SheetFile
     }
 
     /// <summary>RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF.</summary>
-    public static IReadOnlyList<IReadOnlyList<string>> ParseCsv(string text)
+    public static List<IReadOnlyList<string>> ParseCsv(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var rows = new List<IReadOnlyList<string>>();
@@ -98,10 +128,19 @@ internal static class SheetFile
                     quoted = true;
                     break;
                 case ',':
-                    row.Add(field.ToString());
+                    if (row.Count < MaxColumns)
+                    {
+                        row.Add(field.ToString());
+                    }
+
                     field.Clear();
                     break;
                 case '\r':
+                    break;
+                case '\n' when row.Count >= MaxColumns:
+                    field.Clear();
+                    rows.Add(row);
+                    row = [];
                     break;
                 case '\n':
                     row.Add(field.ToString());
@@ -134,10 +173,21 @@ internal static class SheetFile
             var rows = new List<IReadOnlyList<string>>();
             foreach (IDictionary<string, object?> cells in MiniExcel.Query(stream, useHeaderRow: false, sheetName: name))
             {
+                if (rows.Count > MaxRows)
+                {
+                    // Enough to refuse the file: stop reading.
+                    break;
+                }
+
                 var row = new List<string>();
                 foreach (var (letters, value) in cells)
                 {
                     var column = ColumnIndex(letters);
+                    if (column >= MaxColumns || value is null)
+                    {
+                        continue;
+                    }
+
                     while (row.Count <= column)
                     {
                         row.Add(string.Empty);

@@ -271,6 +271,43 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(Aggregator.Catalogues.CatalogueIndex.Default.Indicators.Select(static i => i.Id), catalogue.Indicators.Select(static i => i.Id));
     }
 
+    [Fact]
+    public async Task ImportSheet_IdsExcelTurnedIntoScientificNotation_AreExplainedAndNothingIsStored()
+    {
+        var csv = "单位编码,党员数\r\n3.70113E+11,45\r\n370113001002,38\r\n";
+
+        var response = await ImportAsync(System.Text.Encoding.UTF8.GetBytes(csv), "saved-by-excel.csv", "2026-Q1");
+
+        var problem = Assert.Single(response.Problems);
+        Assert.Equal(("saved-by-excel.csv", 2u, "A"), (problem.Sheet, problem.Row, problem.Column));
+        Assert.Contains("scientific notation", problem.MessageEn, StringComparison.Ordinal);
+        Assert.Contains("科学计数法", problem.MessageZh, StringComparison.Ordinal);
+        Assert.False(response.Stored);
+        await Rpc.FailsAsync(
+            async () => await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = West, Period = "2026-Q1" }, deadline: Rpc.Deadline()),
+            StatusCode.NotFound, "NO_FIGURES");
+    }
+
+    [Fact]
+    public async Task ImportSheet_XlsxThatUnpacksToFarMoreThanItsSize_IsRefusedUnread()
+    {
+        using var bomb = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(bomb, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using var entry = zip.CreateEntry("xl/worksheets/sheet1.xml", System.IO.Compression.CompressionLevel.SmallestSize).Open();
+            var zeros = new byte[1024 * 1024];
+            for (var i = 0; i < 80; i++)
+            {
+                entry.Write(zeros);
+            }
+        }
+
+        Assert.True(bomb.Length < 1024 * 1024);
+        await Rpc.FailsAsync(
+            async () => await Node.Import.ImportSheetAsync(Request(bomb.ToArray(), "bomb.xlsx", "2026-Q1", false), deadline: Rpc.Deadline()),
+            StatusCode.InvalidArgument, "UNREADABLE_SHEET");
+    }
+
     private async Task<ImportSheetResponse> ImportAsync(byte[] bytes, string fileName, string period, bool dryRun = false) =>
         await Node.Import.ImportSheetAsync(Request(bytes, fileName, period, dryRun), deadline: Rpc.Deadline());
 
