@@ -29,7 +29,11 @@ internal sealed class SheetImporter(CatalogueIndex catalogue, ReportIntake intak
             return Rejection.Of(RejectionReason.UnreadableSheet, unreadable, "file_bytes");
         }
 
-        var hosted = store.Read(static s => s.Units.FindAll().Select(static u => new HostedUnit(u.Id, u.DisplayName)).ToList());
+        // Display names resolve only to units the caller may import, so a name never reveals another unit's id.
+        var self = identity.NodeId;
+        var hosted = store.Read(s => s.Units.FindAll()
+            .Select(u => new HostedUnit(u.Id, ScopeInterceptor.AdmitsUnit(callerScope, self, u.Id) ? u.DisplayName : string.Empty))
+            .ToList());
         var contents = sheets.Select(sheet => SheetImport.Read(sheet, catalogue, hosted)).Where(static c => c.HasHeader).ToList();
         if (contents.Count == 0)
         {

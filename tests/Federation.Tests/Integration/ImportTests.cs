@@ -186,6 +186,9 @@ public sealed class ImportTests : IAsyncLifetime
 
         Assert.True(response.Stored, string.Join("\n", response.Problems));
         Assert.Equal(East, Assert.Single(response.Units).UnitId);
+        var byName = await client.ImportSheetAsync(
+            Request(Sheets.Xlsx([["村名", "党员数"], ["西村", 5]]), "west.xlsx", "2026-Q1", true), deadline: Rpc.Deadline());
+        Assert.DoesNotContain(West, Assert.Single(byName.Problems).MessageEn, StringComparison.Ordinal);
     }
 
     [Fact]
