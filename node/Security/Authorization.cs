@@ -44,6 +44,12 @@ internal static class Policies
     /// <summary>Pulls and the subtree walk: this node's parent, by its certificate.</summary>
     public const string ParentNode = nameof(ParentNode);
 
+    /// <summary>Review decisions (approve, return, reopen): a reviewer. No admin: nobody bypasses a review.</summary>
+    public const string Reviewer = nameof(Reviewer);
+
+    /// <summary>Withdrawing a report filed by mistake: a clerk or a reviewer.</summary>
+    public const string ClerkOrReviewer = nameof(ClerkOrReviewer);
+
     /// <summary>Harmless reads (catalogue, identity, who am I): anyone authenticated.</summary>
     public const string Anyone = nameof(Anyone);
 
@@ -53,6 +59,8 @@ internal static class Policies
         [ReportReader] = Allowed.Clerk | Allowed.Reviewer | Allowed.Reader,
         [Reader] = Allowed.Reviewer | Allowed.Reader | Allowed.ParentNode,
         [Admin] = Allowed.Admin | Allowed.LocalAdmin,
+        [Reviewer] = Allowed.Reviewer,
+        [ClerkOrReviewer] = Allowed.Clerk | Allowed.Reviewer,
         [ChildNode] = Allowed.ChildNode,
         [ParentNode] = Allowed.ParentNode,
         [Anyone] = Allowed.Anyone,
