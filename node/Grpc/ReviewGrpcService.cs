@@ -1,4 +1,3 @@
-using Federation.Aggregator.Review;
 using Federation.Node.Application;
 using Federation.Node.Review;
 using Federation.Node.Rollup;
@@ -39,14 +38,7 @@ internal sealed class ReviewGrpcService(ReviewOperations review, PeerCalls peers
         var view = review.Status(request.UnitId, request.Period).ValueOrThrow();
         return Task.FromResult(new GetReviewStatusResponse
         {
-            Status = view.State switch
-            {
-                ReviewState.Submitted => ReviewStatus.Submitted,
-                ReviewState.Returned => ReviewStatus.Returned,
-                ReviewState.Approved => ReviewStatus.Approved,
-                ReviewState.Withdrawn => ReviewStatus.Withdrawn,
-                _ => ReviewStatus.NotSubmitted,
-            },
+            Status = ReviewOperations.ToStatus(view.State),
             ReportVersion = view.ReportVersion,
             Reason = view.Reason,
             LastDecision = view.LastDecision,
@@ -74,6 +66,17 @@ internal sealed class ReviewGrpcService(ReviewOperations review, PeerCalls peers
     [Authorize(Policy = Policies.Reviewer)]
     public override async Task<ReopenChildResponse> ReopenChild(ReopenChildRequest request, ServerCallContext context) =>
         new() { Decision = await DecideChildAsync(DecisionKind.Reopen, request.NodeId, request.Period, request.Reason, context) };
+
+    [Authorize(Policy = Policies.UnitLister)]
+    public override Task<ListUnitsResponse> ListUnits(ListUnitsRequest request, ServerCallContext context)
+    {
+        RequestChecks.Id(request.PageToken, "page_token", required: false);
+        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var page = review.ListUnits(request.PageToken, pageSize, request.Period).ValueOrThrow().Units;
+        var response = new ListUnitsResponse { NextPageToken = page.Count == pageSize ? page[^1].Id : string.Empty };
+        response.Units.AddRange(page);
+        return Task.FromResult(response);
+    }
 
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<ApplyParentDecisionResponse> ApplyParentDecision(ApplyParentDecisionRequest request, ServerCallContext context) =>

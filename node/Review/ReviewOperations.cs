@@ -17,6 +17,9 @@ namespace Federation.Node.Review;
 /// <summary>A report's review state as a clerk or reviewer reads it.</summary>
 internal sealed record ReviewView(ReviewState State, ulong ReportVersion, string Reason, SignedDecision? LastDecision, bool LockedAbove);
 
+/// <summary>A page of hosted units and children, sorted by id.</summary>
+internal sealed record UnitPage(IReadOnlyList<UnitEntry> Units);
+
 /// <summary>A page of decisions, oldest first.</summary>
 internal sealed record DecisionPage(IReadOnlyList<SignedDecision> Decisions, string NextPageToken);
 
@@ -238,6 +241,69 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
             .ToList());
         return new DecisionPage([.. page.Select(ToSigned)], page.Count == pageSize ? page[^1].Id : string.Empty);
     }
+
+    /// <summary>Hosted units and children after <paramref name="afterId"/>, sorted by id, with their review state for a period if given.</summary>
+    public Outcome<UnitPage> ListUnits(string afterId, int pageSize, string period)
+    {
+        string? canonical = null;
+        if (period.Length > 0)
+        {
+            if (NodeIds.CheckPeriod(period, "period", out var parsed) is { } badPeriod)
+            {
+                return Rejection.Of(badPeriod);
+            }
+
+            canonical = parsed.ToString();
+        }
+
+        return store.Read(s =>
+        {
+            var units = s.Units.Find(LiteDB.Query.GT("_id", afterId), limit: pageSize).Select(u => HostedEntry(s, u, canonical));
+            var children = s.Children.Find(LiteDB.Query.GT("_id", afterId), limit: pageSize).Select(c => ChildEntry(s, c, canonical));
+            return new UnitPage([.. units.Concat(children).OrderBy(static e => e.Id, StringComparer.Ordinal).Take(pageSize)]);
+        });
+    }
+
+    private static UnitEntry HostedEntry(NodeStore s, UnitDocument unit, string? period)
+    {
+        var entry = new UnitEntry { Id = unit.Id, DisplayName = unit.DisplayName, Kind = UnitEntryKind.HostedUnit, RetiredFromPeriod = unit.RetiredFromPeriod };
+        entry.FormerDisplayNames.AddRange(unit.FormerNames.Select(static n => n.DisplayName));
+        if (period is not null)
+        {
+            var report = s.Reports.FindById(ReportDocument.KeyOf(unit.Id, period));
+            var state = ReviewRules.Current(s.RecordOf(unit.Id, period), report?.Digest);
+            entry.ReviewStatus = ToStatus(state);
+            entry.ExpectedLeafCount = 1;
+            entry.ApprovedLeafCount = state == ReviewState.Approved ? 1u : 0u;
+        }
+
+        return entry;
+    }
+
+    private static UnitEntry ChildEntry(NodeStore s, ChildDocument child, string? period)
+    {
+        var entry = new UnitEntry { Id = child.Id, DisplayName = child.DisplayName, Kind = UnitEntryKind.ChildNode };
+        if (period is not null)
+        {
+            var held = s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(child.Id, period));
+            var coverage = held is null ? null : Summary.Parser.ParseFrom(held.SummaryBytes).Coverage;
+            entry.ReviewStatus = ToStatus(ReviewRules.Current(s.RecordOf(child.Id, period), held?.Digest));
+            entry.ExpectedLeafCount = coverage?.ExpectedLeafCount ?? (uint)child.ExpectedLeafCount;
+            entry.ApprovedLeafCount = coverage?.ApprovedLeafCount ?? 0;
+        }
+
+        return entry;
+    }
+
+    /// <summary>The wire form of a review state.</summary>
+    public static ReviewStatus ToStatus(ReviewState state) => state switch
+    {
+        ReviewState.Submitted => ReviewStatus.Submitted,
+        ReviewState.Returned => ReviewStatus.Returned,
+        ReviewState.Approved => ReviewStatus.Approved,
+        ReviewState.Withdrawn => ReviewStatus.Withdrawn,
+        _ => ReviewStatus.NotSubmitted,
+    };
 
     private SignedDecision Sign(
         DecisionKind kind, DecisionSubject subject, string subjectId, string period, ulong version, byte[] digest, string account, string reason, DateTimeOffset now) =>

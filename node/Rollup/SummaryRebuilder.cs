@@ -3,6 +3,7 @@ using Federation.Aggregator.Periods;
 using Federation.Aggregator.Review;
 using Federation.Aggregator.Signing;
 using Federation.Aggregator.Summaries;
+using Federation.Aggregator.Units;
 using Federation.Node.Configuration;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
@@ -42,7 +43,9 @@ internal sealed class SummaryRebuilder(
             return replaced;
         }
 
+        var parsedPeriod = Period.Parse(period);
         var hosted = store.Units.FindAll()
+            .Where(unit => reports.ContainsKey(unit.Id) || UnitRules.IsExpected(unit.RetiredFromPeriod, parsedPeriod))
             .Select(unit => reports.TryGetValue(unit.Id, out var r)
                 ? HostedInput(store, unit.Id, period, r)
                 : new HostedUnitInput(unit.Id, null, []))

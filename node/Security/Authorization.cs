@@ -50,6 +50,9 @@ internal static class Policies
     /// <summary>Withdrawing a report filed by mistake: a clerk or a reviewer.</summary>
     public const string ClerkOrReviewer = nameof(ClerkOrReviewer);
 
+    /// <summary>Listing the hosted units and children: an admin, or a reader or reviewer.</summary>
+    public const string UnitLister = nameof(UnitLister);
+
     /// <summary>Harmless reads (catalogue, identity, who am I): anyone authenticated.</summary>
     public const string Anyone = nameof(Anyone);
 
@@ -60,6 +63,7 @@ internal static class Policies
         [Reader] = Allowed.Reviewer | Allowed.Reader | Allowed.ParentNode,
         [Admin] = Allowed.Admin | Allowed.LocalAdmin,
         [Reviewer] = Allowed.Reviewer,
+        [UnitLister] = Allowed.Admin | Allowed.LocalAdmin | Allowed.Reviewer | Allowed.Reader,
         [ClerkOrReviewer] = Allowed.Clerk | Allowed.Reviewer,
         [ChildNode] = Allowed.ChildNode,
         [ParentNode] = Allowed.ParentNode,

@@ -125,3 +125,11 @@ public sealed partial class ReopenChildRequest : IScopedRequest
 
     string IScopedRequest.Target => NodeId;
 }
+
+// The whole node's list: only a scope of this node reaches it.
+public sealed partial class ListUnitsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Self;
+
+    string IScopedRequest.Target => string.Empty;
+}

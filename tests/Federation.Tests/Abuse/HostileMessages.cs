@@ -67,7 +67,7 @@ public sealed class HostileMessages
     private static readonly HashSet<string> s_writes =
         [
             "SubmitReport", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
-            "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
+            "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
         ];
 
     private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
@@ -252,6 +252,8 @@ public sealed class HostileMessages
         "GetReviewStatus" => new GetReviewStatusRequest { UnitId = Units[_rng.Next(Units.Length)], Period = Quarter },
         "GetDecisions" => new GetDecisionsRequest { SubjectId = Units[_rng.Next(Units.Length)], Period = Quarter },
         "ApproveChild" => new ApproveChildRequest { NodeId = new string('7', 100), Period = Quarter },
+        "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = new string('7', 100), FromPeriod = "2026-Q2" },
+        "ListUnits" => new ListUnitsRequest { PageSize = 10, Period = Quarter },
         "ReopenChild" => new ReopenChildRequest { NodeId = new string('7', 100), Period = Quarter, Reason = "hostile" },
         // Signed by a key nobody pinned: refused, whatever is flipped.
         "ApplyParentDecision" => new ApplyParentDecisionRequest

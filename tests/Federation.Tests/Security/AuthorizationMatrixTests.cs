@@ -76,6 +76,8 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["ReviewService.ApproveChild"] = Who.Reviewer,
         ["ReviewService.ReopenChild"] = Who.Reviewer,
         ["ReviewService.ApplyParentDecision"] = Who.Parent,
+        ["ReviewService.ListUnits"] = Who.Admin | Who.Reviewer | Who.Reader,
+        ["AdminService.RetireHostedUnit"] = Who.Admin,
     };
 
     [Flags]
@@ -368,6 +370,8 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "ApproveChild" => new ApproveChildRequest { NodeId = node, Period = Quarter },
             "ReopenChild" => new ReopenChildRequest { NodeId = node, Period = Quarter, Reason = "matrix" },
             "ApplyParentDecision" => new ApplyParentDecisionRequest(),
+            "ListUnits" => new ListUnitsRequest { Period = Quarter },
+            "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = "370113001098", FromPeriod = "2026-Q2" },
             _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
         };
     }
