@@ -130,8 +130,16 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         }
 
         var next = kind == DecisionKind.Approve ? ReviewState.Approved : ReviewState.Submitted;
+        var before = ReviewRules.Current(record, held.Digest);
         return await writer.ExecuteAsync<Outcome<SignedDecision>>(context =>
         {
+            // Another reviewer's decision about the same child may have landed while this one travelled.
+            var now = context.Store.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(childId, canonical));
+            if (ReviewRules.Current(context.Store.RecordOf(childId, canonical), now?.Digest) != before)
+            {
+                return Rejection.Of(RejectionReason.WrongReviewState, $"child '{childId}' for {canonical}: another decision was recorded meanwhile; look again.", "node_id");
+            }
+
             Record(context.Store, childId, canonical, kind, next, signed, held.Digest, kind == DecisionKind.Approve ? held.Version : (long)(record?.ApprovedVersion ?? 0), reason);
             return signed;
         }, budget.CancellationToken);

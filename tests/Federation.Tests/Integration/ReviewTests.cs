@@ -178,6 +178,41 @@ public sealed class ReviewTests
         tree.AssertNoErrors();
     }
 
+    [Fact]
+    public async Task ParentApproval_ReachesTheChild_WhichRefusesCorrectionsUntilTheReopenArrives()
+    {
+        using var folder = new TempFolder();
+        const string County = "370113";
+        var townshipKey = TestNode.CreateKey(folder.Sub(Township));
+        var countyKey = TestNode.CreateKey(folder.Sub(County));
+        await using var county = await TestNode.StartAsync(new NodeSpec(County, "county") { Children = [(Township, townshipKey)] }, folder.Sub(County));
+        await using var township = await TestNode.StartAsync(
+            new NodeSpec(Township, "township") { ParentId = County, ParentAddress = county.Address, ParentPublicKey = countyKey, HostedUnitIds = [UnitOne] },
+            folder.Sub(Township));
+        await Submit(township, UnitOne, 30);
+        await Reviewer(township).ApproveReportAsync(new ApproveReportRequest { UnitId = UnitOne, Period = Quarter }, deadline: Rpc.Deadline());
+        await TestHierarchy.WaitForTotalsAsync(county, Quarter, static t => t.Coverage.ApprovedLeafCount == 1, "the approval at the county");
+        await Reviewer(county).ApproveChildAsync(new ApproveChildRequest { NodeId = Township, Period = Quarter }, deadline: Rpc.Deadline());
+
+        // Even the township's own reviewer cannot reopen the unit now: the period is approved above.
+        await Rpc.FailsAsync(
+            async () => await Reviewer(township).ReopenReportAsync(new ReopenReportRequest { UnitId = UnitOne, Period = Quarter, Reason = "typo" }, deadline: Rpc.Deadline()),
+            StatusCode.FailedPrecondition, "LOCKED");
+        var status = await Reviewer(township).GetReviewStatusAsync(new GetReviewStatusRequest { UnitId = UnitOne, Period = Quarter }, deadline: Rpc.Deadline());
+        Assert.True(status.LockedAbove);
+
+        await Reviewer(county).ReopenChildAsync(new ReopenChildRequest { NodeId = Township, Period = Quarter, Reason = "typo in 001" }, deadline: Rpc.Deadline());
+        await Reviewer(township).ReopenReportAsync(new ReopenReportRequest { UnitId = UnitOne, Period = Quarter, Reason = "typo" }, deadline: Rpc.Deadline());
+        var corrected = await Submit(township, UnitOne, 31);
+
+        Assert.Equal(2ul, corrected.Version);
+        await TestHierarchy.WaitForTotalsAsync(county, Quarter,
+            static t => t.Totals.Single(static x => x.Indicator.Id == "party_members").Aggregate.Total == 31 && t.Coverage.CorrectedAfterApprovalLeafCount == 1,
+            "the correction at the county");
+        Assert.Empty(county.Logs.Errors);
+        Assert.Empty(township.Logs.Errors);
+    }
+
     private static ReviewService.ReviewServiceClient Reviewer(TestNode node) => new(node.ChannelWith(node.Tokens.Reviewer));
 
     private static async Task<SubmitReportResponse> Submit(TestNode node, string unitId, long members) =>
