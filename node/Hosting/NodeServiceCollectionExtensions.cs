@@ -4,6 +4,7 @@ using Federation.Node.Configuration;
 using Federation.Node.Grpc;
 using Federation.Node.Queries;
 using Federation.Node.Reporting;
+using Federation.Node.Review;
 using Federation.Node.Rollup;
 using Federation.Node.Security;
 using Federation.Node.Storage;
@@ -74,6 +75,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ProofService>();
         services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();
+        services.AddSingleton<ReviewOperations>();
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
@@ -103,6 +105,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcService<AccessGrpcService>();
+        app.MapGrpcService<ReviewGrpcService>();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Reports;
+using Federation.Aggregator.Review;
 using Federation.Aggregator.Signing;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
@@ -37,6 +38,13 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
 
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
+            var review = ReviewRules.Submit(
+                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.LockedAbove(canonicalPeriod));
+            if (!review.IsAllowed)
+            {
+                return Rejection.Of(review.Reason, $"unit '{unitId}' for {canonicalPeriod}: {review.Message}", "unit_id");
+            }
+
             var version = (replaced?.Version ?? 0) + 1;
 
             // The whole-report rules need the previous version, so they run inside the write, on what would be stored.

@@ -11,6 +11,9 @@ internal enum ScopeTargetKind
 
     /// <summary>The node answering itself.</summary>
     Self,
+
+    /// <summary>An enrolled child, named by the request: only a scope of this node or of that very child reaches it.</summary>
+    Child,
 }
 
 /// <summary>A request that names what it acts on, so one interceptor checks every caller's scope against it.</summary>
@@ -20,3 +23,6 @@ internal interface IScopedRequest
 
     string Target { get; }
 }
+
+/// <summary>A scoped request that names its unit or child in a subject_id field (the decision history).</summary>
+internal interface ISubjectRequest;
