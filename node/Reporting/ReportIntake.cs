@@ -3,6 +3,7 @@ using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Reports;
 using Federation.Aggregator.Review;
 using Federation.Aggregator.Signing;
+using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
@@ -31,9 +32,16 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
         var canonicalPeriod = validation.Period.ToString();
         return await writer.ExecuteAsync<Outcome<ReportReceipt>>(context =>
         {
-            if (context.Store.Units.FindById(unitId) is null)
+            if (context.Store.Units.FindById(unitId) is not { } unit)
             {
                 return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
+            }
+
+            if (!UnitRules.IsExpected(unit.RetiredFromPeriod, validation.Period))
+            {
+                // A retired unit reports nothing more: its figures would count in totals that no longer expect it.
+                return Rejection.Of(RejectionReason.UnknownUnit,
+                    $"unit '{unitId}' was retired from {unit.RetiredFromPeriod} and reports no more for {canonicalPeriod}.", "unit_id");
             }
 
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);

@@ -55,6 +55,15 @@ public sealed class UnitHousekeepingTests
         Assert.Equal(9, report.Report.Values.Single().Count);
         var listed = await Lister(node, node.Tokens.Reader).ListUnitsAsync(new ListUnitsRequest(), deadline: Rpc.Deadline());
         Assert.Equal(["2026-Q2", "2026-Q1"], listed.Units.Select(static u => u.RetiredFromPeriod));
+
+        // Not expected from its retirement on, so it reports nothing more; earlier periods still take its report.
+        await Rpc.FailsAsync(
+            async () => await node.Reporting.SubmitReportAsync(
+                new SubmitReportRequest { UnitId = UnitTwo, Period = "2026-Q1", Values = { Reports.Count("party_members", 4) } }, deadline: Rpc.Deadline()),
+            StatusCode.NotFound, "UNKNOWN_UNIT");
+        var earlier = await node.Reporting.SubmitReportAsync(
+            new SubmitReportRequest { UnitId = UnitTwo, Period = "2025-Q4", Values = { Reports.Count("party_members", 4) } }, deadline: Rpc.Deadline());
+        Assert.Equal(1ul, earlier.Version);
     }
 
     [Fact]
