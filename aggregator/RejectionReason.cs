@@ -91,6 +91,21 @@ public enum RejectionReason
     /// <summary>A report breaks a catalogue validation rule of severity ERROR.</summary>
     RuleViolated,
 
+    /// <summary>Approved figures (or a period approved above): no correction, return or withdrawal until a reopen.</summary>
+    Locked,
+
+    /// <summary>A child's summary cannot be approved while a leaf below it is not approved.</summary>
+    BelowNotApproved,
+
+    /// <summary>A return or reopen without a reason.</summary>
+    ReasonRequired,
+
+    /// <summary>The decision does not apply in the current review state.</summary>
+    WrongReviewState,
+
+    /// <summary>The child to be told of a decision about its summary could not be reached.</summary>
+    ChildUnreachable,
+
     /// <summary>An imported file is not a readable sheet, or has no header row naming units and indicators.</summary>
     UnreadableSheet,
 }

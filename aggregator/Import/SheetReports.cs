@@ -58,7 +58,10 @@ public static class SheetReports
                     "更正时漏填了上一版已有的指标；请全部填写，或以更新（update）或替换（replace）方式导入", violation.Description));
                 break;
             case RejectionReason.UnknownUnit:
-                problems.Add(At(string.Empty, $"单位 {row.UnitId} 不是本节点承载的单位", violation.Description));
+                problems.Add(At(string.Empty, $"单位 {row.UnitId} 不是本节点承载的单位，或已撤销、不再报送本期", violation.Description));
+                break;
+            case RejectionReason.Locked:
+                problems.Add(At(string.Empty, $"单位 {row.UnitId} 本期报表已审核通过（或上级已审核本期），需审核人退回重开后才能更正", violation.Description));
                 break;
             case RejectionReason.NumeratorExceedsDenominator when IndicatorOf(violation.Field, checkedValues) is var numerator &&
                 catalogue.Ratios.FirstOrDefault(r => r.Ratio.NumeratorIndicatorId == numerator) is { } ratio:

@@ -28,6 +28,9 @@ public sealed class SignatureDomain
     /// <summary>Key rotations, signed with the old key: "federation.v1.KeyRotation\0".</summary>
     public static SignatureDomain KeyRotation { get; } = new("federation.v1.KeyRotation");
 
+    /// <summary>Review decisions (approve, return, reopen, withdraw): "federation.v1.Decision\0".</summary>
+    public static SignatureDomain Decision { get; } = new("federation.v1.Decision");
+
     public string Label { get; }
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>

@@ -117,6 +117,35 @@ public static class SignedMessages
             "announcement.signature does not verify with the enrolled key.", "announcement.announcement_bytes is not an Announcement: ");
     }
 
+    /// <summary>Signs a review decision with the deciding node's key.</summary>
+    public static SignedDecision SignDecision(Decision decision, NodeSigningKey key)
+    {
+        var (bytes, signature, keyId) = Sign(decision, key, SignatureDomain.Decision);
+        return new SignedDecision { DecisionBytes = bytes, Signature = signature, KeyId = keyId };
+    }
+
+    /// <summary>
+    /// Verifies a review decision against the deciding node's public key, then parses it; valid only when the
+    /// key id is that key's and the decision names a kind and a subject. Anyone holding the key can run this offline.
+    /// </summary>
+    public static Verification<Decision> VerifyDecision(SignedDecision signed, ReadOnlySpan<byte> publicKeyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        {
+            return Verification<Decision>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
+        }
+
+        var verification = VerifyThenParse(signed.DecisionBytes, signed.Signature, publicKeyBytes, SignatureDomain.Decision, Decision.Parser,
+            "decision.signature does not verify over decision_bytes.", "decision.decision_bytes is not a Decision: ");
+        if (verification.IsValid && (verification.Value!.Kind == DecisionKind.Unspecified || verification.Value.Subject == DecisionSubject.Unspecified))
+        {
+            return Verification<Decision>.Invalid(RejectionReason.MissingField, "a decision must name its kind and its subject.");
+        }
+
+        return verification;
+    }
+
     private static (ByteString Bytes, ByteString Signature, string KeyId) Sign(IMessage message, NodeSigningKey key, SignatureDomain domain)
     {
         ArgumentNullException.ThrowIfNull(message);

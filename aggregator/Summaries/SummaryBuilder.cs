@@ -10,7 +10,9 @@ namespace Federation.Aggregator.Summaries;
 /// <param name="UnitId">The unit's id.</param>
 /// <param name="Report">The stored report, parsed; null when the unit has not reported.</param>
 /// <param name="ReportDigest">SHA-256 of the stored report bytes.</param>
-public sealed record HostedUnitInput(string UnitId, UnitReport? Report, byte[] ReportDigest);
+/// <param name="Approved">The current report is approved by this node's reviewer.</param>
+/// <param name="CorrectedAfterApproval">The current report replaced one that was approved, then reopened.</param>
+public sealed record HostedUnitInput(string UnitId, UnitReport? Report, byte[] ReportDigest, bool Approved = false, bool CorrectedAfterApproval = false);
 
 /// <summary>An enrolled child, with the summary the node holds for it for the period if any.</summary>
 /// <param name="ChildId">The child's node id.</param>
@@ -46,6 +48,8 @@ public static class SummaryBuilder
         uint expected = 0;
         uint reported = 0;
         uint onTime = 0;
+        uint approved = 0;
+        uint corrected = 0;
 
         foreach (var unit in inputs.HostedUnits)
         {
@@ -60,6 +64,8 @@ public static class SummaryBuilder
             var unitOnTime = unit.Report.ReceiveTime is null ||
                 Timeliness.IsOnTime(inputs.Catalogue, inputs.Period, unit.Report.ReceiveTime.ToDateTimeOffset());
             onTime += unitOnTime ? 1u : 0u;
+            approved += unit.Approved ? 1u : 0u;
+            corrected += unit.CorrectedAfterApproval ? 1u : 0u;
             parts.Add(Aggregates.FromReport(inputs.Catalogue, unit.Report.Values));
             contributions.Add(new Contribution
             {
@@ -70,6 +76,7 @@ public static class SummaryBuilder
                 ExpectedLeafCount = 1,
                 ReportedLeafCount = 1,
                 OnTimeLeafCount = unitOnTime ? 1u : 0u,
+                ApprovedLeafCount = unit.Approved ? 1u : 0u,
                 ReceiveTime = unit.Report.ReceiveTime,
             });
         }
@@ -92,6 +99,8 @@ public static class SummaryBuilder
             expected = checked(expected + coverage.ExpectedLeafCount);
             reported = checked(reported + coverage.ReportedLeafCount);
             onTime = checked(onTime + coverage.OnTimeLeafCount);
+            approved = checked(approved + coverage.ApprovedLeafCount);
+            corrected = checked(corrected + coverage.CorrectedAfterApprovalLeafCount);
             parts.Add(child.Summary.Aggregates);
             var receiveTime = Timestamp.FromDateTimeOffset(child.ReceiveTime);
             contributions.Add(new Contribution
@@ -103,6 +112,7 @@ public static class SummaryBuilder
                 ExpectedLeafCount = coverage.ExpectedLeafCount,
                 ReportedLeafCount = coverage.ReportedLeafCount,
                 OnTimeLeafCount = coverage.OnTimeLeafCount,
+                ApprovedLeafCount = coverage.ApprovedLeafCount,
                 ReceiveTime = receiveTime,
             });
             if (child.Stale)
@@ -122,7 +132,14 @@ public static class SummaryBuilder
             Version = inputs.Version,
             BuildTime = Timestamp.FromDateTimeOffset(inputs.BuildTime),
             CatalogueVersion = inputs.Catalogue.Version,
-            Coverage = new Coverage { ExpectedLeafCount = expected, ReportedLeafCount = reported, OnTimeLeafCount = onTime },
+            Coverage = new Coverage
+            {
+                ExpectedLeafCount = expected,
+                ReportedLeafCount = reported,
+                OnTimeLeafCount = onTime,
+                ApprovedLeafCount = approved,
+                CorrectedAfterApprovalLeafCount = corrected,
+            },
         };
         summary.Aggregates.AddRange(Aggregates.MergeAll(parts));
         summary.Contributions.AddRange(contributions);

@@ -104,6 +104,12 @@ public static class SummaryChecks
                 $"{field} must have on time ≤ reported ≤ expected leaves, not {coverage.OnTimeLeafCount} ≤ {coverage.ReportedLeafCount} ≤ {coverage.ExpectedLeafCount}.");
         }
 
+        if (coverage.ApprovedLeafCount > coverage.ReportedLeafCount || coverage.CorrectedAfterApprovalLeafCount > coverage.ReportedLeafCount)
+        {
+            return new(field, RejectionReason.InconsistentCounts,
+                $"{field} must have approved and corrected-after-approval leaves ≤ reported leaves ({coverage.ReportedLeafCount}).");
+        }
+
         return null;
     }
 

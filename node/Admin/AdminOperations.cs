@@ -1,6 +1,7 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Signing;
 using Federation.Aggregator.Summaries;
+using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Rollup;
@@ -113,8 +114,11 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
         }, cancellationToken);
     }
 
-    /// <summary>Adds a hosted unit; false when it is hosted already.</summary>
-    public async Task<Outcome<string>> AddHostedUnitAsync(string unitId, string displayName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a hosted unit. Adding one that is hosted already changes nothing, unless the name differs: then it
+    /// is refused (ID_IN_USE) unless <paramref name="rename"/> is set, and a rename keeps the former name.
+    /// </summary>
+    public async Task<Outcome<string>> AddHostedUnitAsync(string unitId, string displayName, bool rename, CancellationToken cancellationToken)
     {
         if (Aggregator.Identifiers.NodeIds.Check(unitId, "unit_id") is { } badId)
         {
@@ -133,9 +137,21 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 return Rejection.Of(RejectionReason.IdInUse, $"unit_id '{unitId}' is an enrolled child of this node.", "unit_id");
             }
 
-            if (context.Store.Units.FindById(unitId) is not null)
+            if (context.Store.Units.FindById(unitId) is { } existing)
             {
-                return unitId;
+                switch (UnitRules.IsRename(existing.DisplayName, displayName, rename))
+                {
+                    case null:
+                        return unitId;
+                    case false:
+                        return Rejection.Of(RejectionReason.IdInUse,
+                            $"unit_id '{unitId}' is hosted already as '{existing.DisplayName}'; set rename to rename it.", "unit_id");
+                    default:
+                        existing.FormerNames.Add(new FormerNameDocument { DisplayName = existing.DisplayName, UntilTicks = context.UtcNow().UtcTicks });
+                        existing.DisplayName = displayName.Trim();
+                        context.Store.Units.Update(existing);
+                        return unitId;
+                }
             }
 
             var children = context.Store.Children.FindAll().ToList();
@@ -156,6 +172,37 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
             });
             MarkAllPeriodsDirty(context);
             LeafBudget.Enforce(context);
+            return unitId;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Retires a hosted unit from <paramref name="fromPeriod"/> on: it stays in every earlier period and is no
+    /// longer expected (nor listed as missing) from then on. Every summary is rebuilt.
+    /// </summary>
+    public async Task<Outcome<string>> RetireHostedUnitAsync(string unitId, string fromPeriod, CancellationToken cancellationToken)
+    {
+        if (Aggregator.Identifiers.NodeIds.Check(unitId, "unit_id") is { } badId)
+        {
+            return Rejection.Of(badId);
+        }
+
+        if (Aggregator.Identifiers.NodeIds.CheckPeriod(fromPeriod, "from_period", out var period) is { } badPeriod)
+        {
+            return Rejection.Of(badPeriod);
+        }
+
+        return await writer.ExecuteAsync<Outcome<string>>(context =>
+        {
+            if (context.Store.Units.FindById(unitId) is not { } unit)
+            {
+                return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
+            }
+
+            unit.RetiredFromPeriod = period.ToString();
+            unit.RetiredTicks = context.UtcNow().UtcTicks;
+            context.Store.Units.Update(unit);
+            MarkAllPeriodsDirty(context);
             return unitId;
         }, cancellationToken);
     }

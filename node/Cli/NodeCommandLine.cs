@@ -23,13 +23,14 @@ public static class NodeCommandLine
         root.Subcommands.Add(Identity());
         root.Subcommands.Add(Enrol());
         root.Subcommands.Add(AddUnit());
+        root.Subcommands.Add(RetireUnit());
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Totals());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(ResetChild());
         root.Subcommands.Add(KeyCommands.Build());
         root.Subcommands.Add(RebuildCommand.Build());
-        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ImportCommands.All()))
+        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()))
         {
             root.Subcommands.Add(command);
         }
@@ -174,14 +175,32 @@ public static class NodeCommandLine
         var node = NodeOption();
         var unit = new Option<string>("--unit-id") { Description = "The unit's id", Required = true };
         var name = new Option<string?>("--name") { Description = "Display name" };
-        var command = new Command("add-unit", "Add a unit hosted by a node (a leaf with no server of its own).") { node, unit, name };
+        var rename = new Option<bool>("--rename") { Description = "Rename a hosted unit to --name (the former name is kept)" };
+        var command = new Command("add-unit", "Add a unit hosted by a node (a leaf with no server of its own).") { node, unit, name, rename };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             await new AdminService.AdminServiceClient(channel).AddHostedUnitAsync(
-                new AddHostedUnitRequest { UnitId = parse.GetValue(unit)!, DisplayName = parse.GetValue(name) ?? string.Empty },
+                new AddHostedUnitRequest { UnitId = parse.GetValue(unit)!, DisplayName = parse.GetValue(name) ?? string.Empty, Rename = parse.GetValue(rename) },
                 deadline: Deadline(), cancellationToken: cancellationToken);
             Console.WriteLine($"node now hosts {parse.GetValue(unit)}");
+        }));
+        return command;
+    }
+
+    private static Command RetireUnit()
+    {
+        var node = NodeOption();
+        var unit = new Option<string>("--unit-id") { Description = "The hosted unit", Required = true };
+        var from = new Option<string>("--from-period") { Description = "The first period it is not expected for, e.g. 2026-Q3", Required = true };
+        var command = new Command("retire-unit", "Retire a hosted unit from a period on (kept for earlier periods).") { node, unit, from };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        {
+            using var channel = CliConnection.Open(parse, node);
+            await new AdminService.AdminServiceClient(channel).RetireHostedUnitAsync(
+                new RetireHostedUnitRequest { UnitId = parse.GetValue(unit)!, FromPeriod = parse.GetValue(from)! },
+                deadline: Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine($"{parse.GetValue(unit)} is not expected from {parse.GetValue(from)} on");
         }));
         return command;
     }

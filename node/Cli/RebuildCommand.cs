@@ -27,6 +27,9 @@ internal static class RebuildCommand
         NodeStore.Collections.Units, NodeStore.Collections.Children, NodeStore.Collections.Equivocations,
         NodeStore.Collections.Stale, NodeStore.Collections.VersionFloors,
 
+        // Signed review decisions are kept for good, and the states they left decide the locks.
+        NodeStore.Collections.Decisions, NodeStore.Collections.ReviewStates,
+
         // People's accounts and tokens: nothing else could recreate them.
         Security.AccessCollections.Accounts, Security.AccessCollections.Tokens,
     ];

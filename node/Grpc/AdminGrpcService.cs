@@ -48,8 +48,16 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
             throw RpcErrors.ToException(Rejection.Of(RejectionReason.MissingField, "unit_id is required.", "unit_id"));
         }
 
-        (await admin.AddHostedUnitAsync(request.UnitId, request.DisplayName, context.CancellationToken)).ValueOrThrow();
+        (await admin.AddHostedUnitAsync(request.UnitId, request.DisplayName, request.Rename, context.CancellationToken)).ValueOrThrow();
         return new AddHostedUnitResponse();
+    }
+
+    public override async Task<RetireHostedUnitResponse> RetireHostedUnit(RetireHostedUnitRequest request, ServerCallContext context)
+    {
+        RequestChecks.Id(request.UnitId, "unit_id");
+        RequestChecks.Period(request.FromPeriod, "from_period");
+        (await admin.RetireHostedUnitAsync(request.UnitId, request.FromPeriod, context.CancellationToken)).ValueOrThrow();
+        return new RetireHostedUnitResponse();
     }
 
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)

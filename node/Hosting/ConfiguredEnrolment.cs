@@ -11,7 +11,7 @@ internal sealed class ConfiguredEnrolment(AdminOperations admin, IOptions<NodeOp
     {
         foreach (var unit in options.Value.HostedUnits)
         {
-            if ((await admin.AddHostedUnitAsync(unit.Id, unit.DisplayName, cancellationToken)).Rejection is { } rejection)
+            if ((await admin.AddHostedUnitAsync(unit.Id, unit.DisplayName, rename: true, cancellationToken)).Rejection is { } rejection)
             {
                 throw new InvalidOperationException($"Node:HostedUnits entry '{unit.Id}': {rejection.Message}");
             }

@@ -4,6 +4,7 @@ using Federation.Node.Configuration;
 using Federation.Node.Grpc;
 using Federation.Node.Queries;
 using Federation.Node.Reporting;
+using Federation.Node.Review;
 using Federation.Node.Rollup;
 using Federation.Node.Security;
 using Federation.Node.Storage;
@@ -75,6 +76,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ProofService>();
         services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();
+        services.AddSingleton<ReviewOperations>();
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
@@ -105,6 +107,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcService<AccessGrpcService>();
+        app.MapGrpcService<ReviewGrpcService>();
         return app;
     }
 }

@@ -3,6 +3,7 @@ using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
 using Federation.Aggregator.Totals;
+using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Rollup;
@@ -32,7 +33,8 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         var key = parsed.ToString();
         var (children, units) = store.Read(s => (
             s.Children.FindAll().Select(c => (Child: c, Held: s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(c.Id, key)))).ToList(),
-            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, key)))).ToList()));
+            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, key))))
+                .Where(u => u.Report is not null || UnitRules.IsExpected(u.Unit.RetiredFromPeriod, parsed)).ToList()));
         var rows = new List<DrillDownRow>();
         foreach (var (child, held) in children)
         {

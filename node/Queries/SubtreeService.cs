@@ -2,6 +2,7 @@ using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
 using Federation.Aggregator.Totals;
+using Federation.Aggregator.Units;
 using Federation.Node.Hosting;
 using Federation.Node.Rollup;
 using Federation.Node.Storage;
@@ -24,6 +25,7 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
         var response = new GetSubtreeStatusResponse { Nodes = { self } };
         var hosted = store.Read(s => s.Units.FindAll().OrderBy(static u => u.Id, StringComparer.Ordinal)
             .Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, periodText))))
+            .Where(u => u.Report is not null || UnitRules.IsExpected(u.Unit.RetiredFromPeriod, period))
             .ToList());
         foreach (var (unit, report) in hosted)
         {

@@ -1,7 +1,9 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Reports;
+using Federation.Aggregator.Review;
 using Federation.Aggregator.Signing;
+using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
@@ -41,13 +43,27 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
         var canonicalPeriod = validation.Period.ToString();
         return await writer.ExecuteAsync<Outcome<ReportReceipt>>(context =>
         {
-            if (context.Store.Units.FindById(unitId) is null)
+            if (context.Store.Units.FindById(unitId) is not { } unit)
             {
                 return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
             }
 
+            if (!UnitRules.IsExpected(unit.RetiredFromPeriod, validation.Period))
+            {
+                // A retired unit reports nothing more: its figures would count in totals that no longer expect it.
+                return Rejection.Of(RejectionReason.UnknownUnit,
+                    $"unit '{unitId}' was retired from {unit.RetiredFromPeriod} and reports no more for {canonicalPeriod}.", "unit_id");
+            }
+
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
+            var review = ReviewRules.Submit(
+                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.LockedAbove(canonicalPeriod));
+            if (!review.IsAllowed)
+            {
+                return Rejection.Of(review.Reason, $"unit '{unitId}' for {canonicalPeriod}: {review.Message}", "unit_id");
+            }
+
             var version = (replaced?.Version ?? 0) + 1;
 
             // The whole-report rules need the previous version, so they run inside the write, on what would be stored.
@@ -159,14 +175,30 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
         var plans = new List<BatchPlan>(units.Count);
         foreach (var unit in units)
         {
-            if (s.Units.FindById(unit.UnitId) is null)
+            var canonicalPeriod = period.ToString();
+            FieldViolation? refusal = null;
+            var replaced = s.Reports.FindById(ReportDocument.KeyOf(unit.UnitId, canonicalPeriod));
+            if (s.Units.FindById(unit.UnitId) is not { } hosted)
             {
-                plans.Add(new(new(unit.UnitId, 0, false, [], [new("unit_id", RejectionReason.UnknownUnit,
-                    $"unit_id '{unit.UnitId}' is not hosted by node {identity.NodeId}.")], []), [], null));
+                refusal = new("unit_id", RejectionReason.UnknownUnit, $"unit_id '{unit.UnitId}' is not hosted by node {identity.NodeId}.");
+            }
+            else if (!UnitRules.IsExpected(hosted.RetiredFromPeriod, period))
+            {
+                refusal = new("unit_id", RejectionReason.UnknownUnit,
+                    $"unit '{unit.UnitId}' was retired from {hosted.RetiredFromPeriod} and reports no more for {canonicalPeriod}.");
+            }
+            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.LockedAbove(canonicalPeriod)) is
+                     { IsAllowed: false } review)
+            {
+                refusal = new("unit_id", review.Reason, $"unit '{unit.UnitId}' for {canonicalPeriod}: {review.Message}");
+            }
+
+            if (refusal is { } refused)
+            {
+                plans.Add(new(new(unit.UnitId, 0, false, [], [refused], []), [], null));
                 continue;
             }
 
-            var replaced = s.Reports.FindById(ReportDocument.KeyOf(unit.UnitId, period.ToString()));
             IReadOnlyList<IndicatorValue> previous = replaced is null ? [] : UnitReport.Parser.ParseFrom(replaced.Bytes).Values;
             var merged = ReportMerge.Apply(mode, previous, unit.Values);
             var version = (ulong)((replaced?.Version ?? 0) + 1);

@@ -1,7 +1,9 @@
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
+using Federation.Aggregator.Review;
 using Federation.Aggregator.Signing;
 using Federation.Aggregator.Summaries;
+using Federation.Aggregator.Units;
 using Federation.Node.Configuration;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
@@ -33,16 +35,19 @@ internal sealed class SummaryRebuilder(
         var held = store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
         var replaced = store.Summaries.FindById(period);
         store.Dirty.Delete(period);
-        if (reports.Count == 0 && held.Count == 0)
+        if (reports.Count == 0 && held.Count == 0 && replaced is null)
         {
-            // Nothing below has figures for the period: coverage alone is not worth a signed summary.
+            // Nothing below has figures for the period: coverage alone is not worth a signed summary. Once a
+            // summary was signed, though, it is rebuilt even empty, so that a withdrawal reaches the parent.
             RebuildLog.NothingToSummarise(logger, period);
             return replaced;
         }
 
+        var parsedPeriod = Period.Parse(period);
         var hosted = store.Units.FindAll()
+            .Where(unit => reports.ContainsKey(unit.Id) || UnitRules.IsExpected(unit.RetiredFromPeriod, parsedPeriod))
             .Select(unit => reports.TryGetValue(unit.Id, out var r)
-                ? new HostedUnitInput(unit.Id, UnitReport.Parser.ParseFrom(r.Bytes), r.Digest)
+                ? HostedInput(store, unit.Id, period, r)
                 : new HostedUnitInput(unit.Id, null, []))
             .ToList();
         var children = store.Children.FindAll()
@@ -90,6 +95,16 @@ internal sealed class SummaryRebuilder(
 
         RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
         return document;
+    }
+
+    /// <summary>A hosted unit's current report with where it stands in review.</summary>
+    private static HostedUnitInput HostedInput(NodeStore store, string unitId, string period, ReportDocument report)
+    {
+        var record = store.RecordOf(unitId, period);
+        var parsed = UnitReport.Parser.ParseFrom(report.Bytes);
+        return new HostedUnitInput(unitId, parsed, report.Digest,
+            Approved: ReviewRules.Current(record, report.Digest) == ReviewState.Approved,
+            CorrectedAfterApproval: ReviewRules.CorrectedAfterApproval(record, parsed.Version));
     }
 
     /// <summary>True when two summaries differ at most in version and build time: the same inputs, the same figures.</summary>

@@ -44,6 +44,15 @@ internal static class Policies
     /// <summary>Pulls and the subtree walk: this node's parent, by its certificate.</summary>
     public const string ParentNode = nameof(ParentNode);
 
+    /// <summary>Review decisions (approve, return, reopen): a reviewer. No admin: nobody bypasses a review.</summary>
+    public const string Reviewer = nameof(Reviewer);
+
+    /// <summary>Withdrawing a report filed by mistake: a clerk or a reviewer.</summary>
+    public const string ClerkOrReviewer = nameof(ClerkOrReviewer);
+
+    /// <summary>Listing the hosted units and children: an admin, or a reader or reviewer.</summary>
+    public const string UnitLister = nameof(UnitLister);
+
     /// <summary>Harmless reads (catalogue, identity, who am I): anyone authenticated.</summary>
     public const string Anyone = nameof(Anyone);
 
@@ -53,6 +62,9 @@ internal static class Policies
         [ReportReader] = Allowed.Clerk | Allowed.Reviewer | Allowed.Reader,
         [Reader] = Allowed.Reviewer | Allowed.Reader | Allowed.ParentNode,
         [Admin] = Allowed.Admin | Allowed.LocalAdmin,
+        [Reviewer] = Allowed.Reviewer,
+        [UnitLister] = Allowed.Admin | Allowed.LocalAdmin | Allowed.Reviewer | Allowed.Reader,
+        [ClerkOrReviewer] = Allowed.Clerk | Allowed.Reviewer,
         [ChildNode] = Allowed.ChildNode,
         [ParentNode] = Allowed.ParentNode,
         [Anyone] = Allowed.Anyone,

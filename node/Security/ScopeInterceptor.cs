@@ -60,7 +60,7 @@ internal sealed class ScopeInterceptor(NodeIdentity identity) : Interceptor
         {
             case ScopeTargetKind.Unit when AdmitsUnit(scope, self, target):
                 return;
-            case ScopeTargetKind.Node when target == scope:
+            case ScopeTargetKind.Node or ScopeTargetKind.Child when target == scope:
                 return;
             case ScopeTargetKind.Node when target.Length > 0 && target != self:
                 // Below this node: let the tree decide, by routing through the scope's root.
@@ -68,14 +68,21 @@ internal sealed class ScopeInterceptor(NodeIdentity identity) : Interceptor
                 return;
             default:
                 throw RpcErrors.ToException(Rejection.Of(RejectionReason.OutOfScope,
-                    $"{Describe(request, self)} is outside your scope, {scope} and what is below it.", request.TargetKind == ScopeTargetKind.Unit ? "unit_id" : "node_id"));
+                    $"{Describe(request, self)} is outside your scope, {scope} and what is below it.", FieldOf(request)));
         }
     }
+
+    private static string FieldOf(IScopedRequest request) => request switch
+    {
+        { TargetKind: ScopeTargetKind.Unit } and ISubjectRequest => "subject_id",
+        { TargetKind: ScopeTargetKind.Unit } => "unit_id",
+        _ => "node_id",
+    };
 
     private static string Describe(IScopedRequest request, string self) => request.TargetKind switch
     {
         ScopeTargetKind.Unit => $"unit {Bounded(request.Target)}",
-        ScopeTargetKind.Node when request.Target.Length > 0 => $"node {Bounded(request.Target)}",
+        ScopeTargetKind.Node or ScopeTargetKind.Child when request.Target.Length > 0 => $"node {Bounded(request.Target)}",
         _ => $"node {self}",
     };
 

@@ -76,6 +76,71 @@ public sealed partial class GetProofRequest : IScopedRequest
     string IScopedRequest.Target => string.Empty;
 }
 
+public sealed partial class ApproveReportRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class ReturnReportRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class ReopenReportRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class WithdrawReportRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class GetReviewStatusRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+// A unit's or a child's history: the scope must be this node, or the unit or child itself.
+public sealed partial class GetDecisionsRequest : IScopedRequest, ISubjectRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => SubjectId;
+}
+
+public sealed partial class ApproveChildRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Child;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class ReopenChildRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Child;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+// The whole node's list: only a scope of this node reaches it.
+public sealed partial class ListUnitsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Self;
+
+    string IScopedRequest.Target => string.Empty;
+}
+
 public sealed partial class ImportSheetRequest : IScopedRequest
 {
     ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Units;

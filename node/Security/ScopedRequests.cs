@@ -12,6 +12,9 @@ internal enum ScopeTargetKind
     /// <summary>The node answering itself.</summary>
     Self,
 
+    /// <summary>An enrolled child, named by the request: only a scope of this node or of that very child reaches it.</summary>
+    Child,
+
     /// <summary>
     /// Hosted units named inside the request's content (an imported sheet): the endpoint checks each unit
     /// it finds with <see cref="ScopeInterceptor.AdmitsUnit"/> once it has read them.
@@ -26,3 +29,6 @@ internal interface IScopedRequest
 
     string Target { get; }
 }
+
+/// <summary>A scoped request that names its unit or child in a subject_id field (the decision history).</summary>
+internal interface ISubjectRequest;

@@ -24,6 +24,24 @@ internal sealed class UnitDocument
     public string DisplayName { get; set; } = string.Empty;
 
     public long AddedTicks { get; set; }
+
+    /// <summary>The first period the unit is not expected to report for (canonical); empty while it is active.</summary>
+    public string RetiredFromPeriod { get; set; } = string.Empty;
+
+    /// <summary>When it was retired (UTC ticks); 0 while active.</summary>
+    public long RetiredTicks { get; set; }
+
+    /// <summary>The names it had before each rename, oldest first.</summary>
+    public List<FormerNameDocument> FormerNames { get; set; } = [];
+}
+
+/// <summary>A name a unit had until it was renamed.</summary>
+internal sealed class FormerNameDocument
+{
+    public string DisplayName { get; set; } = string.Empty;
+
+    /// <summary>When the rename replaced it (UTC ticks).</summary>
+    public long UntilTicks { get; set; }
 }
 
 /// <summary>An enrolled child and its public key.</summary>

@@ -22,7 +22,7 @@ internal sealed class NodeStore : IDisposable
     /// <summary>The log is moved into the data file once it grows past this (LiteDB's own default is 1,000 pages).</summary>
     private const long CheckpointLogBytes = 1000 * 8192;
 
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
     private readonly StoreManifest _manifest;
@@ -180,6 +180,12 @@ internal sealed class NodeStore : IDisposable
     /// <summary>Versions the parent holds, by period; the next summary is numbered above them.</summary>
     public ILiteCollection<VersionFloorDocument> VersionFloors => Database.GetCollection<VersionFloorDocument>(Collections.VersionFloors);
 
+    /// <summary>Signed review decisions, kept for good.</summary>
+    public ILiteCollection<DecisionDocument> Decisions => Database.GetCollection<DecisionDocument>(Collections.Decisions);
+
+    /// <summary>The state the last decision about each subject and period left.</summary>
+    public ILiteCollection<ReviewStateDocument> ReviewStates => Database.GetCollection<ReviewStateDocument>(Collections.ReviewStates);
+
     /// <summary>The version the next summary of the period must exceed because the parent already holds it (0 when none).</summary>
     public long VersionFloor(string period) => VersionFloors.FindById(period)?.Version ?? 0;
 
@@ -247,6 +253,12 @@ internal sealed class NodeStore : IDisposable
             Equivocations.EnsureIndex(static e => e.ChildId);
             Children.EnsureIndex(static c => c.KeyId, unique: true);
             Stale.EnsureIndex(static s => s.Period);
+            Database.UserVersion = 1;
+        }
+
+        if (Database.UserVersion < 2)
+        {
+            Decisions.EnsureIndex(static d => d.SubjectKey);
             Database.UserVersion = SchemaVersion;
         }
     }
@@ -268,5 +280,7 @@ internal sealed class NodeStore : IDisposable
         public const string SummaryHistory = "summary_history";
         public const string Stale = "stale";
         public const string VersionFloors = "version_floors";
+        public const string Decisions = "decisions";
+        public const string ReviewStates = "review_states";
     }
 }

@@ -61,11 +61,14 @@ public sealed class HostileMessages
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ImportService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor,
     ];
 
     private static readonly HashSet<string> s_writes =
-        ["SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken"];
+        [
+            "SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
+            "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
+        ];
 
     private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
     private readonly Random _rng;
@@ -190,6 +193,10 @@ public sealed class HostileMessages
             "GetTargets" => new GetTargetsRequest { NodeId = id, Period = Quarter },
             "GetHistory" => new GetHistoryRequest { NodeId = Township, IndicatorId = id, FromPeriod = id, ToPeriod = Quarter },
             "GetAuditBundle" => new GetAuditBundleRequest { NodeId = id, Period = Quarter },
+            "ApproveReport" => new ApproveReportRequest { UnitId = id, Period = Quarter },
+            "WithdrawReport" => new WithdrawReportRequest { UnitId = id, Period = Quarter },
+            "GetDecisions" => new GetDecisionsRequest { SubjectId = id, Period = Quarter },
+            "ApproveChild" => new ApproveChildRequest { NodeId = id, Period = Quarter },
             _ => Baseline(method),
         };
         return request.ToByteArray();
@@ -246,13 +253,33 @@ public sealed class HostileMessages
         "ListTokens" => new ListTokensRequest(),
         "RevokeToken" => new RevokeTokenRequest { TokenId = "0000000000000000" },
         "WhoAmI" => new WhoAmIRequest(),
+        // 100 characters: over any id limit, and no flip shortens it.
+        "ApproveReport" => new ApproveReportRequest { UnitId = new string('7', 100), Period = Quarter },
+        "ReturnReport" => new ReturnReportRequest { UnitId = new string('7', 100), Period = Quarter, Reason = "hostile" },
+        "ReopenReport" => new ReopenReportRequest { UnitId = new string('7', 100), Period = Quarter, Reason = "hostile" },
+        "WithdrawReport" => new WithdrawReportRequest { UnitId = new string('7', 100), Period = Quarter },
+        "GetReviewStatus" => new GetReviewStatusRequest { UnitId = Units[_rng.Next(Units.Length)], Period = Quarter },
+        "GetDecisions" => new GetDecisionsRequest { SubjectId = Units[_rng.Next(Units.Length)], Period = Quarter },
+        "ApproveChild" => new ApproveChildRequest { NodeId = new string('7', 100), Period = Quarter },
+        "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = new string('7', 100), FromPeriod = "2026-Q2" },
+        "ListUnits" => new ListUnitsRequest { PageSize = 10, Period = Quarter },
+        "ReopenChild" => new ReopenChildRequest { NodeId = new string('7', 100), Period = Quarter, Reason = "hostile" },
+        // Signed by a key nobody pinned: refused, whatever is flipped.
+        "ApplyParentDecision" => new ApplyParentDecisionRequest
+        {
+            Decision = SignedMessages.SignDecision(
+                new Decision { NodeId = Parent, Kind = DecisionKind.Approve, Subject = DecisionSubject.ChildSummary, SubjectId = Township, Period = Quarter }, s_stranger),
+        },
         _ => throw new InvalidOperationException($"No baseline for {method.FullName}: the abuse suite must cover every RPC."),
     };
 
     private static Sender RightfulSender(MethodDescriptor method) => method.Name switch
     {
         "SubmitReport" or "ImportSheet" => Sender.Clerk,
-        "GetReport" => Sender.Reviewer,
+        "GetReport" or "GetReviewStatus" or "GetDecisions" => Sender.Reviewer,
+        "ApproveReport" or "ReturnReport" or "ReopenReport" or "ApproveChild" or "ReopenChild" => Sender.Reviewer,
+        "WithdrawReport" => Sender.Clerk,
+        "ApplyParentDecision" => Sender.Parent,
         "PushSummary" or "Announce" or "RotateKey" => Sender.Child,
         "PullSummary" or "GetSubtreeStatus" or "GetProofChain" => Sender.Parent,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Sender.Reader,

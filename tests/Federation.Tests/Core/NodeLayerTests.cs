@@ -24,6 +24,7 @@ public sealed class NodeLayerTests
         ["Rollup"] = 2,
         ["Queries"] = 2,
         ["Admin"] = 2,
+        ["Review"] = 2,
         ["Security"] = 2,
         ["Storage"] = 1,
         ["Application"] = 0,

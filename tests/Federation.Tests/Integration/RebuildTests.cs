@@ -49,6 +49,33 @@ public sealed class RebuildTests
     }
 
     [Fact]
+    public async Task Rebuild_AfterAnApproval_KeepsTheSignedDecisionsAndTheLock()
+    {
+        using var folder = new TempFolder();
+        var dataPath = folder.Sub("node");
+        var spec = new NodeSpec(Township, "township") { HostedUnitIds = ["370113001001"] };
+        ApproveReportResponse approved;
+        await using (var node = await TestNode.StartAsync(spec, dataPath))
+        {
+            await Submit(node, "370113001001", 40);
+            approved = await new ReviewService.ReviewServiceClient(node.ChannelWith(node.Tokens.Reviewer)).ApproveReportAsync(
+                new ApproveReportRequest { UnitId = "370113001001", Period = Period }, deadline: Rpc.Deadline());
+            await TestHierarchy.WaitForTotalsAsync(node, Period, static t => t.Coverage.ApprovedLeafCount == 1, "the approval in the totals");
+        }
+
+        var rebuilt = await Cli.RunAsync("rebuild", "--data", dataPath);
+        Assert.True(rebuilt.ExitCode == 0, rebuilt.StandardError);
+
+        await using var again = await TestNode.StartAsync(spec, dataPath);
+        var review = new ReviewService.ReviewServiceClient(again.ChannelWith(again.Tokens.Reviewer));
+        var history = await review.GetDecisionsAsync(new GetDecisionsRequest { SubjectId = "370113001001", Period = Period }, deadline: Rpc.Deadline());
+        Assert.Equal(approved.Decision, Assert.Single(history.Decisions));
+        await Rpc.FailsAsync(async () => await Submit(again, "370113001001", 41), Grpc.Core.StatusCode.FailedPrecondition, "LOCKED");
+        var totals = await again.Query.GetTotalsAsync(new GetTotalsRequest { Period = Period }, deadline: Rpc.Deadline());
+        Assert.Equal(1u, totals.Coverage.ApprovedLeafCount);
+    }
+
+    [Fact]
     public async Task Rebuild_AfterTheLogWasHalved_TheRefusedFolderStartsWithWhatSurvived()
     {
         using var folder = new TempFolder();

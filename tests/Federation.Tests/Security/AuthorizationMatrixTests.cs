@@ -31,7 +31,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ImportService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -69,6 +69,17 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["AccessService.ListTokens"] = Who.Admin,
         ["AccessService.RevokeToken"] = Who.Admin,
         ["AccessService.WhoAmI"] = Who.Anyone,
+        ["ReviewService.ApproveReport"] = Who.Reviewer,
+        ["ReviewService.ReturnReport"] = Who.Reviewer,
+        ["ReviewService.ReopenReport"] = Who.Reviewer,
+        ["ReviewService.WithdrawReport"] = Who.Clerk | Who.Reviewer,
+        ["ReviewService.GetReviewStatus"] = Who.Clerk | Who.Reviewer | Who.Reader,
+        ["ReviewService.GetDecisions"] = Who.Clerk | Who.Reviewer | Who.Reader,
+        ["ReviewService.ApproveChild"] = Who.Reviewer,
+        ["ReviewService.ReopenChild"] = Who.Reviewer,
+        ["ReviewService.ApplyParentDecision"] = Who.Parent,
+        ["ReviewService.ListUnits"] = Who.Admin | Who.Reviewer | Who.Reader,
+        ["AdminService.RetireHostedUnit"] = Who.Admin,
     };
 
     [Flags]
@@ -268,7 +279,8 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
 
     private static Target TargetOf(string method) => method switch
     {
-        "SubmitReport" or "GetReport" or "ImportSheet" => Target.Unit,
+        "SubmitReport" or "GetReport" or "ImportSheet" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
+        "ApproveChild" or "ReopenChild" => Target.Node,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
         _ => Target.Self,
@@ -360,6 +372,17 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "ListTokens" => new ListTokensRequest(),
             "RevokeToken" => new RevokeTokenRequest { TokenId = "0000000000000000" },
             "WhoAmI" => new WhoAmIRequest(),
+            "ApproveReport" => new ApproveReportRequest { UnitId = unit, Period = Quarter },
+            "ReturnReport" => new ReturnReportRequest { UnitId = unit, Period = Quarter, Reason = "matrix" },
+            "ReopenReport" => new ReopenReportRequest { UnitId = unit, Period = Quarter, Reason = "matrix" },
+            "WithdrawReport" => new WithdrawReportRequest { UnitId = unit, Period = Quarter },
+            "GetReviewStatus" => new GetReviewStatusRequest { UnitId = unit, Period = Quarter },
+            "GetDecisions" => new GetDecisionsRequest { SubjectId = unit, Period = Quarter },
+            "ApproveChild" => new ApproveChildRequest { NodeId = node, Period = Quarter },
+            "ReopenChild" => new ReopenChildRequest { NodeId = node, Period = Quarter, Reason = "matrix" },
+            "ApplyParentDecision" => new ApplyParentDecisionRequest(),
+            "ListUnits" => new ListUnitsRequest { Period = Quarter },
+            "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = "370113001098", FromPeriod = "2026-Q2" },
             _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
         };
     }
