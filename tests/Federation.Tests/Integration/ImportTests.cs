@@ -170,6 +170,23 @@ public sealed class ImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportSheet_CorrectingAnApprovedReport_IsLockedAndStoresNothing()
+    {
+        await ImportAsync(Sheets.Xlsx(GoodSheet()), "figures.xlsx", "2026-Q1");
+        await new ReviewService.ReviewServiceClient(Node.ChannelWith(Node.Tokens.Reviewer)).ApproveReportAsync(
+            new ApproveReportRequest { UnitId = West, Period = "2026-Q1" }, deadline: Rpc.Deadline());
+
+        var response = await ImportAsync(Sheets.Xlsx(GoodSheet(eastMembers: "47", westMembers: "39")), "figures.xlsx", "2026-Q1");
+
+        var problem = Assert.Single(response.Problems);
+        Assert.Equal((West, "LOCKED", 4u), (problem.UnitId, problem.Reason, problem.Row));
+        Assert.Contains("审核", problem.MessageZh, StringComparison.Ordinal);
+        Assert.False(response.Stored);
+        var east = (await Node.Reporting.GetReportAsync(new GetReportRequest { UnitId = East, Period = "2026-Q1" }, deadline: Rpc.Deadline())).Report;
+        Assert.Equal((1ul, 45L), (east.Version, Value(east, "party_members").Count));
+    }
+
+    [Fact]
     public async Task ImportSheet_ClerkOfOneUnit_MayImportOnlyThatUnit()
     {
         var token = await Node.IssueTokenAsync(Role.Clerk, East, account: "clerk-east");
