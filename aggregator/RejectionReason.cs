@@ -105,6 +105,9 @@ public enum RejectionReason
 
     /// <summary>The child to be told of a decision about its summary could not be reached.</summary>
     ChildUnreachable,
+
+    /// <summary>An imported file is not a readable sheet, or has no header row naming units and indicators.</summary>
+    UnreadableSheet,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -24,12 +24,9 @@ internal static class SubmitText
             text.AppendLine(chinese ? "  与上一版相同" : "  no change from the previous version");
         }
 
-        foreach (var change in ack.Changes)
+        foreach (var line in Changes(ack.Changes, catalogue, chinese))
         {
-            var name = catalogue.TryGet(change.IndicatorId, out var indicator) ? (chinese ? indicator.NameZh : indicator.NameEn) : change.IndicatorId;
-            var old = change.Old is null ? (chinese ? "（无）" : "(none)") : Show(change.Old, indicator, chinese);
-            var @new = change.New is null ? (chinese ? "（删除）" : "(removed)") : Show(change.New, indicator, chinese);
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {name} [{change.IndicatorId}]: {old} → {@new}");
+            text.AppendLine("  " + line);
         }
 
         foreach (var warning in ack.Warnings)
@@ -39,6 +36,16 @@ internal static class SubmitText
 
         return text.ToString().TrimEnd();
     }
+
+    /// <summary>One line per change: the indicator's name and id, old → new.</summary>
+    public static IEnumerable<string> Changes(IEnumerable<FieldChange> changes, CatalogueIndex catalogue, bool chinese) =>
+        changes.Select(change =>
+        {
+            var name = catalogue.TryGet(change.IndicatorId, out var indicator) ? (chinese ? indicator.NameZh : indicator.NameEn) : change.IndicatorId;
+            var old = change.Old is null ? (chinese ? "（无）" : "(none)") : Show(change.Old, indicator, chinese);
+            var @new = change.New is null ? (chinese ? "（删除）" : "(removed)") : Show(change.New, indicator, chinese);
+            return $"{name} [{change.IndicatorId}]: {old} → {@new}";
+        });
 
     private static string Show(IndicatorValue value, Indicator? indicator, bool chinese) => value.ValueCase switch
     {

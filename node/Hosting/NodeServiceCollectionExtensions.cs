@@ -57,6 +57,7 @@ internal static class NodeServiceCollectionExtensions
     {
         services.AddSingleton<ReportIntake>();
         services.AddSingleton<ReportFlagsQuery>();
+        services.AddSingleton<Import.SheetImporter>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<ChildKeys>();
@@ -101,6 +102,7 @@ internal static class NodeServiceCollectionExtensions
     public static WebApplication MapNodeGrpc(this WebApplication app)
     {
         app.MapGrpcService<ReportingGrpcService>();
+        app.MapGrpcService<ImportGrpcService>();
         app.MapGrpcService<FederationGrpcService>();
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<AdminGrpcService>();

@@ -17,6 +17,17 @@ namespace Federation.Node.Reporting;
 internal sealed record ReportReceipt(
     ulong Version, byte[] Digest, DateTimeOffset ReceiveTime, IReadOnlyList<FieldChange> Changes, IReadOnlyList<ReportWarning> Warnings);
 
+/// <summary>One unit of a batch: its values, already validated one by one and sorted by indicator id.</summary>
+internal sealed record BatchUnit(string UnitId, IReadOnlyList<IndicatorValue> Values);
+
+/// <summary>What a batch stores, or would store, for one unit; refused when <see cref="Violations"/> is not empty.</summary>
+internal sealed record BatchUnitOutcome(
+    string UnitId, ulong Version, bool IsNew, IReadOnlyList<FieldChange> Changes, IReadOnlyList<FieldViolation> Violations, IReadOnlyList<ReportWarning> Warnings)
+{
+    /// <summary>The values as they would be stored (the mode applied); empty when the unit is not hosted.</summary>
+    public IReadOnlyList<IndicatorValue> Values { get; init; } = [];
+}
+
 /// <summary>Validates a hosted unit's figures and stores them durably before acknowledging.</summary>
 internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time)
 {
@@ -101,6 +112,113 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             return new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings);
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Checks many units' validated values for one period against their previous versions (mode, required
+    /// indicators, rules) and, unless <paramref name="dryRun"/> or any unit is refused, stores them all in
+    /// one write: one group commit, one transaction, so a crash stores all of them or none.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchUnitOutcome>> SubmitBatchAsync(
+        Aggregator.Periods.Period period, IReadOnlyList<BatchUnit> units, SubmitMode mode, bool dryRun, CancellationToken cancellationToken)
+    {
+        var canonicalPeriod = period.ToString();
+        if (dryRun)
+        {
+            return store.Read(s => PlanBatch(s, period, units, mode).Select(static p => p.Outcome).ToList());
+        }
+
+        return await writer.ExecuteAsync<IReadOnlyList<BatchUnitOutcome>>(context =>
+        {
+            var plans = PlanBatch(context.Store, period, units, mode);
+            if (plans.Any(static p => p.Outcome.Violations.Count > 0))
+            {
+                return [.. plans.Select(static p => p.Outcome)];
+            }
+
+            var receiveTime = context.UtcNow();
+            foreach (var plan in plans)
+            {
+                var report = new UnitReport
+                {
+                    UnitId = plan.Outcome.UnitId,
+                    Period = canonicalPeriod,
+                    Version = plan.Outcome.Version,
+                    ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
+                };
+                report.Values.AddRange(plan.Values);
+                var bytes = report.ToByteArray();
+                if (plan.Replaced is not null)
+                {
+                    context.Store.ReportHistory.Upsert(plan.Replaced.ToHistory());
+                }
+
+                context.Store.Reports.Upsert(new ReportDocument
+                {
+                    Id = ReportDocument.KeyOf(plan.Outcome.UnitId, canonicalPeriod),
+                    UnitId = plan.Outcome.UnitId,
+                    Period = canonicalPeriod,
+                    Version = (long)plan.Outcome.Version,
+                    Bytes = bytes,
+                    Digest = Digests.Sha256(bytes),
+                    ReceiveTicks = receiveTime.UtcTicks,
+                    Warnings = [.. plan.Outcome.Warnings.Select(ReportWarningDocument.From)],
+                });
+            }
+
+            context.MarkDirty(canonicalPeriod);
+            return [.. plans.Select(static p => p.Outcome)];
+        }, cancellationToken);
+    }
+
+    private List<BatchPlan> PlanBatch(NodeStore s, Aggregator.Periods.Period period, IReadOnlyList<BatchUnit> units, SubmitMode mode)
+    {
+        var plans = new List<BatchPlan>(units.Count);
+        foreach (var unit in units)
+        {
+            var canonicalPeriod = period.ToString();
+            FieldViolation? refusal = null;
+            var replaced = s.Reports.FindById(ReportDocument.KeyOf(unit.UnitId, canonicalPeriod));
+            if (s.Units.FindById(unit.UnitId) is not { } hosted)
+            {
+                refusal = new("unit_id", RejectionReason.UnknownUnit, $"unit_id '{unit.UnitId}' is not hosted by node {identity.NodeId}.");
+            }
+            else if (!UnitRules.IsExpected(hosted.RetiredFromPeriod, period))
+            {
+                refusal = new("unit_id", RejectionReason.UnknownUnit,
+                    $"unit '{unit.UnitId}' was retired from {hosted.RetiredFromPeriod} and reports no more for {canonicalPeriod}.");
+            }
+            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.LockedAbove(canonicalPeriod)) is
+                     { IsAllowed: false } review)
+            {
+                refusal = new("unit_id", review.Reason, $"unit '{unit.UnitId}' for {canonicalPeriod}: {review.Message}");
+            }
+
+            if (refusal is { } refused)
+            {
+                plans.Add(new(new(unit.UnitId, 0, false, [], [refused], []), [], null));
+                continue;
+            }
+
+            IReadOnlyList<IndicatorValue> previous = replaced is null ? [] : UnitReport.Parser.ParseFrom(replaced.Bytes).Values;
+            var merged = ReportMerge.Apply(mode, previous, unit.Values);
+            var version = (ulong)((replaced?.Version ?? 0) + 1);
+            if (merged.DroppedIndicatorIds.Count > 0)
+            {
+                plans.Add(new(new(unit.UnitId, version, replaced is null, [], [ReportMerge.DroppedViolation(merged.DroppedIndicatorIds)], []) { Values = previous }, [], replaced));
+                continue;
+            }
+
+            var rules = ReportRules.Check(catalogue, period, merged.Values);
+            plans.Add(new(
+                new(unit.UnitId, version, replaced is null, ReportMerge.Diff(previous, merged.Values), rules.Violations, rules.Warnings) { Values = merged.Values },
+                merged.Values,
+                replaced));
+        }
+
+        return plans;
+    }
+
+    private sealed record BatchPlan(BatchUnitOutcome Outcome, IReadOnlyList<IndicatorValue> Values, ReportDocument? Replaced);
 
     /// <summary>The stored report of a unit for a period, as its exact bytes.</summary>
     public Outcome<ReportDocument> Get(string unitId, string period)

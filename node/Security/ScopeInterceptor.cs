@@ -39,11 +39,18 @@ internal sealed class ScopeInterceptor(NodeIdentity identity) : Interceptor
         return continuation(request, context);
     }
 
+    /// <summary>
+    /// The one rule for a hosted unit: a scope of the node itself reaches every unit it hosts; any other
+    /// scope reaches only the unit it names. Endpoints that find units inside a request's content
+    /// (<see cref="ScopeTargetKind.Units"/>) check each with it.
+    /// </summary>
+    public static bool AdmitsUnit(string scope, string self, string unitId) => scope == self || (unitId.Length > 0 && unitId == scope);
+
     private void Check(Caller caller, IScopedRequest request, HttpContext http)
     {
         var self = identity.NodeId;
         var scope = caller.Scope;
-        if (scope == self)
+        if (scope == self || request.TargetKind == ScopeTargetKind.Units)
         {
             return;
         }
@@ -51,7 +58,7 @@ internal sealed class ScopeInterceptor(NodeIdentity identity) : Interceptor
         var target = request.Target;
         switch (request.TargetKind)
         {
-            case ScopeTargetKind.Unit when target == scope:
+            case ScopeTargetKind.Unit when AdmitsUnit(scope, self, target):
                 return;
             case ScopeTargetKind.Node or ScopeTargetKind.Child when target == scope:
                 return;

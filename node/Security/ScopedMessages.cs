@@ -140,3 +140,10 @@ public sealed partial class ListUnitsRequest : IScopedRequest
 
     string IScopedRequest.Target => string.Empty;
 }
+
+public sealed partial class ImportSheetRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Units;
+
+    string IScopedRequest.Target => string.Empty;
+}

@@ -14,6 +14,12 @@ internal enum ScopeTargetKind
 
     /// <summary>An enrolled child, named by the request: only a scope of this node or of that very child reaches it.</summary>
     Child,
+
+    /// <summary>
+    /// Hosted units named inside the request's content (an imported sheet): the endpoint checks each unit
+    /// it finds with <see cref="ScopeInterceptor.AdmitsUnit"/> once it has read them.
+    /// </summary>
+    Units,
 }
 
 /// <summary>A request that names what it acts on, so one interceptor checks every caller's scope against it.</summary>

@@ -61,12 +61,12 @@ public sealed class HostileMessages
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor,
     ];
 
     private static readonly HashSet<string> s_writes =
         [
-            "SubmitReport", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
+            "SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
             "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
         ];
 
@@ -208,6 +208,14 @@ public sealed class HostileMessages
         // Not hosted here: three digits away from any hosted unit.
         "SubmitReport" => new SubmitReportRequest { UnitId = "370113001999", Period = Quarter, Values = { Reports.Count("party_members", 12), Reports.Count("members_developed", 2) } },
         "GetReport" => new GetReportRequest { UnitId = Units[_rng.Next(Units.Length)], Period = Quarter },
+        // A file named .txt (neither .xlsx nor .csv) whose one row names a 100-character unit no node hosts:
+        // refused before any cell is read, and no flip makes both the name and the unit legitimate.
+        "ImportSheet" => new ImportSheetRequest
+        {
+            FileName = "sheet.txt",
+            FileBytes = ByteString.CopyFromUtf8($"unit_id,party_members\n{new string('7', 100)},12\n"),
+            Period = Quarter,
+        },
         "PushSummary" => new PushSummaryRequest { SignedSummary = _child.Summary(Quarter, 1, 35) },
         "Announce" => new AnnounceRequest
         {
@@ -267,7 +275,7 @@ public sealed class HostileMessages
 
     private static Sender RightfulSender(MethodDescriptor method) => method.Name switch
     {
-        "SubmitReport" => Sender.Clerk,
+        "SubmitReport" or "ImportSheet" => Sender.Clerk,
         "GetReport" or "GetReviewStatus" or "GetDecisions" => Sender.Reviewer,
         "ApproveReport" or "ReturnReport" or "ReopenReport" or "ApproveChild" or "ReopenChild" => Sender.Reviewer,
         "WithdrawReport" => Sender.Clerk,

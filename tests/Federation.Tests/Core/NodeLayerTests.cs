@@ -20,6 +20,7 @@ public sealed class NodeLayerTests
     {
         ["Grpc"] = 3,
         ["Reporting"] = 2,
+        ["Import"] = 2,
         ["Rollup"] = 2,
         ["Queries"] = 2,
         ["Admin"] = 2,

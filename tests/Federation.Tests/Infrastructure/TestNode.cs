@@ -65,6 +65,9 @@ public sealed class TestNode : IAsyncDisposable
     /// <summary>As the node's clerk (all its hosted units).</summary>
     public ReportingService.ReportingServiceClient Reporting => new(_clerkChannel);
 
+    /// <summary>Sheet imports as a clerk of every hosted unit.</summary>
+    public ImportService.ImportServiceClient Import => new(_clerkChannel);
+
     /// <summary>As the node's reader.</summary>
     public QueryService.QueryServiceClient Query => new(Channel);
 

@@ -31,7 +31,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -43,6 +43,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     {
         ["ReportingService.SubmitReport"] = Who.Clerk,
         ["ReportingService.GetReport"] = Who.Clerk | Who.Reviewer | Who.Reader,
+        ["ImportService.ImportSheet"] = Who.Clerk,
         ["FederationService.PushSummary"] = Who.Child,
         ["FederationService.Announce"] = Who.Child,
         ["FederationService.RotateKey"] = Who.Child,
@@ -278,7 +279,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
 
     private static Target TargetOf(string method) => method switch
     {
-        "SubmitReport" or "GetReport" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
+        "SubmitReport" or "GetReport" or "ImportSheet" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
         "ApproveChild" or "ReopenChild" => Target.Node,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
@@ -338,6 +339,14 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         {
             "SubmitReport" => new SubmitReportRequest { UnitId = unit, Period = Quarter, Values = { Reports.Count("party_members", 7) } },
             "GetReport" => new GetReportRequest { UnitId = unit, Period = Quarter },
+            // A dry run of a one-row sheet: the units it holds are what the scope is checked against.
+            "ImportSheet" => new ImportSheetRequest
+            {
+                FileName = "sheet.csv",
+                FileBytes = ByteString.CopyFromUtf8($"unit_id,party_members\n{unit},7\n"),
+                Period = Quarter,
+                DryRun = true,
+            },
             "PushSummary" => new PushSummaryRequest(),
             "Announce" => new AnnounceRequest(),
             "RotateKey" => new RotateKeyRequest(),
