@@ -101,6 +101,22 @@ public static class NodeCommandLine
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;
             }
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message} Another program (or node) holds that port; choose another in Node:Listen.");
+                return 1;
+            }
+            catch (FileNotFoundException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 1;
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException || ex.InnerException is System.Text.Json.JsonException)
+            {
+                // A configuration file that is not valid JSON.
+                await Console.Error.WriteLineAsync($"The configuration file is not valid JSON: {(ex.InnerException ?? ex).Message}");
+                return 1;
+            }
         });
         return command;
     }

@@ -9,13 +9,37 @@ public sealed class ServeRefusalTests
     [Fact]
     public async Task Serve_PlaintextOnAPublicAddress_ExitsNonZeroWithOneLine()
     {
+        var (exitCode, line) = await ServeAsync("--listen", "http://0.0.0.0:0");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("plaintext on a non-loopback address", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_PortHeldByAnotherProgram_ExitsNonZeroWithOneLine()
+    {
+        // The test holds the port for the whole test: the node must find it taken.
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exitCode, line) = await ServeAsync("--listen", $"https://127.0.0.1:{port}",
+            "--cert", TestPki.NodeFiles("370113").Certificate, "--key", TestPki.NodeFiles("370113").Key, "--ca-cert", TestPki.CaPath);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("address already in use", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs `federation serve` for node 370113 with extra arguments; returns its exit code and its single stderr line.</summary>
+    private static async Task<(int ExitCode, string Line)> ServeAsync(params string[] extra)
+    {
         using var folder = new TempFolder();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in new[]
         {
             Path.Combine(AppContext.BaseDirectory, "federation.dll"), "serve", "--id", "370113", "--tier", "county",
-            "--data", folder.Sub("node"), "--listen", "http://0.0.0.0:0",
-        })
+            "--data", folder.Sub("node"),
+        }.Concat(extra))
         {
             start.ArgumentList.Add(argument);
         }
@@ -37,9 +61,9 @@ public sealed class ServeRefusalTests
         }
 
         var lines = (await error).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(1, process.ExitCode);
         var line = Assert.Single(lines);
-        Assert.Contains("plaintext on a non-loopback address", line, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", (await standard) + line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", line, StringComparison.Ordinal);
+        await standard;
+        return (process.ExitCode, line);
     }
 }
