@@ -337,5 +337,16 @@ public static class NodeCommandLine
             await Console.Error.WriteLineAsync(ex.Message);
             return 1;
         }
+        catch (System.Text.Json.JsonException ex)
+        {
+            // A report or keys file that is not valid JSON: where, not how the parser got there.
+            await Console.Error.WriteLineAsync($"not valid JSON: {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 1;
+        }
     }
 }

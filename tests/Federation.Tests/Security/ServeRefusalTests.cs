@@ -66,4 +66,20 @@ public sealed class ServeRefusalTests
         await standard;
         return (process.ExitCode, line);
     }
+
+    [Fact]
+    public async Task Submit_ReportFileThatIsNotJson_SaysSoInOneLine()
+    {
+        using var folder = new TempFolder();
+        await using var node = await TestNode.StartAsync(new NodeSpec("370113001", "township") { HostedUnitIds = ["370113001001"] }, folder.Sub("n"));
+        var file = folder.Sub("report.json");
+        await File.WriteAllTextAsync(file, "{ \"party_members\": ");
+
+        var result = await Cli.RunAsync("submit", "--node", node.Address, "--ca", TestPki.CaPath, "--token", node.Tokens.Clerk,
+            "--unit", "370113001001", "--period", "2026-Q1", "--file", file);
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("not valid JSON", line, StringComparison.Ordinal);
+    }
 }
