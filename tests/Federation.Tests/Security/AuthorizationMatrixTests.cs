@@ -140,6 +140,14 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     {
         var callers = await CallersAsync();
         var methods = s_services.SelectMany(static s => s.Methods).ToList();
+        // Every service the node's protos declare is in the matrix, so a new service cannot go untested.
+        var declared = typeof(ReportingService).Assembly.GetTypes()
+            .Where(static t => t.Namespace == "Federation.Protos.V1" && t.Name.EndsWith("Reflection", StringComparison.Ordinal))
+            .Select(static t => (FileDescriptor)t.GetProperty("Descriptor")!.GetValue(null)!)
+            .SelectMany(static f => f.Services)
+            .Select(static d => d.FullName)
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(declared, s_services.Select(static d => d.FullName).Order(StringComparer.Ordinal));
         var unlisted = methods.Select(static m => $"{m.Service.Name}.{m.Name}").Where(static n => !s_allowed.ContainsKey(n)).ToList();
         Assert.True(unlisted.Count == 0, $"RPCs missing from the matrix: {string.Join(", ", unlisted)}");
 
