@@ -54,11 +54,17 @@ internal sealed class NodeCertificates : IDisposable
             return false;
         }
 
-        using var peer = certificate as X509Certificate2 is { } c ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        var candidate = certificate as X509Certificate2 ?? peer!;
-        return Pki.ChainsTo(candidate, Authority, Time.GetUtcNow()) &&
-            (expectedNodeId is null || Pki.NodeIdOf(candidate) == expectedNodeId);
+        if (certificate is X509Certificate2 full)
+        {
+            return Accepts(full, expectedNodeId);
+        }
+
+        using var loaded = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return Accepts(loaded, expectedNodeId);
     }
+
+    private bool Accepts(X509Certificate2 certificate, string? expectedNodeId) =>
+        Pki.ChainsTo(certificate, Authority!, Time.GetUtcNow()) && (expectedNodeId is null || Pki.NodeIdOf(certificate) == expectedNodeId);
 
     public void Dispose()
     {
