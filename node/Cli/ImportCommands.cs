@@ -8,10 +8,10 @@ using Spectre.Console;
 
 namespace Federation.Node.Cli;
 
-/// <summary>`import`: a sheet of hosted units' figures through ImportSheet; `catalogue`: the indicators a node knows.</summary>
+/// <summary>`import`: a sheet of hosted units' figures through ImportSheet; `template`: the sheet to fill; `catalogue`: the indicators a node knows.</summary>
 internal static class ImportCommands
 {
-    public static IEnumerable<Command> All() => [Import(), Catalogue()];
+    public static IEnumerable<Command> All() => [Import(), Template(), Catalogue()];
 
     private static Command Import()
     {
@@ -129,6 +129,34 @@ internal static class ImportCommands
         }
 
         Console.WriteLine(text.ToString().TrimEnd());
+    }
+
+    private static Command Template()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var period = new Option<string>("--period") { Description = "The period the sheet is for: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
+        var output = new Option<FileInfo?>("--out") { Description = "Where to write the .xlsx (default: <node>-<period>.xlsx here)" };
+        var units = new Option<string[]>("--unit") { Description = "Only this hosted unit (repeat for more); default: every unit your scope reaches", AllowMultipleArgumentsPerToken = false };
+        var lang = new Option<string?>("--lang") { Description = "zh or en: the sheet's and the messages' language (default: from LANG)" };
+        var command = new Command("template", "Write the .xlsx to fill for a period: hosted units down the side, indicators across, a note and a check on every column.")
+        {
+            node, period, output, units, lang,
+        };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+            var request = new GetSheetTemplateRequest { Period = parse.GetValue(period)!, Language = chinese ? "zh" : "en" };
+            request.UnitIds.AddRange(parse.GetValue(units) ?? []);
+            using var channel = CliConnection.Open(parse, node);
+            var response = await new ImportService.ImportServiceClient(channel).GetSheetTemplateAsync(
+                request, deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            var path = parse.GetValue(output)?.FullName ?? Path.GetFullPath(response.FileName);
+            await File.WriteAllBytesAsync(path, response.FileBytes.ToByteArray(), cancellationToken);
+            Console.WriteLine(chinese
+                ? string.Create(CultureInfo.InvariantCulture, $"已写入 {path}：{response.UnitCount} 个单位 × {response.IndicatorCount} 项指标；填好后用 federation import 导入")
+                : string.Create(CultureInfo.InvariantCulture, $"wrote {path}: {response.UnitCount} unit(s) × {response.IndicatorCount} indicators; fill it in and load it with federation import"));
+        }));
+        return command;
     }
 
     private static Command Catalogue()

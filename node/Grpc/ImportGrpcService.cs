@@ -8,8 +8,8 @@ using Microsoft.AspNetCore.Authorization;
 
 namespace Federation.Node.Grpc;
 
-/// <summary>Thin endpoint: a clerk's sheet in, the problems or what was stored out.</summary>
-internal sealed class ImportGrpcService(SheetImporter importer) : ImportService.ImportServiceBase
+/// <summary>Thin endpoint: a clerk's sheet in, the problems or what was stored out; the sheet to fill.</summary>
+internal sealed class ImportGrpcService(SheetImporter importer, SheetTemplates templates) : ImportService.ImportServiceBase
 {
     [Authorize(Policy = Policies.Clerk)]
     public override async Task<ImportSheetResponse> ImportSheet(ImportSheetRequest request, ServerCallContext context)
@@ -28,5 +28,13 @@ internal sealed class ImportGrpcService(SheetImporter importer) : ImportService.
 
         var caller = Caller.Of(context.GetHttpContext().User);
         return (await importer.ImportAsync(request, caller.Scope, context.CancellationToken)).ValueOrThrow();
+    }
+
+    [Authorize(Policy = Policies.ClerkOrReviewer)]
+    public override Task<GetSheetTemplateResponse> GetSheetTemplate(GetSheetTemplateRequest request, ServerCallContext context)
+    {
+        var period = RequestChecks.Period(request.Period);
+        var caller = Caller.Of(context.GetHttpContext().User);
+        return Task.FromResult(templates.Make(request, period, caller.Scope).ValueOrThrow());
     }
 }

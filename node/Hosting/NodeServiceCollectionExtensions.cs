@@ -58,6 +58,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ReportIntake>();
         services.AddSingleton<ReportFlagsQuery>();
         services.AddSingleton<Import.SheetImporter>();
+        services.AddSingleton<Import.SheetTemplates>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<ChildKeys>();

@@ -147,3 +147,11 @@ public sealed partial class ImportSheetRequest : IScopedRequest
 
     string IScopedRequest.Target => string.Empty;
 }
+
+// The units a template lists are checked one by one against the caller's scope.
+public sealed partial class GetSheetTemplateRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Units;
+
+    string IScopedRequest.Target => string.Empty;
+}

@@ -216,6 +216,8 @@ public sealed class HostileMessages
             FileBytes = ByteString.CopyFromUtf8($"unit_id,party_members\n{new string('7', 100)},12\n"),
             Period = Quarter,
         },
+        // A template is a read; mutations give a template or a one-line refusal, and store nothing.
+        "GetSheetTemplate" => new GetSheetTemplateRequest { Period = Quarter, UnitIds = { Units[_rng.Next(Units.Length)] } },
         "PushSummary" => new PushSummaryRequest { SignedSummary = _child.Summary(Quarter, 1, 35) },
         "Announce" => new AnnounceRequest
         {
@@ -275,7 +277,7 @@ public sealed class HostileMessages
 
     private static Sender RightfulSender(MethodDescriptor method) => method.Name switch
     {
-        "SubmitReport" or "ImportSheet" => Sender.Clerk,
+        "SubmitReport" or "ImportSheet" or "GetSheetTemplate" => Sender.Clerk,
         "GetReport" or "GetReviewStatus" or "GetDecisions" => Sender.Reviewer,
         "ApproveReport" or "ReturnReport" or "ReopenReport" or "ApproveChild" or "ReopenChild" => Sender.Reviewer,
         "WithdrawReport" => Sender.Clerk,

@@ -44,6 +44,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["ReportingService.SubmitReport"] = Who.Clerk,
         ["ReportingService.GetReport"] = Who.Clerk | Who.Reviewer | Who.Reader,
         ["ImportService.ImportSheet"] = Who.Clerk,
+        ["ImportService.GetSheetTemplate"] = Who.Clerk | Who.Reviewer,
         ["FederationService.PushSummary"] = Who.Child,
         ["FederationService.Announce"] = Who.Child,
         ["FederationService.RotateKey"] = Who.Child,
@@ -287,7 +288,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
 
     private static Target TargetOf(string method) => method switch
     {
-        "SubmitReport" or "GetReport" or "ImportSheet" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
+        "SubmitReport" or "GetReport" or "ImportSheet" or "GetSheetTemplate" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
         "ApproveChild" or "ReopenChild" => Target.Node,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
@@ -355,6 +356,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
                 Period = Quarter,
                 DryRun = true,
             },
+            "GetSheetTemplate" => new GetSheetTemplateRequest { Period = Quarter, UnitIds = { unit } },
             "PushSummary" => new PushSummaryRequest(),
             "Announce" => new AnnounceRequest(),
             "RotateKey" => new RotateKeyRequest(),
