@@ -103,11 +103,14 @@ public enum RejectionReason
     /// <summary>The decision does not apply in the current review state.</summary>
     WrongReviewState,
 
-    /// <summary>The child to be told of a decision about its summary could not be reached.</summary>
+    /// <summary>The child to be told of a decision about its summary or report could not be reached.</summary>
     ChildUnreachable,
 
     /// <summary>An imported file is not a readable sheet, or has no header row naming units and indicators.</summary>
     UnreadableSheet,
+
+    /// <summary>The child to be told of a decision answered and refused it; its own reason travels as metadata.</summary>
+    ChildRefused,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -73,13 +73,23 @@ public static class QueryCommands
         var node = NodeCommandLine.NodeOption();
         var period = Period();
         var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
+        var pageSize = new Option<int>("--page-size") { Description = "Flags asked for per call, 1 to 1000; every page is read", DefaultValueFactory = static _ => 1000 };
         var json = Json();
-        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, lang, json };
+        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, lang, pageSize, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
             using var channel = CliConnection.Open(parse, node);
-            var flags = await new ReportingService.ReportingServiceClient(channel).ListFlagsAsync(
-                new ListFlagsRequest { Period = parse.GetValue(period)! }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+            var client = new ReportingService.ReportingServiceClient(channel);
+            var flags = new ListFlagsResponse();
+            var request = new ListFlagsRequest { Period = parse.GetValue(period)!, PageSize = parse.GetValue(pageSize) };
+            do
+            {
+                var page = await client.ListFlagsAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+                flags.Flags.AddRange(page.Flags);
+                request.PageToken = page.NextPageToken;
+            }
+            while (request.PageToken.Length > 0);
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ToJson(flags));
@@ -93,8 +103,8 @@ public static class QueryCommands
             }
 
             Console.WriteLine(chinese
-                ? string.Create(CultureInfo.InvariantCulture, $"共 {flags.Flags.Count + flags.OmittedCount} 条")
-                : string.Create(CultureInfo.InvariantCulture, $"{flags.Flags.Count + flags.OmittedCount} flag(s)"));
+                ? string.Create(CultureInfo.InvariantCulture, $"共 {flags.Flags.Count} 条")
+                : string.Create(CultureInfo.InvariantCulture, $"{flags.Flags.Count} flag(s)"));
         }));
         return command;
     }

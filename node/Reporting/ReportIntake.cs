@@ -58,7 +58,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
             var review = ReviewRules.Submit(
-                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.LockedAbove(canonicalPeriod));
+                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.UnitLockedAbove(unitId, canonicalPeriod));
             if (!review.IsAllowed)
             {
                 return Rejection.Of(review.Reason, $"unit '{unitId}' for {canonicalPeriod}: {review.Message}", "unit_id");
@@ -187,7 +187,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
                 refusal = new("unit_id", RejectionReason.UnknownUnit,
                     $"unit '{unit.UnitId}' was retired from {hosted.RetiredFromPeriod} and reports no more for {canonicalPeriod}.");
             }
-            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.LockedAbove(canonicalPeriod)) is
+            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.UnitLockedAbove(unit.UnitId, canonicalPeriod)) is
                      { IsAllowed: false } review)
             {
                 refusal = new("unit_id", review.Reason, $"unit '{unit.UnitId}' for {canonicalPeriod}: {review.Message}");
