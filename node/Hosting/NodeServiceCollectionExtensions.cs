@@ -74,6 +74,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<PullService>();
         services.AddSingleton<SubtreeService>();
         services.AddSingleton<LocalQueries>();
+        services.AddSingleton<PromotionQuery>();
         services.AddSingleton<ProofService>();
         services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();

@@ -21,6 +21,10 @@ internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, PeerCa
     public bool IsLocal(string nodeId, ServerCallContext context) =>
         WithinOf(context) is null && (string.IsNullOrEmpty(nodeId) || nodeId == identity.NodeId);
 
+    /// <summary>True when <paramref name="nodeId"/> is a unit this node hosts and the caller may ask about it here.</summary>
+    public bool IsHostedUnit(string nodeId, ServerCallContext context) =>
+        WithinOf(context) is null && !string.IsNullOrEmpty(nodeId) && store.Read(s => s.Units.FindById(nodeId)) is not null;
+
     /// <param name="nodeId">The node the query is about.</param>
     /// <param name="forward">The call to make to a child.</param>
     /// <param name="answeredFor">The node an answer says it is about: an answer about another node is never relayed.</param>

@@ -155,3 +155,10 @@ public sealed partial class GetSheetTemplateRequest : IScopedRequest
 
     string IScopedRequest.Target => string.Empty;
 }
+
+public sealed partial class GetPromotionRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
