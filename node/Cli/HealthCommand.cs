@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Grpc.Core;
 using Grpc.Health.V1;
 
 namespace Federation.Node.Cli;
@@ -24,11 +25,20 @@ internal static class HealthCommand
             var exit = await NodeCommandLine.CallAsync(async () =>
             {
                 using var channel = CliConnection.Open(parse, node);
-                var response = await new Health.HealthClient(channel).CheckAsync(
-                    new HealthCheckRequest { Service = parse.GetValue(service) ?? string.Empty },
-                    deadline: DateTime.UtcNow.AddSeconds(Math.Max(0.1, parse.GetValue(seconds))),
-                    cancellationToken: cancellationToken);
-                status = response.Status;
+                try
+                {
+                    var response = await new Health.HealthClient(channel).CheckAsync(
+                        new HealthCheckRequest { Service = parse.GetValue(service) ?? string.Empty },
+                        deadline: DateTime.UtcNow.AddSeconds(Math.Max(0.1, parse.GetValue(seconds))),
+                        cancellationToken: cancellationToken);
+                    status = response.Status;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+                {
+                    // The health protocol's answer for a service name the node does not know.
+                    status = HealthCheckResponse.Types.ServingStatus.ServiceUnknown;
+                }
+
                 Console.WriteLine(Name(status));
             });
             return exit == 0 && status == HealthCheckResponse.Types.ServingStatus.Serving ? 0 : 1;

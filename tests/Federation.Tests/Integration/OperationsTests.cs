@@ -104,6 +104,10 @@ public sealed partial class OperationsTests : IAsyncLifetime
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("SERVING", result.StandardOutput.Trim());
+
+        var unknown = await Cli.RunAsync("health", "--node", _village.Address, "--ca", TestPki.CaPath, "--service", "federation.v1.NoSuchService");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal("SERVICE_UNKNOWN", unknown.StandardOutput.Trim());
     }
 
     [Fact]
