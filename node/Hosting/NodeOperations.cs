@@ -100,7 +100,7 @@ internal static class NodeOperations
         {
             if (operations.ApplicationServices.GetService<MeterProvider>() is not null)
             {
-                operations.UseOpenTelemetryPrometheusScrapingEndpoint();
+                operations.UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath);
             }
 
             operations.UseHealthChecks(HealthPath, new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
