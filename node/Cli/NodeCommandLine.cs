@@ -21,6 +21,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Keygen());
         root.Subcommands.Add(Identity());
+        root.Subcommands.Add(HealthCommand.Build());
         root.Subcommands.Add(Enrol());
         root.Subcommands.Add(AddUnit());
         root.Subcommands.Add(RetireUnit());
@@ -63,6 +64,7 @@ public static class NodeCommandLine
             (new("--cert") { Description = "The node's certificate (PEM)" }, "Tls:CertificatePath"),
             (new("--key") { Description = "The node certificate's key (PEM)" }, "Tls:KeyPath"),
             (new("--ca-cert") { Description = "The deployment CA certificate (PEM)" }, "Tls:CaPath"),
+            (new("--operations") { Description = "Operations listener, plain HTTP: /metrics and /healthz, e.g. http://127.0.0.1:9464 (off when omitted)" }, "Operations:Listen"),
             (new("--exit-with-pid") { Description = "Stop when this process exits" }, "Host:ExitWithProcessId"),
         };
         var command = new Command("serve", "Run a node (every tier runs the same program).") { config };
@@ -103,7 +105,7 @@ public static class NodeCommandLine
             }
             catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {
-                await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message} Another program (or node) holds that port; choose another in Node:Listen.");
+                await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message} Another program (or node) holds that port; choose another in Node:Listen (or Operations:Listen).");
                 return 1;
             }
             catch (FileNotFoundException ex)

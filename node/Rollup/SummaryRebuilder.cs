@@ -6,6 +6,7 @@ using Federation.Aggregator.Summaries;
 using Federation.Aggregator.Units;
 using Federation.Node.Configuration;
 using Federation.Node.Hosting;
+using Federation.Node.Operations;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -18,7 +19,8 @@ namespace Federation.Node.Rollup;
 /// the outbox. Runs on the writer, inside its transaction, so it sees one consistent state.
 /// </summary>
 internal sealed class SummaryRebuilder(
-    NodeIdentity identity, CatalogueIndex catalogue, IOptions<NodeOptions> options, TimeProvider time, ILogger<SummaryRebuilder> logger)
+    NodeIdentity identity, CatalogueIndex catalogue, IOptions<NodeOptions> options, TimeProvider time, ILogger<SummaryRebuilder> logger,
+    NodeMetrics? metrics = null)
 {
     private readonly bool _hasParent = options.Value.Parent.IsConfigured;
 
@@ -30,6 +32,7 @@ internal sealed class SummaryRebuilder(
     /// </summary>
     public SummaryDocument? Rebuild(NodeStore store, string period)
     {
+        var start = metrics?.Start() ?? 0;
         var now = time.GetUtcNow();
         var reports = store.Reports.Find(r => r.Period == period).ToDictionary(static r => r.UnitId, StringComparer.Ordinal);
         var held = store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
@@ -40,6 +43,7 @@ internal sealed class SummaryRebuilder(
             // Nothing below has figures for the period: coverage alone is not worth a signed summary. Once a
             // summary was signed, though, it is rebuilt even empty, so that a withdrawal reaches the parent.
             RebuildLog.NothingToSummarise(logger, period);
+            metrics?.Rebuilt(start, "empty");
             return replaced;
         }
 
@@ -67,6 +71,7 @@ internal sealed class SummaryRebuilder(
         if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
         {
             RebuildLog.Unchanged(logger, period, replaced.Version);
+            metrics?.Rebuilt(start, "unchanged");
             return replaced;
         }
 
@@ -90,10 +95,12 @@ internal sealed class SummaryRebuilder(
         store.Summaries.Upsert(document);
         if (_hasParent)
         {
-            store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks });
+            var queued = store.Outbox.FindById(period) is { QueuedTicks: > 0 } waiting ? waiting.QueuedTicks : now.UtcTicks;
+            store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks, QueuedTicks = queued });
         }
 
         RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
+        metrics?.Rebuilt(start, "signed");
         return document;
     }
 

@@ -6,6 +6,8 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Federation.Tests.Security;
 
@@ -187,6 +189,125 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {calls} calls answered otherwise:\n{string.Join('\n', mismatches)}");
         Assert.Equal(0, unauthorisedSuccesses);
         Assert.True(calls >= methods.Count * callers.Count * 2);
+    }
+
+    /// <summary>
+    /// The operations services are not the node's API (their protos are gRPC's own, not in protos/): health
+    /// answers everyone, credential or not, so that a probe needs none; reflection answers people only.
+    /// </summary>
+    private static readonly Dictionary<string, Who> s_operationsAllowed = new(StringComparer.Ordinal)
+    {
+        ["grpc.health.v1.Health.Check"] = Who.Anyone,
+        ["grpc.health.v1.Health.Watch"] = Who.Anyone,
+        ["grpc.health.v1.Health.List"] = Who.Anyone,
+        ["grpc.reflection.v1.ServerReflection.ServerReflectionInfo"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Admin,
+        ["grpc.reflection.v1alpha.ServerReflection.ServerReflectionInfo"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Admin,
+    };
+
+    private static readonly ServiceDescriptor[] s_operationsServices =
+        [Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1.ServerReflection.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor];
+
+    [Fact]
+    public void EveryServiceTheNodeMaps_IsInTheMatrix()
+    {
+        var mapped = Endpoints
+            .Select(static e => e.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.Method.ServiceName)
+            .OfType<string>()
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(s_services.Concat(s_operationsServices).Select(static d => d.FullName).Order(StringComparer.Ordinal), mapped);
+    }
+
+    [Fact]
+    public async Task OperationsServices_EveryCaller_AnswersAsTheirRowsSay()
+    {
+        var callers = await CallersAsync();
+        var methods = s_operationsServices.SelectMany(static s => s.Methods).Where(m => IsMapped(m)).ToList();
+        var unlisted = methods.Select(static m => m.FullName).Where(static n => !s_operationsAllowed.ContainsKey(n)).ToList();
+        Assert.True(unlisted.Count == 0, $"operations RPCs missing from the matrix: {string.Join(", ", unlisted)}");
+
+        var mismatches = new List<string>();
+        foreach (var method in methods)
+        {
+            var allowed = s_operationsAllowed[method.FullName];
+            foreach (var caller in callers)
+            {
+                var expected = allowed == Who.Anyone ? StatusCode.OK
+                    : !caller.Authenticated ? StatusCode.Unauthenticated
+                    : (allowed & caller.Is) == 0 ? StatusCode.PermissionDenied
+                    : StatusCode.OK;
+                var code = await CallOperationAsync(caller.Open(), method);
+                if (code != expected)
+                {
+                    mismatches.Add($"{method.FullName} as {caller.Name}: expected {expected}, got {code}");
+                }
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join('\n', mismatches));
+    }
+
+    private IReadOnlyList<Endpoint> Endpoints => ((EndpointDataSource)_node.Services.GetService(typeof(EndpointDataSource))!).Endpoints;
+
+    /// <summary>Methods of the operations protos that the node serves (a newer proto may declare more than the package implements).</summary>
+    private bool IsMapped(MethodDescriptor method) => Endpoints
+        .Any(e => e.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.Method is { } m && m.ServiceName == method.Service.FullName && m.Name == method.Name);
+
+    /// <summary>One call of an operations RPC, of whatever kind, reading its first answer.</summary>
+    private static async Task<StatusCode> CallOperationAsync(GrpcChannel channel, MethodDescriptor method)
+    {
+        IMessage request = method.Service.FullName.StartsWith("grpc.health", StringComparison.Ordinal)
+            ? new Grpc.Health.V1.HealthCheckRequest()
+            : method.Service.FullName.EndsWith("v1alpha.ServerReflection", StringComparison.Ordinal)
+                ? new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = string.Empty }
+                : new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = string.Empty };
+        var type = method.IsClientStreaming ? MethodType.DuplexStreaming : method.IsServerStreaming ? MethodType.ServerStreaming : MethodType.Unary;
+        var call = new Method<byte[], byte[]>(type, method.Service.FullName, method.Name, s_bytes, s_bytes);
+        var options = new CallOptions(deadline: Rpc.Deadline());
+        try
+        {
+            using (channel)
+            {
+                var invoker = channel.CreateCallInvoker();
+                switch (type)
+                {
+                    case MethodType.Unary:
+                        await invoker.AsyncUnaryCall(call, null, options, request.ToByteArray());
+                        break;
+                    case MethodType.ServerStreaming:
+                        using (var streaming = invoker.AsyncServerStreamingCall(call, null, options, request.ToByteArray()))
+                        {
+                            await streaming.ResponseStream.MoveNext(CancellationToken.None);
+                        }
+
+                        break;
+                    default:
+                        using (var duplex = invoker.AsyncDuplexStreamingCall(call, null, options))
+                        {
+                            try
+                            {
+                                await duplex.RequestStream.WriteAsync(request.ToByteArray());
+                                await duplex.RequestStream.CompleteAsync();
+                            }
+                            catch (RpcException)
+                            {
+                                // A refusal can end the call while the request is still being written; reading gives its status.
+                            }
+
+                            await duplex.ResponseStream.MoveNext(CancellationToken.None);
+                        }
+
+                        break;
+                }
+            }
+
+            return StatusCode.OK;
+        }
+        catch (RpcException ex)
+        {
+            return ex.StatusCode;
+        }
     }
 
     [Fact]

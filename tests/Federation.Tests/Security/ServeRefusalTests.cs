@@ -30,6 +30,21 @@ public sealed class ServeRefusalTests
         Assert.Contains("address already in use", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("https://127.0.0.1:9464", "must be an http:// address")]
+    [InlineData("http://metrics.example:9464", "must name an IP address")]
+    [InlineData("http://127.0.0.1:9464/metrics", "must be an http:// address")]
+    public async Task Serve_OperationsListenerThatCannotBe_ExitsNonZeroWithOneLine(string operations, string expected)
+    {
+        var (exitCode, line) = await ServeAsync("--listen", "https://127.0.0.1:0",
+            "--cert", TestPki.NodeFiles("370113").Certificate, "--key", TestPki.NodeFiles("370113").Key, "--ca-cert", TestPki.CaPath,
+            "--operations", operations);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"Operations:Listen '{operations}'", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs `federation serve` for node 370113 with extra arguments; returns its exit code and its single stderr line.</summary>
     private static async Task<(int ExitCode, string Line)> ServeAsync(params string[] extra)
     {
