@@ -60,6 +60,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["QueryService.GetCompleteness"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetTargets"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetHistory"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetPromotion"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetProof"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["ReportingService.ListFlags"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetAuditBundle"] = Who.Reviewer | Who.Reader | Who.Parent,
@@ -411,7 +412,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     {
         "SubmitReport" or "GetReport" or "ImportSheet" or "GetSheetTemplate" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
         "ApproveChild" or "ReopenChild" => Target.Node,
-        "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
+        "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetPromotion" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
         _ => Target.Self,
     };
@@ -491,6 +492,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "GetCompleteness" => new GetCompletenessRequest { NodeId = node, Period = Quarter },
             "GetTargets" => new GetTargetsRequest { NodeId = node, Period = Quarter },
             "GetHistory" => new GetHistoryRequest { NodeId = node, IndicatorId = "party_members", FromPeriod = "2026-Q1", ToPeriod = "2026-Q2" },
+            "GetPromotion" => new GetPromotionRequest { NodeId = node, FromPeriod = "2026-Q1", ToPeriod = "2026-Q2" },
             "GetProof" => new GetProofRequest { Period = Quarter, UnitId = unit },
             "ListFlags" => new ListFlagsRequest { Period = Quarter },
             "GetAuditBundle" => new GetAuditBundleRequest { NodeId = node, Period = Quarter },
