@@ -30,7 +30,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(ResetChild());
         root.Subcommands.Add(KeyCommands.Build());
         root.Subcommands.Add(RebuildCommand.Build());
-        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()))
+        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()).Concat(RatingCommands.All()))
         {
             root.Subcommands.Add(command);
         }
@@ -83,6 +83,7 @@ public static class NodeCommandLine
 
                 // Open the data folder before the host starts, so that a refusal is one line here, not a host failure with a stack trace.
                 app.Services.GetRequiredService<NodeIdentity>();
+                app.Services.GetRequiredService<Aggregator.Ratings.RatingSchemeIndex>();
                 var writer = app.Services.GetRequiredService<Storage.StoreWriter>();
                 try
                 {
@@ -96,7 +97,8 @@ public static class NodeCommandLine
                 return writer.ExitCode;
             }
             catch (Exception ex) when (ex is Storage.DataFolderInUseException or Storage.DataFolderDamagedException or KeyFileMissingException
-                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException)
+                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException
+                                           or Ratings.RatingSchemeException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;

@@ -71,7 +71,7 @@ public static class NodeHost
             }
         });
 
-        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeGrpc(builder.Configuration)
+        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeRatings(builder.Configuration).AddNodeGrpc(builder.Configuration)
             .AddNodeSecurity(builder.Configuration, certificates);
         var exitWith = builder.Configuration.GetValue<int?>("Host:ExitWithProcessId");
         if (exitWith is { } pid)
