@@ -83,7 +83,6 @@ public static class NodeCommandLine
 
                 // Open the data folder before the host starts, so that a refusal is one line here, not a host failure with a stack trace.
                 app.Services.GetRequiredService<NodeIdentity>();
-                app.Services.GetRequiredService<Aggregator.Ratings.RatingSchemeIndex>();
                 var writer = app.Services.GetRequiredService<Storage.StoreWriter>();
                 try
                 {

@@ -86,6 +86,9 @@ public static class NodeHost
         }
 
         var app = builder.Build();
+
+        // The rating scheme is configuration: a bad one stops the node here, in one line, not at the first rating.
+        app.Services.GetRequiredService<Aggregator.Ratings.RatingSchemeIndex>();
         app.UseNodeSecurity();
 
         // After the caller is known and admitted: a stranger's big request is refused before it is read.
