@@ -109,7 +109,7 @@ internal sealed class RatingOperations(
                     : string.Create(CultureInfo.InvariantCulture, $"node {identity.NodeId} has no statement version {version} for {canonical}."), version == 0 ? "year" : "version");
             }
 
-            var previous = s.StatementsOf(canonical).Where(d => d.Version < document.Version).Select(static d => d.Version).DefaultIfEmpty(0).Max();
+            var previous = s.PreviousStatementVersion(canonical, document.Version);
             var scores = Array.Empty<byte>();
             if (unitId.Length > 0 && RatingStatement.Parser.ParseFrom(document.StatementBytes).Units.FirstOrDefault(u => u.UnitId == unitId) is { } unit)
             {
@@ -164,11 +164,11 @@ internal sealed class RatingOperations(
         return below;
     }
 
-    /// <summary>A child's tier as its newest held summary states it; <see cref="UnknownTier"/> before its first, or for a label a parent would refuse.</summary>
+    /// <summary>A child's tier as a summary it sent states it; <see cref="UnknownTier"/> before its first, or for a label a parent would refuse.</summary>
     private static string TierOf(NodeStore s, string childId)
     {
-        var newest = s.ChildSummaries.Find(LiteDB.Query.StartsWith("_id", childId + "|")).MaxBy(static d => d.ReceiveTicks);
-        var tier = newest is null ? string.Empty : Summary.Parser.ParseFrom(newest.SummaryBytes).Tier;
+        var held = s.AnySummaryOf(childId);
+        var tier = held is null ? string.Empty : Summary.Parser.ParseFrom(held.SummaryBytes).Tier;
         return tier.Length is 0 or > StarHistograms.MaxTierLength || tier.Any(char.IsControl) ? UnknownTier : tier;
     }
 

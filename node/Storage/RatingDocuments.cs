@@ -92,13 +92,28 @@ internal static class RatingLookups
     public static List<RatingScoresDocument> ScoresOf(this NodeStore store, string year) =>
         [.. store.RatingScores().Find(Query.StartsWith("_id", year + "|"))];
 
-    /// <summary>Every statement of a year, oldest first.</summary>
-    public static List<RatingStatementDocument> StatementsOf(this NodeStore store, string year) =>
-        [.. store.RatingStatements().Find(Query.StartsWith("_id", year + "|")).OrderBy(static d => d.Version)];
-
-    /// <summary>The year's current (newest) statement; null when the node rated nobody that year.</summary>
+    /// <summary>
+    /// The year's current (newest) statement; null when the node rated nobody that year. Ids sort by version, so
+    /// only the last one of the year is read, however many versions are kept.
+    /// </summary>
     public static RatingStatementDocument? CurrentStatement(this NodeStore store, string year) =>
-        store.RatingStatements().Find(Query.StartsWith("_id", year + "|")).MaxBy(static d => d.Version);
+        store.RatingStatements().Query().Where(IdsFrom(year + "|", year + "}")).OrderByDescending("_id").Limit(1).FirstOrDefault();
+
+    /// <summary>The version of the year's statement before <paramref name="version"/>; 0 when it is the first.</summary>
+    public static long PreviousStatementVersion(this NodeStore store, string year, long version) =>
+        store.RatingStatements().Query().Where(IdsFrom(year + "|", RatingStatementDocument.KeyOf(year, version)))
+            .OrderByDescending("_id").Limit(1).FirstOrDefault()?.Version ?? 0;
+
+    /// <summary>One summary held from a child (the last by period id), or null when it has sent none.</summary>
+    public static ChildSummaryDocument? AnySummaryOf(this NodeStore store, string childId) =>
+        store.ChildSummaries.Query().Where(IdsFrom(childId + "|", childId + "}")).OrderByDescending("_id").Limit(1).FirstOrDefault();
+
+    /// <summary>
+    /// Ids from <paramref name="first"/> (inclusive) to <paramref name="end"/> (exclusive). "x|" to "x}" holds every id
+    /// starting "x|" ('}' follows '|'). A range, not LIKE: LiteDB 5.0.21 reads nothing for a LIKE prefix walked in
+    /// descending order (checked here), and the newest is the last id.
+    /// </summary>
+    private static BsonExpression IdsFrom(string first, string end) => Query.And(Query.GTE("_id", first), Query.LT("_id", end));
 
     /// <summary>A unit's scores with this digest, current or replaced.</summary>
     public static RatingScoresDocument? ScoresByDigest(this NodeStore store, string year, string unitId, ReadOnlySpan<byte> digest) =>
