@@ -111,6 +111,21 @@ public enum RejectionReason
 
     /// <summary>The child to be told of a decision answered and refused it; its own reason travels as metadata.</summary>
     ChildRefused,
+
+    /// <summary>A star-rating item id the node's rating scheme does not have (of the kind expected where it is named).</summary>
+    UnknownRatingItem,
+
+    /// <summary>An item's points are above the item's maximum in the rating scheme.</summary>
+    PointsAboveMaximum,
+
+    /// <summary>A unit to rate is neither a hosted unit active in the year nor an enrolled child of the rating node.</summary>
+    NotDirectlyBelow,
+
+    /// <summary>A valid period of the wrong type (a rating year that is not a year, an assessment period outside the rated year).</summary>
+    WrongPeriodType,
+
+    /// <summary>The same unit, assessment period or item more than once in one request.</summary>
+    DuplicateEntry,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -31,7 +31,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(ResetChild());
         root.Subcommands.Add(KeyCommands.Build());
         root.Subcommands.Add(RebuildCommand.Build());
-        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()))
+        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()).Concat(RatingCommands.All()))
         {
             root.Subcommands.Add(command);
         }
@@ -98,7 +98,8 @@ public static class NodeCommandLine
                 return writer.ExitCode;
             }
             catch (Exception ex) when (ex is Storage.DataFolderInUseException or Storage.DataFolderDamagedException or KeyFileMissingException
-                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException)
+                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException
+                                           or Ratings.RatingSchemeException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;

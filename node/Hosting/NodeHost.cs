@@ -96,7 +96,7 @@ public static class NodeHost
             }
         });
 
-        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeGrpc(builder.Configuration)
+        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeRatings(builder.Configuration).AddNodeGrpc(builder.Configuration)
             .AddNodeSecurity(builder.Configuration, certificates).AddNodeOperations(operations, options.Id);
         var exitWith = builder.Configuration.GetValue<int?>("Host:ExitWithProcessId");
         if (exitWith is { } pid)
@@ -111,6 +111,9 @@ public static class NodeHost
         }
 
         var app = builder.Build();
+
+        // The rating scheme is configuration: a bad one stops the node here, in one line, not at the first rating.
+        app.Services.GetRequiredService<Aggregator.Ratings.RatingSchemeIndex>();
 
         // The operations listener answers /metrics and /healthz and nothing else, before any credential is read.
         app.UseNodeOperationsListener();

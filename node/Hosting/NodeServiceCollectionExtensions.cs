@@ -3,6 +3,7 @@ using Federation.Node.Admin;
 using Federation.Node.Configuration;
 using Federation.Node.Grpc;
 using Federation.Node.Queries;
+using Federation.Node.Ratings;
 using Federation.Node.Reporting;
 using Federation.Node.Review;
 using Federation.Node.Rollup;
@@ -86,6 +87,16 @@ internal static class NodeServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Star rating of the units below: its options, the scheme (checked when first resolved) and its service.</summary>
+    public static IServiceCollection AddNodeRatings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RatingOptions>().Bind(configuration.GetSection(RatingOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RatingOptions>, RatingOptionsValidator>();
+        services.AddSingleton(static sp => RatingSchemeFile.Load(sp.GetRequiredService<IOptions<RatingOptions>>().Value.SchemePath));
+        services.AddSingleton<RatingOperations>();
+        return services;
+    }
+
     /// <summary>The gRPC endpoints with the error backstop and the size limit.</summary>
     public static IServiceCollection AddNodeGrpc(this IServiceCollection services, IConfiguration configuration)
     {
@@ -110,6 +121,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcService<AccessGrpcService>();
         app.MapGrpcService<ReviewGrpcService>();
+        app.MapGrpcService<RatingGrpcService>();
         return app;
     }
 }

@@ -37,8 +37,9 @@ internal sealed class SummaryRebuilder(
         var reports = store.Reports.Find(r => r.Period == period).ToDictionary(static r => r.UnitId, StringComparer.Ordinal);
         var held = store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
         var replaced = store.Summaries.FindById(period);
+        var rating = OwnRatingOf(store, period);
         store.Dirty.Delete(period);
-        if (reports.Count == 0 && held.Count == 0 && replaced is null)
+        if (reports.Count == 0 && held.Count == 0 && replaced is null && rating is null)
         {
             // Nothing below has figures for the period: coverage alone is not worth a signed summary. Once a
             // summary was signed, though, it is rebuilt even empty, so that a withdrawal reaches the parent.
@@ -67,7 +68,7 @@ internal sealed class SummaryRebuilder(
         var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
-            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
+            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]) { Rating = rating });
         if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
         {
             RebuildLog.Unchanged(logger, period, replaced.Version);
@@ -102,6 +103,23 @@ internal sealed class SummaryRebuilder(
         RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
         metrics?.Rebuilt(start, "signed");
         return document;
+    }
+
+    /// <summary>
+    /// For a year: this node's current rating statement, cited by version and digest with its star histograms;
+    /// null for other periods, or when the statement rates nobody.
+    /// </summary>
+    private static OwnRating? OwnRatingOf(NodeStore store, string period)
+    {
+        if (!Period.TryParse(period, out var parsed) || parsed.Type != PeriodType.Year || store.CurrentStatement(period) is not { } current)
+        {
+            return null;
+        }
+
+        var statement = RatingStatement.Parser.ParseFrom(current.StatementBytes);
+        return statement.Units.Count == 0 ? null : new OwnRating(
+            new RatingCitation { Version = (ulong)current.Version, Digest = Google.Protobuf.ByteString.CopyFrom(current.Digest), RatedUnitCount = (uint)statement.Units.Count },
+            statement.Histograms);
     }
 
     /// <summary>A hosted unit's current report with where it stands in review.</summary>

@@ -25,6 +25,7 @@ public sealed class NodeLayerTests
         ["Queries"] = 2,
         ["Admin"] = 2,
         ["Review"] = 2,
+        ["Ratings"] = 2,
         ["Security"] = 2,
         ["Storage"] = 1,
         // The node's instruments and health check: every service counts through them; they read the store.

@@ -33,7 +33,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor, ImportService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -84,6 +84,10 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["ReviewService.ApplyParentDecision"] = Who.Parent,
         ["ReviewService.ListUnits"] = Who.Admin | Who.Reviewer | Who.Reader,
         ["AdminService.RetireHostedUnit"] = Who.Admin,
+        ["RatingService.SetScores"] = Who.Reviewer,
+        ["RatingService.GetRatings"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["RatingService.ListRatingFlags"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["RatingService.GetRatingScheme"] = Who.Anyone,
     };
 
     [Flags]
@@ -411,6 +415,9 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static Target TargetOf(string method) => method switch
     {
         "SubmitReport" or "GetReport" or "ImportSheet" or "GetSheetTemplate" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
+        "SetScores" => Target.Unit,
+        "GetRatings" or "ListRatingFlags" => Target.Node,
+        "GetRatingScheme" => Target.None,
         "ApproveChild" or "ReopenChild" => Target.Node,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetPromotion" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
@@ -516,6 +523,15 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "ApplyParentDecision" => new ApplyParentDecisionRequest(),
             "ListUnits" => new ListUnitsRequest { Period = Quarter },
             "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = "370113001098", FromPeriod = "2026-Q2" },
+            // A rating of the unit for this year: what the scope is checked against is the unit scored.
+            "SetScores" => new SetScoresRequest
+            {
+                Year = "2026",
+                Units = { new UnitScoresEntry { UnitId = unit, Assessments = { new Assessment { Period = "2026", Items = { new ItemScore { ItemId = "duty_annual_task_list", PointsTenths = 30 } } } } } },
+            },
+            "GetRatings" => new GetRatingsRequest { NodeId = node, Year = "2026" },
+            "ListRatingFlags" => new ListRatingFlagsRequest { NodeId = node, Year = "2026" },
+            "GetRatingScheme" => new GetRatingSchemeRequest(),
             _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
         };
     }
