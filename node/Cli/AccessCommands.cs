@@ -88,7 +88,7 @@ internal static class AccessCommands
             issue.Options.Add(option);
         }
 
-        issue.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        issue.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             var parsedRole = ParseRole(parse.GetValue(role)!);
             using var channel = CliConnection.Open(parse, node);
@@ -108,7 +108,7 @@ internal static class AccessCommands
         var listNode = NodeCommandLine.NodeOption();
         var json = new Option<bool>("--json") { Description = "Print proto JSON" };
         var list = new Command("list", "List the tokens a node issued (never their secrets).") { listNode, json };
-        list.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        list.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, listNode);
             var client = new AccessService.AccessServiceClient(channel);
@@ -141,7 +141,7 @@ internal static class AccessCommands
         var revokeNode = NodeCommandLine.NodeOption();
         var id = new Option<string>("--id") { Description = "The token id (from token list)", Required = true };
         var revoke = new Command("revoke", "Revoke a token: it is refused from the next call on.") { revokeNode, id };
-        revoke.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        revoke.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, revokeNode);
             var response = await new AccessService.AccessServiceClient(channel).RevokeTokenAsync(
@@ -155,7 +155,7 @@ internal static class AccessCommands
     {
         var node = NodeCommandLine.NodeOption();
         var command = new Command("whoami", "Show who a node takes you to be.") { node };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var me = await new AccessService.AccessServiceClient(channel).WhoAmIAsync(new WhoAmIRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);

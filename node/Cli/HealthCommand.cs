@@ -22,7 +22,7 @@ internal static class HealthCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var status = HealthCheckResponse.Types.ServingStatus.Unknown;
-            var exit = await NodeCommandLine.CallAsync(async () =>
+            var exit = await NodeCommandLine.CallAsync(parse, async () =>
             {
                 using var channel = CliConnection.Open(parse, node);
                 try

@@ -21,16 +21,15 @@ internal static class ImportCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "Store nothing: list the problems, or what each unit would change" };
         var replace = new Option<bool>("--replace") { Description = "Each row is the unit's whole report: indicators its previous version had and the row lacks are removed" };
         var update = new Option<bool>("--update") { Description = "Merge each row into the unit's previous version: only the cells filled in change" };
-        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
         var json = new Option<bool>("--json") { Description = "Print the answer as proto JSON" };
         var command = new Command("import", "Import a sheet of hosted units' figures for a period: all rows are stored, or none when any cell is wrong.")
         {
-            node, period, file, dryRun, replace, update, lang, json,
+            node, period, file, dryRun, replace, update, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var clean = false;
-            var exit = await NodeCommandLine.CallAsync(async () =>
+            var exit = await NodeCommandLine.CallAsync(parse, async () =>
             {
                 if (parse.GetValue(replace) && parse.GetValue(update))
                 {
@@ -51,7 +50,7 @@ internal static class ImportCommands
                     DryRun = parse.GetValue(dryRun),
                     Mode = parse.GetValue(replace) ? SubmitMode.Replace : parse.GetValue(update) ? SubmitMode.Update : SubmitMode.Unspecified,
                 };
-                var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+                var chinese = CliLanguage.IsChinese(parse);
                 using var channel = CliConnection.Open(parse, node);
                 var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
                     .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue);
@@ -137,14 +136,13 @@ internal static class ImportCommands
         var period = new Option<string>("--period") { Description = "The period the sheet is for: 2026, 2026-H1, 2026-Q1 or 2026-03", Required = true };
         var output = new Option<FileInfo?>("--out") { Description = "Where to write the .xlsx (default: <node>-<period>.xlsx here)" };
         var units = new Option<string[]>("--unit") { Description = "Only this hosted unit (repeat for more); default: every unit your scope reaches", AllowMultipleArgumentsPerToken = false };
-        var lang = new Option<string?>("--lang") { Description = "zh or en: the sheet's and the messages' language (default: from LANG)" };
         var command = new Command("template", "Write the .xlsx to fill for a period: hosted units down the side, indicators across, a note and a check on every column.")
         {
-            node, period, output, units, lang,
+            node, period, output, units,
         };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
-            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+            var chinese = CliLanguage.IsChinese(parse);
             var request = new GetSheetTemplateRequest { Period = parse.GetValue(period)!, Language = chinese ? "zh" : "en" };
             request.UnitIds.AddRange(parse.GetValue(units) ?? []);
             using var channel = CliConnection.Open(parse, node);
@@ -162,10 +160,9 @@ internal static class ImportCommands
     private static Command Catalogue()
     {
         var node = NodeCommandLine.NodeOption();
-        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
         var json = new Option<bool>("--json") { Description = "Print the catalogue as proto JSON" };
-        var command = new Command("catalogue", "List the indicators a node's catalogue holds: names, kind, unit and target.") { node, lang, json };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        var command = new Command("catalogue", "List the indicators a node's catalogue holds: names, kind, unit and target.") { node, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var catalogue = (await new FederationService.FederationServiceClient(channel)
@@ -176,7 +173,7 @@ internal static class ImportCommands
                 return;
             }
 
-            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+            var chinese = CliLanguage.IsChinese(parse);
             Console.WriteLine(chinese
                 ? string.Create(CultureInfo.InvariantCulture, $"指标目录第 {catalogue.Version} 版，共 {catalogue.Indicators.Count} 项")
                 : string.Create(CultureInfo.InvariantCulture, $"catalogue version {catalogue.Version}, {catalogue.Indicators.Count} indicators"));

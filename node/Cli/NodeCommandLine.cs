@@ -36,6 +36,7 @@ public static class NodeCommandLine
             root.Subcommands.Add(command);
         }
 
+        root.Options.Add(CliLanguage.Lang);
         root.Options.Add(CliConnection.Token);
         root.Options.Add(CliConnection.Ca);
 
@@ -173,7 +174,7 @@ public static class NodeCommandLine
         var leaves = new Option<uint>("--expected-leaves") { Description = "Most leaves the child may claim (default: an equal share of this node's capacity)" };
         var address = new Option<string?>("--address") { Description = "Where the child answers pulls (otherwise learned from its announcement)" };
         var command = new Command("enrol", "Enrol a child at a parent: its pushes are then trusted.") { node, child, key, name, leaves, address };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new AdminService.AdminServiceClient(channel).EnrolChildAsync(new EnrolChildRequest
@@ -196,7 +197,7 @@ public static class NodeCommandLine
         var name = new Option<string?>("--name") { Description = "Display name" };
         var rename = new Option<bool>("--rename") { Description = "Rename a hosted unit to --name (the former name is kept)" };
         var command = new Command("add-unit", "Add a unit hosted by a node (a leaf with no server of its own).") { node, unit, name, rename };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             await new AdminService.AdminServiceClient(channel).AddHostedUnitAsync(
@@ -213,7 +214,7 @@ public static class NodeCommandLine
         var unit = new Option<string>("--unit-id") { Description = "The hosted unit", Required = true };
         var from = new Option<string>("--from-period") { Description = "The first period it is not expected for, e.g. 2026-Q3", Required = true };
         var command = new Command("retire-unit", "Retire a hosted unit from a period on (kept for earlier periods).") { node, unit, from };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             await new AdminService.AdminServiceClient(channel).RetireHostedUnitAsync(
@@ -232,13 +233,12 @@ public static class NodeCommandLine
         var file = new Option<FileInfo>("--file") { Description = "A JSON or CSV report file", Required = true };
         var replace = new Option<bool>("--replace") { Description = "The file is the whole report: indicators the previous version had and the file lacks are removed" };
         var update = new Option<bool>("--update") { Description = "Merge the file into the previous version: only the indicators it holds change" };
-        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
         var json = new Option<bool>("--json") { Description = "Print each acknowledgement as proto JSON" };
         var command = new Command("submit", "Submit a unit's figures for a period from a CSV or JSON file; prints what changed.")
         {
-            node, unit, period, file, replace, update, lang, json,
+            node, unit, period, file, replace, update, json,
         };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             if (parse.GetValue(replace) && parse.GetValue(update))
             {
@@ -246,7 +246,7 @@ public static class NodeCommandLine
             }
 
             var mode = parse.GetValue(replace) ? SubmitMode.Replace : parse.GetValue(update) ? SubmitMode.Update : SubmitMode.Unspecified;
-            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+            var chinese = CliLanguage.IsChinese(parse);
             using var channel = CliConnection.Open(parse, node);
             var catalogue = CatalogueIndex.Create((await new FederationService.FederationServiceClient(channel)
                 .GetCatalogueAsync(new GetCatalogueRequest(), deadline: Deadline(), cancellationToken: cancellationToken)).Catalogue);
@@ -272,7 +272,7 @@ public static class NodeCommandLine
         var period = new Option<string>("--period") { Description = "The period", Required = true };
         var json = new Option<bool>("--json") { Description = "Print proto JSON instead of a table" };
         var command = new Command("totals", "Print a node's totals for a period.") { node, period, json };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
@@ -293,7 +293,7 @@ public static class NodeCommandLine
     {
         var node = NodeOption();
         var command = new Command("status", "Show a node's outbox, pending rebuilds, recorded conflicts and alerts (periods its parent refused for good).") { node };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var status = await new AdminService.AdminServiceClient(channel).GetStatusAsync(
@@ -310,7 +310,7 @@ public static class NodeCommandLine
         var command = new Command(
             "reset-child",
             "Release the versions and announcement time a node holds for a child, so that an honest restart of the child is accepted.") { node, child };
-        command.SetAction(async (parse, cancellationToken) => await CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new AdminService.AdminServiceClient(channel).ResetChildAsync(
@@ -322,9 +322,14 @@ public static class NodeCommandLine
 
     internal static DateTime Deadline() => DateTime.UtcNow + s_callBudget;
 
-    /// <summary>Runs a client action; a refusal prints the node's status message and exits 1.</summary>
-    internal static async Task<int> CallAsync(Func<Task> action)
+    /// <summary>
+    /// Runs a client action; a refusal or a bad file is one line on standard error, in the language of
+    /// --lang or LANG, and exit code 1.
+    /// </summary>
+    internal static async Task<int> CallAsync(ParseResult parse, Func<Task> action)
     {
+        var chinese = CliLanguage.IsChinese(parse);
+        var error = CliLanguage.ErrorWord(chinese);
         try
         {
             await action();
@@ -332,23 +337,23 @@ public static class NodeCommandLine
         }
         catch (RpcException ex)
         {
-            await Console.Error.WriteLineAsync($"{ex.StatusCode}: {ex.Status.Detail}");
+            await Console.Error.WriteLineAsync(CliLanguage.Describe(ex, chinese));
             return 1;
         }
         catch (FormatException ex)
         {
-            await Console.Error.WriteLineAsync(ex.Message);
+            await Console.Error.WriteLineAsync($"{error} {ex.Message}");
             return 1;
         }
         catch (System.Text.Json.JsonException ex)
         {
             // A report or keys file that is not valid JSON: where, not how the parser got there.
-            await Console.Error.WriteLineAsync($"not valid JSON: {ex.Message}");
+            await Console.Error.WriteLineAsync(chinese ? $"{error} 不是有效的 JSON：{ex.Message}" : $"{error} not valid JSON: {ex.Message}");
             return 1;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync(ex.Message);
+            await Console.Error.WriteLineAsync($"{error} {ex.Message}");
             return 1;
         }
     }

@@ -52,7 +52,7 @@ public static class QueryCommands
         var period = Period();
         var seconds = new Option<double>("--timeout") { Description = "Seconds the pull may take (default 10)", DefaultValueFactory = static _ => 10 };
         var command = new Command("pull", "Pull fresh totals from the whole subtree under a deadline, then print them.") { node, period, seconds };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
@@ -72,11 +72,10 @@ public static class QueryCommands
     {
         var node = NodeCommandLine.NodeOption();
         var period = Period();
-        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
         var pageSize = new Option<int>("--page-size") { Description = "Flags asked for per call, 1 to 1000; every page is read", DefaultValueFactory = static _ => 1000 };
         var json = Json();
-        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, lang, pageSize, json };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, pageSize, json };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var client = new ReportingService.ReportingServiceClient(channel);
@@ -96,7 +95,7 @@ public static class QueryCommands
                 return;
             }
 
-            var chinese = SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"));
+            var chinese = CliLanguage.IsChinese(parse);
             foreach (var flag in flags.Flags)
             {
                 Console.WriteLine($"{flag.UnitId} {flag.IndicatorId}: {(chinese ? flag.MessageZh : flag.MessageEn)}");
@@ -118,7 +117,7 @@ public static class QueryCommands
         var descending = new Option<bool>("--desc") { Description = "Largest first" };
         var json = Json();
         var command = new Command("drill", "Rank a node's children and hosted units by an indicator (晾晒排名).") { node, period, of, sort, descending, json };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var sortId = parse.GetValue(sort) ?? string.Empty;
@@ -164,7 +163,7 @@ public static class QueryCommands
         var of = Of();
         var json = Json();
         var command = new Command("completeness", "List the units below a node that have not reported or reported late (摸清底数).") { node, period, of, json };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetCompletenessAsync(
@@ -206,7 +205,7 @@ public static class QueryCommands
         var of = Of();
         var json = Json();
         var command = new Command("targets", "Target attainment at a node and the units below it that fall short (后进).") { node, period, of, json };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetTargetsAsync(
@@ -240,7 +239,7 @@ public static class QueryCommands
         var to = new Option<string>("--to") { Description = "The last period (same type)", Required = true };
         var json = Json();
         var command = new Command("history", "One indicator of one node across periods.") { node, of, indicator, from, to, json };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetHistoryAsync(
@@ -272,13 +271,12 @@ public static class QueryCommands
         var indicator = new Option<string?>("--indicator") { Description = "The graded indicator (default classification_grade, 分类定级)" };
         var from = new Option<string>("--from") { Description = "The period of the starting grades, e.g. 2025", Required = true };
         var to = new Option<string>("--to") { Description = "The period of the ending grades (same type, later), e.g. 2026", Required = true };
-        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
         var json = Json();
         var command = new Command("promotion", "How many units below a node moved up from each grade between two periods, against the targets (晋位升级).")
         {
-            node, of, indicator, from, to, lang, json,
+            node, of, indicator, from, to, json,
         };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetPromotionAsync(
@@ -294,7 +292,7 @@ public static class QueryCommands
                 return;
             }
 
-            Write(PromotionTable(response, SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"))));
+            Write(PromotionTable(response, CliLanguage.IsChinese(parse)));
         }));
         return command;
     }
@@ -339,7 +337,7 @@ public static class QueryCommands
         var unit = new Option<string>("--unit") { Description = "The unit whose report to prove", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the proof (binary federation.v1.Proof)", Required = true };
         var command = new Command("proof", "Fetch the signed chain linking a unit's report to a node's figures.") { node, period, unit, output };
-        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new QueryService.QueryServiceClient(channel).GetProofAsync(

@@ -28,8 +28,6 @@ internal static class RatingCommands
 
     private static Option<string> Year() => new("--year") { Description = "The rated year, e.g. 2026", Required = true };
 
-    private static Option<string?> Lang() => new("--lang") { Description = "zh or en (default: from LANG)" };
-
     private static Option<bool> Json() => new("--json") { Description = "Print proto JSON instead of a table" };
 
     private static Option<string?> Of() => new("--of") { Description = "A rating node below the one asked (default: that node itself)" };
@@ -45,10 +43,9 @@ internal static class RatingCommands
             Required = true,
         };
         var replace = new Option<bool>("--replace") { Description = "Each unit's rows are its whole scores for the year (assessments and adjustments not in the file are removed)" };
-        var lang = Lang();
         var json = Json();
-        var command = new Command("set", "Enter units' scores for a year (a reviewer); prints the new ranking.") { node, year, file, replace, lang, json };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command("set", "Enter units' scores for a year (a reviewer); prints the new ranking.") { node, year, file, replace, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             using var channel = CliConnection.Open(parse, node);
             var client = new RatingService.RatingServiceClient(channel);
@@ -91,10 +88,9 @@ internal static class RatingCommands
         var of = Of();
         var version = new Option<ulong>("--version") { Description = "A version of the year's statement (default: the current one)" };
         var unit = new Option<string?>("--unit") { Description = "Also show this unit's entered scores, item by item" };
-        var lang = Lang();
         var json = Json();
-        var command = new Command("show", "Show a node's signed star ranking for a year (晾晒排名).") { node, year, of, version, unit, lang, json };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command("show", "Show a node's signed star ranking for a year (晾晒排名).") { node, year, of, version, unit, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new RatingService.RatingServiceClient(channel).GetRatingsAsync(new GetRatingsRequest
@@ -133,10 +129,9 @@ internal static class RatingCommands
         var node = NodeCommandLine.NodeOption();
         var year = Year();
         var of = Of();
-        var lang = Lang();
         var json = Json();
-        var command = new Command("flags", "Units at five stars, or at three or below, two years running, and what follows.") { node, year, of, lang, json };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command("flags", "Units at five stars, or at three or below, two years running, and what follows.") { node, year, of, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             using var channel = CliConnection.Open(parse, node);
             var client = new RatingService.RatingServiceClient(channel);
@@ -181,10 +176,9 @@ internal static class RatingCommands
     private static Command Scheme()
     {
         var node = NodeCommandLine.NodeOption();
-        var lang = Lang();
         var json = Json();
-        var command = new Command("scheme", "Show the scheme a node rates by: items and their maximums, weights, thresholds, quotas.") { node, lang, json };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command("scheme", "Show the scheme a node rates by: items and their maximums, weights, thresholds, quotas.") { node, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             using var channel = CliConnection.Open(parse, node);
             var scheme = (await new RatingService.RatingServiceClient(channel).GetRatingSchemeAsync(
@@ -324,9 +318,9 @@ internal static class RatingCommands
     private static string Tenths(long tenths) => (tenths / 10m).ToString("0.0", CultureInfo.InvariantCulture);
 
     /// <summary>Runs a command in the chosen language; an error is one line naming the status, the reason and the message.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> lang, Func<RatingText, Task> action)
+    private static async Task<int> RunAsync(ParseResult parse, Func<RatingText, Task> action)
     {
-        var text = new RatingText(CliText.For(parse.GetValue(lang) ?? Environment.GetEnvironmentVariable("LANG")).Zh);
+        var text = new RatingText(new CliText(CliLanguage.IsChinese(parse)).Zh);
         try
         {
             await action(text);
@@ -334,8 +328,7 @@ internal static class RatingCommands
         }
         catch (RpcException ex)
         {
-            var reason = ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
-            await Console.Error.WriteLineAsync($"{text.Error} {ex.StatusCode}{(reason is null ? string.Empty : " " + reason)}: {ex.Status.Detail}");
+            await Console.Error.WriteLineAsync(CliLanguage.Describe(ex, text.Zh));
             return 1;
         }
         catch (Exception ex) when (ex is FormatException or InvalidJsonException or InvalidProtocolBufferException or FileNotFoundException or DirectoryNotFoundException)

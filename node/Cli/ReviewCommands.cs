@@ -21,16 +21,13 @@ internal static class ReviewCommands
 
     private static Option<bool> Json() => new("--json") { Description = "Print proto JSON instead of text" };
 
-    private static Option<string?> Lang() => new("--lang") { Description = "zh or en (default: from LANG)" };
-
     private static Command Units()
     {
         var node = NodeCommandLine.NodeOption();
         var period = new Option<string?>("--period") { Description = "With a period: where each stands in review for it" };
         var json = Json();
-        var lang = Lang();
-        var command = new Command("units", "List a node's hosted units and children, with names and state.") { node, period, json, lang };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command("units", "List a node's hosted units and children, with names and state.") { node, period, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             var all = await ListAllAsync(parse, node, parse.GetValue(period) ?? string.Empty, cancellationToken);
             if (parse.GetValue(json))
@@ -49,9 +46,8 @@ internal static class ReviewCommands
         var listNode = NodeCommandLine.NodeOption();
         var listPeriod = PeriodOption();
         var listJson = Json();
-        var listLang = Lang();
-        var list = new Command("list", "Where each hosted unit's report and each child's summary (or a single-leaf child's report) stands in review for a period.") { listNode, listPeriod, listJson, listLang };
-        list.SetAction(async (parse, cancellationToken) => await RunAsync(parse, listLang, async text =>
+        var list = new Command("list", "Where each hosted unit's report and each child's summary (or a single-leaf child's report) stands in review for a period.") { listNode, listPeriod, listJson };
+        list.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             var all = await ListAllAsync(parse, listNode, parse.GetValue(listPeriod)!, cancellationToken);
             if (parse.GetValue(listJson))
@@ -89,12 +85,11 @@ internal static class ReviewCommands
         var period = PeriodOption();
         var reason = new Option<string?>("--reason") { Description = "Why (recorded with the signed withdrawal)" };
         var json = Json();
-        var lang = Lang();
         var command = new Command("withdraw", "Withdraw a unit's report filed by mistake: removed from every total above, kept in the history.")
         {
-            node, unit, period, reason, json, lang,
+            node, unit, period, reason, json,
         };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             using var channel = CliConnection.Open(parse, node);
             var response = await new ReviewService.ReviewServiceClient(channel).WithdrawReportAsync(
@@ -111,9 +106,8 @@ internal static class ReviewCommands
         var subject = new Option<string?>("--subject") { Description = "A hosted unit or child id (omit for this node's own summary)" };
         var period = PeriodOption();
         var json = Json();
-        var lang = Lang();
-        var command = new Command("history", "List the signed decisions about a unit, a child or this node for a period.") { node, subject, period, json, lang };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command("history", "List the signed decisions about a unit, a child or this node for a period.") { node, subject, period, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             using var channel = CliConnection.Open(parse, node);
             var client = new ReviewService.ReviewServiceClient(channel);
@@ -157,9 +151,8 @@ internal static class ReviewCommands
         var period = PeriodOption();
         var reason = new Option<string?>("--reason") { Description = reasonRequired ? "Why (required)" : "A remark recorded with the decision", Required = reasonRequired };
         var json = Json();
-        var lang = Lang();
-        var command = new Command(name, description) { node, unit, child, period, reason, json, lang };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, lang, async text =>
+        var command = new Command(name, description) { node, unit, child, period, reason, json };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async text =>
         {
             if (parse.GetValue(unit) is null == parse.GetValue(child) is null)
             {
@@ -243,9 +236,9 @@ internal static class ReviewCommands
         d.DecideTime is null ? "-" : d.DecideTime.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     /// <summary>Runs a command in the chosen language; an error is one line naming the status, the reason and the message.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> lang, Func<CliText, Task> action)
+    private static async Task<int> RunAsync(ParseResult parse, Func<CliText, Task> action)
     {
-        var text = CliText.For(parse.GetValue(lang) ?? Environment.GetEnvironmentVariable("LANG"));
+        var text = new CliText(CliLanguage.IsChinese(parse));
         try
         {
             await action(text);
@@ -253,8 +246,7 @@ internal static class ReviewCommands
         }
         catch (RpcException ex)
         {
-            var reason = ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
-            await Console.Error.WriteLineAsync($"{text.Error} {ex.StatusCode}{(reason is null ? string.Empty : " " + reason)}: {ex.Status.Detail}");
+            await Console.Error.WriteLineAsync(CliLanguage.Describe(ex, text.Zh));
             return 1;
         }
         catch (FormatException ex)
@@ -268,9 +260,6 @@ internal static class ReviewCommands
 /// <summary>The review commands' words in one language.</summary>
 internal sealed record CliText(bool Zh)
 {
-    public static CliText For(string? lang) =>
-        new(lang is not null && lang.Trim().StartsWith("zh", StringComparison.OrdinalIgnoreCase));
-
     public string Id => Zh ? "编号" : "id";
 
     public string Name => Zh ? "名称" : "name";

@@ -8,10 +8,6 @@ namespace Federation.Node.Cli;
 /// <summary>Renders a submission's acknowledgement for people: the version, what changed, the warnings, in Chinese or English.</summary>
 internal static class SubmitText
 {
-    /// <summary>True for Chinese: <paramref name="lang"/> when given, else the locale in LANG (zh_CN.UTF-8 and the like).</summary>
-    public static bool IsChinese(string? lang, string? localeLang) =>
-        (lang ?? localeLang ?? string.Empty).StartsWith("zh", StringComparison.OrdinalIgnoreCase);
-
     public static string Render(string unitId, string period, SubmitReportResponse ack, CatalogueIndex catalogue, bool chinese)
     {
         var text = new StringBuilder();

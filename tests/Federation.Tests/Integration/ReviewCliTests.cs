@@ -33,7 +33,7 @@ public sealed class ReviewCliTests
         var refused = await Cli.RunAsync(As(reviewer, "review", "approve", "--unit", UnitOne, "--period", Quarter, "--lang", "zh"));
         Assert.Equal(1, refused.ExitCode);
         var line = Assert.Single(refused.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("错误 FailedPrecondition WRONG_REVIEW_STATE:", line, StringComparison.Ordinal);
+        Assert.StartsWith("错误 FailedPrecondition WRONG_REVIEW_STATE（当前审核状态下不能这样操作）: ", line, StringComparison.Ordinal);
 
         var approved = await Cli.RunAsync(As(reviewer, "review", "approve", "--unit", UnitTwo, "--period", Quarter, "--json"));
         Assert.True(approved.ExitCode == 0, approved.StandardError);
