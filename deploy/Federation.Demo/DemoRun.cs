@@ -101,7 +101,7 @@ internal sealed class DemoRun(DemoSettings settings)
             .Select(d => client.GetTotalsAsync(fleet[d.Id].Address, fleet.Tokens[d.Id], SampleReports.Period, cancellationToken)));
 
         AnsiConsole.WriteLine();
-        AnsiConsole.Write(TotalsTable.Render(city));
+        AnsiConsole.Write(TotalsTable.Render(city, CliLanguage.IsChinese((string?)null)));
         AnsiConsole.WriteLine();
         AnsiConsole.Write(DistrictTable.Render(districts, city));
         AnsiConsole.WriteLine();

@@ -37,7 +37,7 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
             var drill = await query.GetDrillDownAsync(new GetDrillDownRequest { NodeId = nodeId, Period = period, SortIndicatorId = RankBy },
                 deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
             AnsiConsole.WriteLine();
-            AnsiConsole.Write(QueryCommands.DrillTable(drill, RankBy));
+            AnsiConsole.Write(QueryCommands.DrillTable(drill, RankBy, CliLanguage.IsChinese((string?)null)));
             worst = drill.Rows.FirstOrDefault();
             if (worst is null || worst.SourceId == nodeId)
             {
@@ -50,7 +50,7 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
         var completeness = await query.GetCompletenessAsync(new GetCompletenessRequest { Period = period },
             deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
         AnsiConsole.WriteLine();
-        AnsiConsole.Write(QueryCommands.CompletenessTable(completeness));
+        AnsiConsole.Write(QueryCommands.CompletenessTable(completeness, CliLanguage.IsChinese((string?)null)));
 
         var village = worst?.SourceId ?? fleet.Hierarchy.Leaves[0].Id;
         var proof = (await query.GetProofAsync(new GetProofRequest { Period = period, UnitId = village },

@@ -51,7 +51,7 @@ internal static class DistrictTable
     /// <summary>The figure; for a per-unit COUNT target also the units meeting it, e.g. "26 (8/12 units meet)".</summary>
     private static string Headline(IndicatorTotal total)
     {
-        var value = TotalsTable.FormatValue(total);
+        var value = TotalsTable.FormatValue(total, CliLanguage.IsChinese((string?)null));
         return total.Attainment is { } attainment && total.Indicator.Kind == ValueKind.Count
             ? $"{value} ({attainment.MeetingUnitCount}/{attainment.UnitCount} units meet)"
             : value;

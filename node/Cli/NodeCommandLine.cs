@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Federation.Aggregator.Catalogues;
 using Federation.Node.Hosting;
@@ -149,19 +150,25 @@ public static class NodeCommandLine
     private static Command Identity()
     {
         var node = NodeOption();
-        var command = new Command("identity", "Show a node's id, key id and public key.") { node };
-        command.SetAction(async (parse, cancellationToken) =>
+        var json = new Option<bool>("--json") { Description = "Print proto JSON instead of lines" };
+        var command = new Command("identity", "Show a node's id, key id and public key.") { node, json };
+        command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var identity = await new FederationService.FederationServiceClient(channel)
                 .GetIdentityAsync(new GetIdentityRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(identity));
+                return;
+            }
+
             Console.WriteLine($"node_id     {identity.NodeId}");
             Console.WriteLine($"tier        {identity.Tier}");
             Console.WriteLine($"name        {identity.DisplayName}");
             Console.WriteLine($"key_id      {identity.KeyId}");
             Console.WriteLine($"public_key  {identity.PublicKey.ToBase64()}");
-            return 0;
-        });
+        }));
         return command;
     }
 
@@ -270,20 +277,21 @@ public static class NodeCommandLine
     {
         var node = NodeOption();
         var period = new Option<string>("--period") { Description = "The period", Required = true };
+        var of = new Option<string?>("--of") { Description = "A node below the one asked, or a unit one hosts (default: that node itself)" };
         var json = new Option<bool>("--json") { Description = "Print proto JSON instead of a table" };
-        var command = new Command("totals", "Print a node's totals for a period.") { node, period, json };
+        var command = new Command("totals", "Print a node's totals for a period.") { node, period, of, json };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
-                new GetTotalsRequest { Period = parse.GetValue(period)! }, deadline: Deadline(), cancellationToken: cancellationToken);
+                new GetTotalsRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! }, deadline: Deadline(), cancellationToken: cancellationToken);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(totals));
             }
             else
             {
-                QueryCommands.Write(TotalsTable.Render(totals));
+                QueryCommands.Write(TotalsTable.Render(totals, CliLanguage.IsChinese(parse)));
             }
         }));
         return command;
@@ -292,13 +300,30 @@ public static class NodeCommandLine
     private static Command Status()
     {
         var node = NodeOption();
-        var command = new Command("status", "Show a node's outbox, pending rebuilds, recorded conflicts and alerts (periods its parent refused for good).") { node };
+        var json = new Option<bool>("--json") { Description = "Print proto JSON instead of lines" };
+        var command = new Command("status", "Show a node's outbox, pending rebuilds, recorded conflicts and alerts (periods its parent refused for good).") { node, json };
         command.SetAction(async (parse, cancellationToken) => await CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var status = await new AdminService.AdminServiceClient(channel).GetStatusAsync(
                 new GetStatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
-            Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(status));
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(status));
+                return;
+            }
+
+            var zh = CliLanguage.IsChinese(parse);
+            var none = zh ? "无" : "none";
+            Console.WriteLine(zh ? $"节点 {status.NodeId}：代管单位 {status.HostedUnitCount} 个，下级节点 {status.ChildCount} 个" : $"node {status.NodeId}: {status.HostedUnitCount} hosted units, {status.ChildCount} children");
+            Console.WriteLine(zh
+                ? $"待上报期别：{(status.OutboxPeriods.Count == 0 ? none : string.Join("、", status.OutboxPeriods))}；待重算 {status.PendingRebuildCount} 期；冲突记录 {status.EquivocationCount} 条"
+                : $"outbox: {(status.OutboxPeriods.Count == 0 ? none : string.Join(", ", status.OutboxPeriods))}; {status.PendingRebuildCount} rebuild(s) pending; {status.EquivocationCount} conflict(s) recorded");
+            foreach (var alert in status.Alerts)
+            {
+                var since = alert.SinceTime?.ToDateTimeOffset().ToString("u", CultureInfo.InvariantCulture) ?? "-";
+                Console.WriteLine(zh ? $"警示：{alert.Period} 第 {alert.Version} 版被上级拒收（{since}）：{alert.Reason}" : $"alert: {alert.Period} version {alert.Version} refused by the parent ({since}): {alert.Reason}");
+            }
         }));
         return command;
     }

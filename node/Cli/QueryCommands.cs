@@ -50,20 +50,27 @@ public static class QueryCommands
     {
         var node = NodeCommandLine.NodeOption();
         var period = Period();
+        var of = Of();
         var seconds = new Option<double>("--timeout") { Description = "Seconds the pull may take (default 10)", DefaultValueFactory = static _ => 10 };
-        var command = new Command("pull", "Pull fresh totals from the whole subtree under a deadline, then print them.") { node, period, seconds };
+        var json = Json();
+        var command = new Command("pull", "Pull fresh totals from the whole subtree under a deadline, then print them with what could not be confirmed.")
+        {
+            node, period, of, seconds, json,
+        };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
             var totals = await new QueryService.QueryServiceClient(channel).GetTotalsAsync(
-                new GetTotalsRequest { Period = parse.GetValue(period)!, Refresh = true },
+                new GetTotalsRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, Refresh = true },
                 deadline: DateTime.UtcNow.AddSeconds(parse.GetValue(seconds)),
                 cancellationToken: cancellationToken);
-            Write(TotalsTable.Render(totals));
-            foreach (var stale in totals.Coverage.StaleChildren)
+            if (parse.GetValue(json))
             {
-                Console.WriteLine($"stale: {stale.ChildId} did not answer; its figures are as of {stale.AsOfTime?.ToDateTimeOffset().ToString("u", CultureInfo.InvariantCulture) ?? "never"}");
+                Console.WriteLine(ToJson(totals));
+                return;
             }
+
+            Write(TotalsTable.Render(totals, CliLanguage.IsChinese(parse)));
         }));
         return command;
     }
@@ -113,14 +120,22 @@ public static class QueryCommands
         var node = NodeCommandLine.NodeOption();
         var period = Period();
         var of = Of();
-        var sort = new Option<string?>("--sort") { Description = "The indicator to rank by" };
+        var sort = new Option<string?>("--sort") { Description = "The indicator to rank by: its id, Chinese or English name (default: most targets missed first)" };
         var descending = new Option<bool>("--desc") { Description = "Largest first" };
         var json = Json();
         var command = new Command("drill", "Rank a node's children and hosted units by an indicator (晾晒排名).") { node, period, of, sort, descending, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
-            var sortId = parse.GetValue(sort) ?? string.Empty;
+            var chinese = CliLanguage.IsChinese(parse);
+            var sortId = string.Empty;
+            if (parse.GetValue(sort) is { Length: > 0 } named)
+            {
+                var catalogue = (await new FederationService.FederationServiceClient(channel)
+                    .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue;
+                sortId = IndicatorNamed(catalogue, named, chinese);
+            }
+
             var response = await new QueryService.QueryServiceClient(channel).GetDrillDownAsync(
                 new GetDrillDownRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, SortIndicatorId = sortId, Descending = parse.GetValue(descending) },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
@@ -130,27 +145,61 @@ public static class QueryCommands
                 return;
             }
 
-            Write(DrillTable(response, sortId));
+            Write(DrillTable(response, sortId, chinese));
         }));
         return command;
     }
 
-    public static Table DrillTable(GetDrillDownResponse response, string sortId)
+    /// <summary>The id of the indicator named by its id, Chinese or English name (case and spaces aside).</summary>
+    private static string IndicatorNamed(Catalogue catalogue, string name, bool chinese)
+    {
+        static string Key(string text) => string.Concat(text.Where(static c => !char.IsWhiteSpace(c))).ToLowerInvariant();
+        var key = Key(name);
+        return catalogue.Indicators.FirstOrDefault(i => Key(i.Id) == key || Key(i.NameZh) == key || Key(i.NameEn) == key)?.Id
+            ?? throw new FormatException(chinese ? $"指标目录中没有“{name}”；federation catalogue 列出全部指标" : $"no indicator is named '{name}'; federation catalogue lists them");
+    }
+
+    /// <summary>Rows ranked by the indicator; without one, the rows missing most targets first (后进), then by id.</summary>
+    public static Table DrillTable(GetDrillDownResponse response, string sortId, bool chinese)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Period)} · ranked by {Markup.Escape(sortId.Length > 0 ? sortId : "id")}")
-            .AddColumn(new TableColumn("#").RightAligned()).AddColumn("Unit").AddColumn("Name").AddColumn("Reported")
-            .AddColumn(new TableColumn(Markup.Escape(sortId.Length > 0 ? sortId : "-")).RightAligned()).AddColumn("Short of targets (后进)");
-        foreach (var row in response.Rows)
+        var rows = sortId.Length > 0
+            ? response.Rows.ToList()
+            : [.. response.Rows.OrderByDescending(static r => r.UnmetIndicatorIds.Count).ThenBy(static r => r.SourceId, StringComparer.Ordinal)];
+        var sortName = rows.SelectMany(static r => r.Totals).FirstOrDefault(t => t.Indicator.Id == sortId)?.Indicator is { } indicator
+            ? (chinese ? indicator.NameZh : indicator.NameEn)
+            : sortId;
+        var title = sortId.Length > 0
+            ? (chinese ? $"{response.NodeId} · {response.Period} · 按{sortName}排名" : $"{response.NodeId} · {response.Period} · ranked by {sortName}")
+            : (chinese ? $"{response.NodeId} · {response.Period} · 未达标项多者在前" : $"{response.NodeId} · {response.Period} · most targets missed first");
+        var table = new Table().Title(Markup.Escape(title))
+            .AddColumn(new TableColumn("#").RightAligned()).AddColumn(chinese ? "单位" : "Unit").AddColumn(chinese ? "已报" : "Reported");
+        if (sortId.Length > 0)
         {
-            var figure = row.Totals.FirstOrDefault(t => t.Indicator.Id == sortId);
-            table.AddRow(
-                row.Rank.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(row.SourceId),
-                Markup.Escape(row.DisplayName),
+            table.AddColumn(new TableColumn(Markup.Escape(sortName)).RightAligned());
+        }
+
+        table.AddColumn(chinese ? "未达标（后进）" : "Short of targets (后进)");
+        var names = rows.SelectMany(static r => r.Totals).Select(static t => t.Indicator).DistinctBy(static i => i.Id)
+            .ToDictionary(static i => i.Id, i => chinese ? i.NameZh : i.NameEn, StringComparer.Ordinal);
+        var rank = 0;
+        foreach (var row in rows)
+        {
+            rank++;
+            var cells = new List<string>
+            {
+                (sortId.Length > 0 ? row.Rank : (uint)rank).ToString(CultureInfo.InvariantCulture),
+                Markup.Escape($"{row.SourceId} {row.DisplayName}".Trim()),
                 row.Coverage is null ? "-" : $"{row.Coverage.ReportedLeafCount}/{row.Coverage.ExpectedLeafCount}",
-                Markup.Escape(figure is null ? "-" : TotalsTable.FormatValue(figure)),
-                Markup.Escape(string.Join(", ", row.UnmetIndicatorIds)));
+            };
+            if (sortId.Length > 0)
+            {
+                var figure = row.Totals.FirstOrDefault(t => t.Indicator.Id == sortId);
+                cells.Add(Markup.Escape(figure is null ? "-" : TotalsTable.FormatValue(figure, chinese)));
+            }
+
+            cells.Add(Markup.Escape(string.Join(chinese ? "、" : ", ", row.UnmetIndicatorIds.Select(id => names.GetValueOrDefault(id, id)))));
+            table.AddRow([.. cells]);
         }
 
         return table;
@@ -175,26 +224,32 @@ public static class QueryCommands
                 return;
             }
 
-            Write(CompletenessTable(response));
+            Write(CompletenessTable(response, CliLanguage.IsChinese(parse)));
         }));
         return command;
     }
 
-    public static Table CompletenessTable(GetCompletenessResponse response)
+    public static Table CompletenessTable(GetCompletenessResponse response, bool chinese)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var due = response.DueTime?.ToDateTimeOffset().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "none";
-        var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Period)} · due {due} (UTC+8)")
-            .AddColumn("Node").AddColumn("Tier").AddColumn(new TableColumn("Expected").RightAligned())
-            .AddColumn(new TableColumn("Reported").RightAligned()).AddColumn(new TableColumn("On time").RightAligned()).AddColumn("Fresh");
+        var due = response.DueTime?.ToDateTimeOffset().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? (chinese ? "无" : "none");
+        var title = chinese ? $"{response.NodeId} · {response.Period} · 截止 {due}（北京时间）" : $"{response.NodeId} · {response.Period} · due {due} (UTC+8)";
+        var table = new Table().Title(Markup.Escape(title))
+            .AddColumn(chinese ? "节点" : "Node").AddColumn(chinese ? "层级" : "Tier").AddColumn(new TableColumn(chinese ? "应报" : "Expected").RightAligned())
+            .AddColumn(new TableColumn(chinese ? "已报" : "Reported").RightAligned()).AddColumn(new TableColumn(chinese ? "按时" : "On time").RightAligned())
+            .AddColumn(chinese ? "最新" : "Fresh");
         foreach (var n in response.Nodes)
         {
+            var asOf = n.AsOfTime?.ToDateTimeOffset().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? (chinese ? "从未" : "never");
             table.AddRow(Markup.Escape($"{n.NodeId} {n.DisplayName}"), Markup.Escape(n.Tier), $"{n.ExpectedLeafCount}", $"{n.ReportedLeafCount}", $"{n.OnTimeLeafCount}",
-                n.Stale ? $"[red]stale[/] (as of {n.AsOfTime?.ToDateTimeOffset().ToString("u", CultureInfo.InvariantCulture) ?? "never"})" : "yes");
+                n.Stale ? (chinese ? $"[red]未应答[/]（数据截至 {asOf}，下属单位情况不明）" : $"[red]stale[/] (as of {asOf}; its units unknown)") : (chinese ? "是" : "yes"));
         }
 
-        table.Caption($"not reported: {Markup.Escape(string.Join(", ", response.Missing.Select(static l => l.UnitId)))}" +
-                      $"  ·  late: {Markup.Escape(string.Join(", ", response.Late.Select(static l => l.UnitId)))}");
+        static string Units(IEnumerable<LeafStatus> leaves, bool chinese) =>
+            string.Join(chinese ? "、" : ", ", leaves.Select(static l => $"{l.UnitId} {l.DisplayName}".Trim()));
+        table.Caption(Markup.Escape(chinese
+            ? $"未报：{Units(response.Missing, chinese)}  ·  迟报：{Units(response.Late, chinese)}"
+            : $"not reported: {Units(response.Missing, chinese)}  ·  late: {Units(response.Late, chinese)}"));
         return table;
     }
 
@@ -217,12 +272,15 @@ public static class QueryCommands
                 return;
             }
 
-            var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Period)} · targets")
-                .AddColumn("指标").AddColumn("Indicator").AddColumn("Target").AddColumn("Status").AddColumn("Units short");
+            var chinese = CliLanguage.IsChinese(parse);
+            var table = new Table().Title(Markup.Escape(chinese ? $"{response.NodeId} · {response.Period} · 目标达成" : $"{response.NodeId} · {response.Period} · targets"))
+                .AddColumn(chinese ? "指标" : "Indicator").AddColumn(chinese ? "目标" : "Target").AddColumn(chinese ? "状态" : "Status")
+                .AddColumn(chinese ? "未达标单位" : "Units short");
             foreach (var t in response.Targets)
             {
-                table.AddRow(Markup.Escape(t.Indicator.NameZh), Markup.Escape(t.Indicator.NameEn), Markup.Escape(t.Attainment.Target.Description),
-                    t.Attainment.Met ? "[green]met[/]" : "[red]short[/]", Markup.Escape(string.Join(", ", t.LaggingUnitIds)));
+                table.AddRow(Markup.Escape(chinese ? t.Indicator.NameZh : t.Indicator.NameEn), Markup.Escape(t.Attainment.Target.Description),
+                    t.Attainment.Met ? (chinese ? "[green]达标[/]" : "[green]met[/]") : (chinese ? "[red]未达标[/]" : "[red]short[/]"),
+                    Markup.Escape(string.Join(chinese ? "、" : ", ", t.LaggingUnitIds)));
             }
 
             Write(table);
@@ -234,16 +292,23 @@ public static class QueryCommands
     {
         var node = NodeCommandLine.NodeOption();
         var of = Of();
-        var indicator = new Option<string>("--indicator") { Description = "The indicator id", Required = true };
+        var indicator = new Option<string>("--indicator") { Description = "The indicator: its id, Chinese or English name", Required = true };
         var from = new Option<string>("--from") { Description = "The first period", Required = true };
         var to = new Option<string>("--to") { Description = "The last period (same type)", Required = true };
         var json = Json();
-        var command = new Command("history", "One indicator of one node across periods.") { node, of, indicator, from, to, json };
+        var command = new Command("history", "One indicator of one node, or of a unit it hosts, across periods.") { node, of, indicator, from, to, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
+            var chinese = CliLanguage.IsChinese(parse);
+            var catalogue = (await new FederationService.FederationServiceClient(channel)
+                .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue;
             var response = await new QueryService.QueryServiceClient(channel).GetHistoryAsync(
-                new GetHistoryRequest { NodeId = parse.GetValue(of) ?? string.Empty, IndicatorId = parse.GetValue(indicator)!, FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)! },
+                new GetHistoryRequest
+                {
+                    NodeId = parse.GetValue(of) ?? string.Empty, IndicatorId = IndicatorNamed(catalogue, parse.GetValue(indicator)!, chinese),
+                    FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)!,
+                },
                 deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
             if (parse.GetValue(json))
             {
@@ -251,11 +316,11 @@ public static class QueryCommands
                 return;
             }
 
-            var table = new Table().Title($"{Markup.Escape(response.NodeId)} · {Markup.Escape(response.Indicator.NameZh)} {Markup.Escape(response.Indicator.NameEn)}")
-                .AddColumn("Period").AddColumn(new TableColumn("Value").RightAligned()).AddColumn("Reported");
+            var table = new Table().Title(Markup.Escape($"{response.NodeId} · {(chinese ? response.Indicator.NameZh : response.Indicator.NameEn)}"))
+                .AddColumn(chinese ? "期别" : "Period").AddColumn(new TableColumn(chinese ? "数值" : "Value").RightAligned()).AddColumn(chinese ? "已报" : "Reported");
             foreach (var p in response.Points)
             {
-                table.AddRow(p.Period, p.HasData ? Markup.Escape(TotalsTable.FormatValue(p.Total)) : "[grey]no data[/]",
+                table.AddRow(p.Period, p.HasData ? Markup.Escape(TotalsTable.FormatValue(p.Total, chinese)) : (chinese ? "[grey]无数据[/]" : "[grey]no data[/]"),
                     p.HasData ? $"{p.Coverage.ReportedLeafCount}/{p.Coverage.ExpectedLeafCount}" : "-");
             }
 
