@@ -108,6 +108,9 @@ public enum RejectionReason
 
     /// <summary>An imported file is not a readable sheet, or has no header row naming units and indicators.</summary>
     UnreadableSheet,
+
+    /// <summary>A password too short, too long, or the account's own name.</summary>
+    WeakPassword,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -31,7 +31,7 @@ internal static class RebuildCommand
         NodeStore.Collections.Decisions, NodeStore.Collections.ReviewStates,
 
         // People's accounts and tokens: nothing else could recreate them.
-        Security.AccessCollections.Accounts, Security.AccessCollections.Tokens,
+        Security.AccessCollections.Accounts, Security.AccessCollections.Tokens, Security.AccessCollections.Passwords,
     ];
 
     public static Command Build()

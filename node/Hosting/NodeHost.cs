@@ -43,7 +43,10 @@ public static class NodeHost
             KestrelLimits.Apply(kestrel, builder.Configuration);
             kestrel.Listen(plan.Address, plan.Port, l =>
             {
-                l.Protocols = HttpProtocols.Http2;
+                // With TLS, ALPN picks the protocol: gRPC clients ask for h2, browsers get the web page over
+                // h2 or HTTP/1.1. Plaintext (loopback trials) stays HTTP/2 only, with prior knowledge, for
+                // gRPC: the page needs TLS (its session cookie is Secure).
+                l.Protocols = plan.UseTls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
                 if (plan.UseTls)
                 {
                     l.UseHttps(https =>
@@ -73,6 +76,11 @@ public static class NodeHost
 
         builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeGrpc(builder.Configuration)
             .AddNodeSecurity(builder.Configuration, certificates);
+        var web = Web.WebServiceCollectionExtensions.IsEnabled(builder.Configuration);
+        if (web)
+        {
+            Web.WebServiceCollectionExtensions.AddNodeWeb(builder.Services, builder.Configuration, options.DataPath);
+        }
         var exitWith = builder.Configuration.GetValue<int?>("Host:ExitWithProcessId");
         if (exitWith is { } pid)
         {
@@ -86,11 +94,21 @@ public static class NodeHost
         }
 
         var app = builder.Build();
+        if (web)
+        {
+            Web.WebServiceCollectionExtensions.UseNodeWeb(app);
+        }
+
         app.UseNodeSecurity();
 
         // After the caller is known and admitted: a stranger's big request is refused before it is read.
         app.UseMiddleware<Grpc.LargeRequestGate>();
         app.MapNodeGrpc();
+        if (web)
+        {
+            Web.WebServiceCollectionExtensions.MapNodeWeb(app);
+        }
+
         app.Lifetime.ApplicationStarted.Register(() => AnnounceEndpoint(app, options.DataPath));
         if (adminSocket is not null)
         {
