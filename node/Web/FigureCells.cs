@@ -34,6 +34,24 @@ internal static class FigureCells
         };
     }
 
+    /// <summary>A node's own figure given as a fraction (GetTargets), shown as <see cref="Value"/> shows it.</summary>
+    public static WebCell Fraction(Indicator indicator, Protos.V1.Fraction? value)
+    {
+        if (value is not { Denominator: > 0 })
+        {
+            return new WebCell("—") { Css = "nodata" };
+        }
+
+        var number = (double)value.Numerator / value.Denominator;
+        return indicator.Kind switch
+        {
+            ValueKind.Count => Count(value.Numerator / value.Denominator),
+            ValueKind.Flag or ValueKind.Ratio => Percent(number, $"{value.Numerator}/{value.Denominator}"),
+            _ => new WebCell(Math.Round(number, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture),
+                Math.Round(number, 1, MidpointRounding.AwayFromZero), "0.0"),
+        };
+    }
+
     /// <summary>The headline value as a number for charts (a share as a fraction); null when there is none or it is a category.</summary>
     public static double? Number(IndicatorTotal? total) =>
         total?.Indicator is null || total.Aggregate is null || total.Aggregate.UnitCount == 0 || total.Value is null || total.Value.Denominator == 0
