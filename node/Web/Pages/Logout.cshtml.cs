@@ -17,6 +17,6 @@ public sealed class LogoutModel : PageModel
         }
 
         await HttpContext.SignOutAsync(WebAuth.Scheme);
-        return Redirect("/login?out=1");
+        return Redirect("/login?out=true");
     }
 }

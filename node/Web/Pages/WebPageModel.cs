@@ -130,7 +130,7 @@ public abstract class WebPageModel : PageModel
             {
                 case ProblemKind.Login:
                     await HttpContext.SignOutAsync(WebAuth.Scheme);
-                    return Redirect("/login?expired=1&returnUrl=" + Uri.EscapeDataString(Request.Path + Request.QueryString));
+                    return Redirect("/login?expired=true&returnUrl=" + Uri.EscapeDataString(Request.Path + Request.QueryString));
                 case ProblemKind.NoFigures:
                     Notice = problem.Line;
                     return Page();

@@ -6,13 +6,14 @@ namespace Federation.Tests.Browser;
 
 /// <summary>
 /// A running hierarchy of real nodes with figures for 2026-Q1, accounts with passwords and tokens, and one
-/// headless Chromium, shared by the browser tests. Jinan (3701) with two districts; Wenchang street
+/// headless Chromium, shared by the browser tests (figures for 2025-Q4 too, for the trend). Jinan (3701) with two districts; Wenchang street
 /// (370113001) hosts three villages itself, and three villages run their own nodes. Beicun (370113002001)
 /// lags: satisfaction 60% and one reserve cadre.
 /// </summary>
 public sealed class WebHierarchyFixture : IAsyncLifetime
 {
     public const string Quarter = "2026-Q1";
+    public const string EarlierQuarter = "2025-Q4";
     public const string City = "3701";
     public const string Changqing = "370113";
     public const string Shanghe = "370126";
@@ -58,7 +59,9 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
             await BrowserSetup.EnsureAsync();
             Directory.CreateDirectory(ScreenshotFolder);
             Hierarchy = await TestHierarchy.StartAsync(_folder, Tree());
-            await SubmitAsync();
+            await SubmitAsync(EarlierQuarter, satisfied: 75);
+            await SubmitAsync(Quarter, satisfied: 90);
+            await TestHierarchy.WaitForTotalsAsync(Hierarchy.Root, EarlierQuarter, static t => t.Coverage.ReportedLeafCount == 5, "the city to cover 2025-Q4");
             await TestHierarchy.WaitForTotalsAsync(Hierarchy.Root, Quarter, static t => t.Coverage.ReportedLeafCount == 5, "the city to cover all five villages");
             await Hierarchy.Root.Access.SetPasswordAsync(
                 new SetPasswordRequest { Account = CityReader, Role = Role.Reader, Scope = City, Password = CityReaderPassword }, deadline: Rpc.Deadline());
@@ -127,7 +130,7 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
 
-    private async Task SubmitAsync()
+    private async Task SubmitAsync(string quarter, long satisfied)
     {
         var good = new Func<long, IndicatorValue[]>(members =>
         [
@@ -136,18 +139,18 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
             Reports.Count("committee_posts", 5),
             Reports.Count("reserve_cadres", 6),
             Reports.Count("satisfaction_surveyed", 100),
-            Reports.Count("satisfaction_satisfied", 90),
+            Reports.Count("satisfaction_satisfied", satisfied),
             Reports.Flag("venue_up_to_standard", true),
             Reports.Measure("secretary_age", 45),
         ]);
         var township = Hierarchy[Wenchang].Reporting;
         foreach (var (unit, members) in new[] { ("370113001001", 41L), (Xicun, 37L), ("370113001003", 52L) })
         {
-            await township.SubmitReportAsync(new SubmitReportRequest { UnitId = unit, Period = Quarter, Values = { good(members) } }, deadline: Rpc.Deadline());
+            await township.SubmitReportAsync(new SubmitReportRequest { UnitId = unit, Period = quarter, Values = { good(members) } }, deadline: Rpc.Deadline());
         }
 
-        await Hierarchy.SubmitAsync("370126001001", Quarter, good(33));
-        await Hierarchy.SubmitAsync(Beicun, Quarter,
+        await Hierarchy.SubmitAsync("370126001001", quarter, good(33));
+        await Hierarchy.SubmitAsync(Beicun, quarter,
         [
             Reports.Count("party_members", 28),
             Reports.Flag("secretary_college_degree", false),

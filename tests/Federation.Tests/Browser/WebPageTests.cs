@@ -94,7 +94,8 @@ public sealed partial class WebPageTests(WebHierarchyFixture fixture, ITestOutpu
         Assert.Contains("满意度", await page.Locator($"#table-laggards tr[data-key='{Beicun}']").InnerTextAsync(), StringComparison.Ordinal);
         await ScreenshotAsync(page, "08-laggards");
         await page.GotoAsync(CityNode.Address + "/trends?period=2026-Q2&indicator=satisfaction_rate&from=2025-Q3&to=2026-Q2");
-        Assert.Equal(1, await page.Locator("#trend-chart svg circle").CountAsync());
+        Assert.Equal(2, await page.Locator("#trend-chart svg circle").CountAsync());
+        Assert.Equal(1, await page.Locator("#trend-chart svg polyline").CountAsync());
         Assert.Equal(await ExpectedSatisfactionAsync(), (await page.Locator("#table-history tr[data-key='2026-Q1'] td").Nth(1).InnerTextAsync()).Trim());
         Assert.Equal("无数据", (await page.Locator("#table-history tr[data-key='2026-Q2'] td").Nth(1).InnerTextAsync()).Trim());
         await ScreenshotAsync(page, "09-trends");

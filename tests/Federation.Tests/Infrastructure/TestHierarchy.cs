@@ -96,6 +96,15 @@ public sealed class TestHierarchy : IAsyncDisposable
             settings[$"Node:HostedUnits:{i}:DisplayName"] = node.HostedUnits![i].Name;
         }
 
+        // A parent knows its children's names from its own configuration, as a deployment's would.
+        for (var i = 0; i < node.Children.Count; i++)
+        {
+            if (node.Children[i].DisplayName is { } name)
+            {
+                settings[$"Node:Children:{i}:DisplayName"] = name;
+            }
+        }
+
         return settings;
     }
 
