@@ -62,6 +62,11 @@ internal static class WebServiceCollectionExtensions
             }
 
             protection.PersistKeysToFileSystem(keys);
+
+            // The keys are stored as node.key is: in clear, in the owner-only data folder. An encryptor keyed from
+            // the same folder would add nothing, and one keyed from node.key would lose every session at a key
+            // rotation; so the key manager's warning that they are unencrypted is expected, and not logged.
+            services.AddLogging(static logging => logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         }
 
         services.AddAntiforgery(static o =>

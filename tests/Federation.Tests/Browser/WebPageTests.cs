@@ -15,9 +15,18 @@ namespace Federation.Tests.Browser;
 /// </summary>
 [Collection(WebHierarchyCollection.Name)]
 [Trait("Category", "Browser")]
-public sealed partial class WebPageTests(WebHierarchyFixture fixture, ITestOutputHelper output)
+public sealed partial class WebPageTests(WebHierarchyFixture fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     private TestNode CityNode => fixture.Hierarchy.Root;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Whatever a person did on the page, no node logged an error.</summary>
+    public Task DisposeAsync()
+    {
+        fixture.Hierarchy.AssertNoErrors();
+        return Task.CompletedTask;
+    }
 
     [Fact]
     public async Task Login_CityTotals_EqualTheGetTotalsAnswer()
