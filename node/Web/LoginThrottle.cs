@@ -16,19 +16,23 @@ internal sealed class LoginThrottle(IOptions<WebOptions> options, TimeProvider t
     private readonly Dictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    /// <summary>How long until a login for <paramref name="account"/> from <paramref name="address"/> may be tried; zero when now.</summary>
-    public TimeSpan RetryAfter(string account, string address)
+    /// <summary>
+    /// How long until a login for <paramref name="account"/> from <paramref name="address"/> may be tried; zero
+    /// when now. A token login names no account (null): only its address counts, so that nobody can lock
+    /// every token login out by sending bad tokens.
+    /// </summary>
+    public TimeSpan RetryAfter(string? account, string address)
     {
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            var wait = Wait(AccountKey(account), options.Value.LoginFailuresPerAccount, now);
+            var wait = account is null ? TimeSpan.Zero : Wait(AccountKey(account), options.Value.LoginFailuresPerAccount, now);
             var byAddress = Wait(AddressKey(address), options.Value.LoginFailuresPerAddress, now);
             return wait > byAddress ? wait : byAddress;
         }
     }
 
-    public void Failed(string account, string address)
+    public void Failed(string? account, string address)
     {
         var now = time.GetUtcNow();
         lock (_lock)
@@ -38,7 +42,7 @@ internal sealed class LoginThrottle(IOptions<WebOptions> options, TimeProvider t
                 Prune(now);
             }
 
-            foreach (var key in new[] { AccountKey(account), AddressKey(address) })
+            foreach (var key in account is null ? [AddressKey(address)] : new[] { AccountKey(account), AddressKey(address) })
             {
                 if (!_failures.TryGetValue(key, out var queue))
                 {
@@ -51,8 +55,13 @@ internal sealed class LoginThrottle(IOptions<WebOptions> options, TimeProvider t
     }
 
     /// <summary>A success forgets the account's failures (not the address's: one good account must not unlock guessing others).</summary>
-    public void Succeeded(string account)
+    public void Succeeded(string? account)
     {
+        if (account is null)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             _failures.Remove(AccountKey(account));

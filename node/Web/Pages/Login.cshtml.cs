@@ -50,7 +50,7 @@ public sealed class LoginModel : WebPageModel
         var throttle = services.GetRequiredService<LoginThrottle>();
         var address = HttpContext.Connection.RemoteIpAddress?.ToString() ?? string.Empty;
         var token = Token?.Trim() ?? string.Empty;
-        var account = token.Length > 0 ? "token" : Account?.Trim() ?? string.Empty;
+        var account = token.Length > 0 ? null : Account?.Trim() ?? string.Empty;
         var wait = throttle.RetryAfter(account, address);
         if (wait > TimeSpan.Zero)
         {
@@ -60,7 +60,7 @@ public sealed class LoginModel : WebPageModel
         WebSession? session;
         try
         {
-            session = token.Length > 0 ? await FromTokenAsync(token) : await FromPasswordAsync(services, account, Password ?? string.Empty);
+            session = account is null ? await FromTokenAsync(token) : await FromPasswordAsync(services, account, Password ?? string.Empty);
         }
         catch (RpcException ex) when (ex.StatusCode is GrpcStatus.Unavailable or GrpcStatus.DeadlineExceeded or GrpcStatus.ResourceExhausted)
         {

@@ -45,6 +45,22 @@ public sealed class WebPartsTests
     }
 
     [Fact]
+    public void LoginThrottle_BadTokens_CountAgainstTheAddressOnly()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var throttle = new LoginThrottle(Options.Create(new WebOptions()), clock);
+        for (var i = 0; i < 19; i++)
+        {
+            throttle.Failed(null, "10.0.0.7");
+        }
+
+        Assert.Equal(TimeSpan.Zero, throttle.RetryAfter(null, "10.0.0.6"));
+        Assert.Equal(TimeSpan.Zero, throttle.RetryAfter(null, "10.0.0.7"));
+        throttle.Failed(null, "10.0.0.7");
+        Assert.True(throttle.RetryAfter(null, "10.0.0.7") > TimeSpan.Zero);
+    }
+
+    [Fact]
     public void SvgChart_PeriodsWithoutFigures_BreakTheLineAndAreMarked()
     {
         var svg = SvgChart.Line(
