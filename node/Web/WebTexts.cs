@@ -86,7 +86,7 @@ internal sealed class WebTexts
         ["tier"] = ("层级", "Tier"),
         ["expected"] = ("应报", "Expected"),
         ["on-time"] = ("按时", "On time"),
-        ["rate"] = ("上报率", "Reported"),
+        ["rate"] = ("上报率", "Report rate"),
         ["freshness"] = ("数据状态", "Freshness"),
         ["fresh"] = ("最新", "fresh"),
         ["stale-as-of"] = ("未应答，截至 {0}", "did not answer; as of {0}"),

@@ -14,6 +14,14 @@ public sealed class CompletenessModel : WebPageModel
     /// <summary>Units below nodes that did not answer whose standing is unknown: expected minus reported as last known.</summary>
     internal long UnknownCount { get; private set; }
 
+    /// <summary>True when a node that did not answer never sent anything for the period: how many units it has is unknown too.</summary>
+    internal bool UnknownSize { get; private set; }
+
+    /// <summary>The unknown count as said: "3", "3+" when some sizes are unknown, "?" when only that is known.</summary>
+    internal string UnknownText => UnknownSize
+        ? (UnknownCount > 0 ? UnknownCount.ToString(System.Globalization.CultureInfo.InvariantCulture) + "+" : "?")
+        : UnknownCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
         Title = T.Format("completeness.title", TargetNodeOrSelf, TargetNodeOrSelf, PeriodText);
@@ -51,6 +59,12 @@ public sealed class CompletenessModel : WebPageModel
                 var count = node.ExpectedLeafCount - node.ReportedLeafCount;
                 UnknownCount += count;
                 unknown.Rows.Add(new WebRow([node.NodeId, node.DisplayName, FigureCells.Count(count), freshness], node.NodeId));
+            }
+            else if (node.Stale && node.AsOfTime is null)
+            {
+                // Nothing ever received for the period: not even its size is known. Said so, never counted as zero.
+                UnknownSize = true;
+                unknown.Rows.Add(new WebRow([node.NodeId, node.DisplayName, new WebCell("?"), freshness], node.NodeId));
             }
         }
 
