@@ -78,6 +78,7 @@ internal sealed class WebTexts
         ["kind.unit"] = ("所辖单位", "hosted unit"),
         ["reported"] = ("已报/应报", "Reported"),
         ["unmet"] = ("未达标指标", "Targets missed"),
+        ["unmet-count"] = ("未达标项数", "Targets missed (count)"),
         ["sort-by"] = ("排序指标", "Rank by"),
         ["descending"] = ("从高到低", "highest first"),
         ["completeness.title"] = ("{0}（{1}）{2} 上报情况", "{0} ({1}), {2}: completeness"),
@@ -162,6 +163,9 @@ internal sealed class WebTexts
     public string this[string key] => s_texts.TryGetValue(key, out var text) ? (Language == WebLanguage.Zh ? text.Zh : text.En) : key;
 
     public string Format(string key, params object[] arguments) => string.Format(CultureInfo.InvariantCulture, this[key], arguments);
+
+    /// <summary>Joins the items of a list as the language writes one.</summary>
+    public string List(IEnumerable<string> items) => string.Join(Language == WebLanguage.Zh ? "、" : ", ", items);
 
     public string Name(Indicator indicator) => Language == WebLanguage.Zh ? indicator.NameZh : indicator.NameEn;
 

@@ -77,7 +77,7 @@ public sealed class DrillModel : WebPageModel
                 cells.Add(total?.Attainment is { } a && total.Aggregate is { UnitCount: > 0 } ? cell with { Css = a.Met ? "met" : "short" } : cell);
             }
 
-            cells.Add(string.Join("、", row.UnmetIndicatorIds.Select(id => byId.TryGetValue(id, out var i) ? T.Name(i) : id)));
+            cells.Add(T.List(row.UnmetIndicatorIds.Select(id => byId.TryGetValue(id, out var i) ? T.Name(i) : id)));
             table.Rows.Add(new WebRow(cells, row.SourceId, row.UnmetIndicatorIds.Count > 0 ? "lagging" : null));
         }
 

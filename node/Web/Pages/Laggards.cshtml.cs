@@ -47,14 +47,14 @@ public sealed class LaggardsModel : WebPageModel
             }
         }
 
-        var laggards = new WebTable("laggards", T["laggards"], [new(T["code"]), new(T["name"]), new(T["unmet"]), new(T["unmet"] + " #", Numeric: true)])
+        var laggards = new WebTable("laggards", T["laggards"], [new(T["code"]), new(T["name"]), new(T["unmet"]), new(T["unmet-count"], Numeric: true)])
         {
             EmptyText = "—",
         };
         foreach (var (unit, missed) in lagging.OrderByDescending(static l => l.Value.Count).ThenBy(static l => l.Key, StringComparer.Ordinal))
         {
             var code = nodeIds.Contains(unit) ? new WebCell(unit) { Href = Link("/drill", unit) } : new WebCell(unit);
-            laggards.Rows.Add(new WebRow([code, names.GetValueOrDefault(unit) ?? string.Empty, string.Join("、", missed), FigureCells.Count(missed.Count)], unit, "lagging"));
+            laggards.Rows.Add(new WebRow([code, names.GetValueOrDefault(unit) ?? string.Empty, T.List(missed), FigureCells.Count(missed.Count)], unit, "lagging"));
         }
 
         Tables.Add(standing);
