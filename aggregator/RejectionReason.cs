@@ -103,11 +103,29 @@ public enum RejectionReason
     /// <summary>The decision does not apply in the current review state.</summary>
     WrongReviewState,
 
-    /// <summary>The child to be told of a decision about its summary could not be reached.</summary>
+    /// <summary>The child to be told of a decision about its summary or report could not be reached.</summary>
     ChildUnreachable,
 
     /// <summary>An imported file is not a readable sheet, or has no header row naming units and indicators.</summary>
     UnreadableSheet,
+
+    /// <summary>The child to be told of a decision answered and refused it; its own reason travels as metadata.</summary>
+    ChildRefused,
+
+    /// <summary>A star-rating item id the node's rating scheme does not have (of the kind expected where it is named).</summary>
+    UnknownRatingItem,
+
+    /// <summary>An item's points are above the item's maximum in the rating scheme.</summary>
+    PointsAboveMaximum,
+
+    /// <summary>A unit to rate is neither a hosted unit active in the year nor an enrolled child of the rating node.</summary>
+    NotDirectlyBelow,
+
+    /// <summary>A valid period of the wrong type (a rating year that is not a year, an assessment period outside the rated year).</summary>
+    WrongPeriodType,
+
+    /// <summary>The same unit, assessment period or item more than once in one request.</summary>
+    DuplicateEntry,
 
     /// <summary>A password too short, too long, or the account's own name.</summary>
     WeakPassword,

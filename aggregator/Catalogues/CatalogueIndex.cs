@@ -84,6 +84,11 @@ public sealed class CatalogueIndex
                 throw ThrowHelper.InvalidCatalogue($"category indicator '{indicator.Id}' lists no categories.");
             }
 
+            if (indicator.Categories.Any(static c => c.PromotionTargetPercent > 100))
+            {
+                throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' has a promotion target above 100%.");
+            }
+
             if (indicator.Target is { } target &&
                 (target.Comparison == Comparison.Unspecified || target.ThresholdDenominator <= 0 || target.ThresholdNumerator < 0))
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
+using Federation.Aggregator.Ratings;
 using Federation.Aggregator.Signing;
 using Federation.Protos.V1;
 using Google.Protobuf;
@@ -50,6 +51,7 @@ public static class Auditor
         var children = bundle.ChildSummaries.GroupBy(static s => Digests.ToHex(Digests.Sha256(s.SummaryBytes.Span))).ToDictionary(static g => g.Key, static g => g.First());
         var reports = bundle.UnitReports.GroupBy(static r => Digests.ToHex(Digests.Sha256(r.Span))).ToDictionary(static g => g.Key, static g => g.First());
         var parts = new List<IReadOnlyList<IndicatorAggregate>>();
+        var histograms = new List<IReadOnlyList<StarHistogram>>();
         var counted = new HashSet<string>(StringComparer.Ordinal);
         uint expected = 0, reported = 0, onTime = 0;
         foreach (var contribution in summary.Contributions)
@@ -63,7 +65,7 @@ public static class Auditor
 
             var counts = contribution.Kind switch
             {
-                ContributionKind.ChildSummary when children.TryGetValue(digest, out var signed) => ChildCounts(signed, contribution, summary.Period, trustedKeys, parts, differences),
+                ContributionKind.ChildSummary when children.TryGetValue(digest, out var signed) => ChildCounts(signed, contribution, summary.Period, trustedKeys, parts, histograms, differences),
                 ContributionKind.UnitReport when reports.TryGetValue(digest, out var bytes) => ReportCounts(bytes, contribution, period, catalogue, parts, differences),
                 _ => Missing(contribution, digest, differences),
             };
@@ -80,6 +82,7 @@ public static class Auditor
         CheckCount(differences, summary.NodeId, "reported leaves", coverage.ReportedLeafCount, reported);
         CheckCount(differences, summary.NodeId, "on-time leaves", coverage.OnTimeLeafCount, onTime);
         CheckExpected(bundle, summary, expected, differences);
+        CheckStarHistograms(bundle, summary, trustedKeys, histograms, differences);
 
         return new AuditResult(summary, differences);
     }
@@ -111,9 +114,78 @@ public static class Auditor
         }
     }
 
+    /// <summary>
+    /// The star histograms are recomputed exactly: the merge of the cited children's and of the node's own rating
+    /// statement, which must be the one the summary cites, verify with the node's key, and recompute from what it embeds.
+    /// </summary>
+    private static void CheckStarHistograms(
+        AuditBundle bundle, Summary summary, TrustedKeys trustedKeys, List<IReadOnlyList<StarHistogram>> histograms, List<string> differences)
+    {
+        if (summary.Rating is { } citation)
+        {
+            var statement = ReadStatement(bundle.RatingStatement, summary, citation, trustedKeys, differences);
+            if (statement is not null)
+            {
+                histograms.Add(statement.Histograms);
+                differences.AddRange(StarRating.Recheck(statement).Select(d => $"{summary.NodeId}'s rating statement: {d}"));
+            }
+        }
+        else if (bundle.RatingStatement is not null)
+        {
+            differences.Add($"{summary.NodeId}: a rating statement was supplied, but the summary cites none.");
+        }
+
+        var recomputed = StarHistograms.Merge(histograms);
+        if (!recomputed.SequenceEqual(summary.StarHistograms))
+        {
+            differences.Add($"{summary.NodeId}: star histograms stated [{string.Join("; ", summary.StarHistograms)}], recomputed [{string.Join("; ", recomputed)}].");
+        }
+    }
+
+    private static RatingStatement? ReadStatement(
+        SignedRatingStatement? signed, Summary summary, RatingCitation citation, TrustedKeys trustedKeys, List<string> differences)
+    {
+        if (signed is null)
+        {
+            differences.Add($"{summary.NodeId}: the rating statement the summary cites (v{citation.Version}) was not supplied.");
+            return null;
+        }
+
+        if (!Digests.Sha256(signed.StatementBytes.Span).AsSpan().SequenceEqual(citation.Digest.Span))
+        {
+            differences.Add($"{summary.NodeId}: the supplied rating statement is not the one the summary cites (digest differs).");
+            return null;
+        }
+
+        var key = trustedKeys.ForKeyId(signed.KeyId).Where(k => k.NodeId == summary.NodeId).Select(static k => k.PublicKey).FirstOrDefault();
+        if (key is null)
+        {
+            differences.Add($"{summary.NodeId}: rating statement signature not checked, key id {signed.KeyId} is not trusted for {summary.NodeId}.");
+            return null;
+        }
+
+        var verification = SignedMessages.VerifyRatingStatement(signed, key);
+        if (!verification.IsValid)
+        {
+            differences.Add($"{summary.NodeId}: rating statement: {verification.Message}");
+            return null;
+        }
+
+        var statement = verification.Value!;
+        if (statement.NodeId != summary.NodeId || statement.Year != summary.Period || statement.Version != citation.Version ||
+            (uint)statement.Units.Count != citation.RatedUnitCount)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{summary.NodeId}: the rating statement is {statement.NodeId}'s v{statement.Version} of {statement.Year} rating {statement.Units.Count} units; the summary cites v{citation.Version} of {summary.Period} rating {citation.RatedUnitCount}."));
+            return null;
+        }
+
+        return statement;
+    }
+
     private static (uint Expected, uint Reported, uint OnTime)? ChildCounts(
         SignedSummary signed, Contribution contribution, string period, TrustedKeys trustedKeys,
-        List<IReadOnlyList<IndicatorAggregate>> parts, List<string> differences)
+        List<IReadOnlyList<IndicatorAggregate>> parts, List<IReadOnlyList<StarHistogram>> histograms, List<string> differences)
     {
         var child = Read(signed, trustedKeys, differences, $"child {contribution.SourceId}");
         if (child is null || !Cites(child.NodeId, child.Version, child.Period, period, contribution, differences))
@@ -122,6 +194,7 @@ public static class Auditor
         }
 
         parts.Add(child.Aggregates);
+        histograms.Add(child.StarHistograms);
         var coverage = child.Coverage ?? new Coverage();
         return (coverage.ExpectedLeafCount, coverage.ReportedLeafCount, coverage.OnTimeLeafCount);
     }

@@ -12,6 +12,33 @@ namespace Federation.Aggregator.Reports;
 public sealed record UnitFigures(
     string UnitId, IReadOnlyList<IndicatorValue> Values, IReadOnlyList<IReadOnlyList<IndicatorValue>> EarlierPeriods, IReadOnlyList<ReportWarning> Warnings);
 
+/// <summary>Where a flag stands in the list's one order: unit id, indicator id, kind (its number), rule id, each ordinal.</summary>
+public readonly record struct FlagPosition(string UnitId, string IndicatorId, FlagKind Kind, string RuleId) : IComparable<FlagPosition>
+{
+    public static FlagPosition Of(ReviewFlag flag)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        return new(flag.UnitId, flag.IndicatorId, flag.Kind, flag.RuleId);
+    }
+
+    /// <summary>A total order on flags: no two flags of one list share a position (one warning per rule, one outlier per kind).</summary>
+    public int CompareTo(FlagPosition other)
+    {
+        var c = string.CompareOrdinal(UnitId, other.UnitId);
+        c = c != 0 ? c : string.CompareOrdinal(IndicatorId, other.IndicatorId);
+        c = c != 0 ? c : ((int)Kind).CompareTo((int)other.Kind);
+        return c != 0 ? c : string.CompareOrdinal(RuleId, other.RuleId);
+    }
+
+    public static bool operator <(FlagPosition left, FlagPosition right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(FlagPosition left, FlagPosition right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(FlagPosition left, FlagPosition right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(FlagPosition left, FlagPosition right) => left.CompareTo(right) >= 0;
+}
+
 /// <summary>
 /// What a reviewer should look at for one period over a node's hosted units: the stored rule warnings,
 /// and the COUNT and MEASURE values that are outliers (<see cref="Outliers"/>) against the unit's own
@@ -19,11 +46,36 @@ public sealed record UnitFigures(
 /// </summary>
 public static class ReviewFlags
 {
-    /// <summary>Most flags listed in one answer; the rest are counted.</summary>
-    public const int MaxListedFlags = 1_000;
+    /// <summary>
+    /// One page of the flags in <see cref="FlagPosition"/> order: at most <paramref name="pageSize"/> flags after
+    /// <paramref name="after"/> (from the first when null), and how many follow them. Pages read one after another
+    /// list every flag once, in order, as long as the figures do not change in between.
+    /// </summary>
+    public static (IReadOnlyList<ReviewFlag> Flags, int FollowingCount) Page(
+        CatalogueIndex catalogue, IReadOnlyList<UnitFigures> units, FlagPosition? after, int pageSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pageSize);
+        var all = Find(catalogue, units);
+        var start = 0;
+        if (after is { } cursor)
+        {
+            // The first flag past the cursor: the list is sorted, so a binary search finds it.
+            var (low, high) = (0, all.Count);
+            while (low < high)
+            {
+                var middle = low + ((high - low) / 2);
+                (low, high) = FlagPosition.Of(all[middle]) <= cursor ? (middle + 1, high) : (low, middle);
+            }
 
-    /// <summary>The flags sorted by unit, indicator and kind, the first <see cref="MaxListedFlags"/>, and how many more were found.</summary>
-    public static (IReadOnlyList<ReviewFlag> Flags, int OmittedCount) Find(CatalogueIndex catalogue, IReadOnlyList<UnitFigures> units)
+            start = low;
+        }
+
+        var count = Math.Min(pageSize, all.Count - start);
+        return ([.. all.Skip(start).Take(count)], all.Count - start - count);
+    }
+
+    /// <summary>Every flag, sorted in <see cref="FlagPosition"/> order.</summary>
+    public static IReadOnlyList<ReviewFlag> Find(CatalogueIndex catalogue, IReadOnlyList<UnitFigures> units)
     {
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(units);
@@ -73,13 +125,8 @@ public static class ReviewFlags
             }
         }
 
-        var sorted = flags
-            .OrderBy(static f => f.UnitId, StringComparer.Ordinal)
-            .ThenBy(static f => f.IndicatorId, StringComparer.Ordinal)
-            .ThenBy(static f => f.Kind)
-            .ThenBy(static f => f.RuleId, StringComparer.Ordinal)
-            .ToList();
-        return sorted.Count > MaxListedFlags ? (sorted[..MaxListedFlags], sorted.Count - MaxListedFlags) : (sorted, 0);
+        flags.Sort(static (a, b) => FlagPosition.Of(a).CompareTo(FlagPosition.Of(b)));
+        return flags;
     }
 
     private static ReviewFlag OutlierFlag(string unitId, Indicator indicator, long value, OutlierScore score, FlagKind kind)

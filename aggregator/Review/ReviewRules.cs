@@ -25,7 +25,8 @@ public enum ReviewState
 /// <param name="State">The state the decision left.</param>
 /// <param name="DecidedDigest">SHA-256 of the report or summary the decision was about.</param>
 /// <param name="ApprovedVersion">The version last approved (0 when never approved); kept across reopens.</param>
-public readonly record struct ReviewRecord(ReviewState State, byte[] DecidedDigest, ulong ApprovedVersion);
+/// <param name="DecidedAbove">The decision was the tier above's (a single-leaf node's parent reviewing its one report).</param>
+public readonly record struct ReviewRecord(ReviewState State, byte[] DecidedDigest, ulong ApprovedVersion, bool DecidedAbove = false);
 
 /// <summary>The outcome of applying a decision: the state it leaves, or why it does not apply.</summary>
 public readonly record struct ReviewStep(ReviewState Next, RejectionReason Reason, string Message)
@@ -41,7 +42,9 @@ public readonly record struct ReviewStep(ReviewState Next, RejectionReason Reaso
 /// The review state machine (三级联审), pure: submitted → returned (with a reason) → submitted again by a
 /// correction, or submitted → approved; approved → submitted by a reopen with a reason; submitted or returned
 /// → withdrawn. Approved figures are locked: nothing changes them but a reopen by the approving tier.
-/// A period approved by the tier above locks every unit of the node the same way.
+/// A period approved by the tier above locks every unit of the node the same way. A single-leaf node (a village
+/// running its own node, hosting only itself) has its one report reviewed by its parent, which decides and
+/// delivers; a report the tier above approved is locked here until the tier above reopens it.
 /// </summary>
 public static class ReviewRules
 {
@@ -72,6 +75,9 @@ public static class ReviewRules
     /// <summary>True when the current report was sent after an approval of an earlier version was reopened.</summary>
     public static bool CorrectedAfterApproval(ReviewRecord? record, ulong currentVersion) =>
         record is { ApprovedVersion: > 0 } last && currentVersion > last.ApprovedVersion;
+
+    /// <summary>True when the last decision approving the report was the tier above's: only the tier above reopens it.</summary>
+    public static bool ApprovedAbove(ReviewRecord? record) => record is { State: ReviewState.Approved, DecidedAbove: true };
 
     /// <summary>Whether a clerk's correction may replace the figures: not while approved here or above.</summary>
     public static ReviewStep Submit(ReviewState current, bool lockedAbove) =>
@@ -116,6 +122,63 @@ public static class ReviewRules
             (DecisionKind.Unspecified, _) => ReviewStep.Refuse(RejectionReason.MissingField, "the decision kind is required."),
             _ => ReviewStep.Refuse(RejectionReason.WrongReviewState, $"a {Name(kind)} does not apply to figures that are {Name(current)}."),
         };
+    }
+
+    /// <summary>
+    /// Applies, at a single-leaf node, its parent's decision about the node's one report. As <see cref="Decide"/>,
+    /// except that the tier above's approval supersedes an approval made here (from then on only the tier above
+    /// reopens it), the tier above reopens only what it approved, and it never withdraws: that is the clerk's.
+    /// </summary>
+    /// <param name="record">The last decision about the report at this node; null when none.</param>
+    /// <param name="currentDigest">SHA-256 of the current report; null when there is none.</param>
+    /// <param name="lockedAbove">This node's own summary is approved by the tier above.</param>
+    public static ReviewStep DecideFromAbove(ReviewRecord? record, byte[]? currentDigest, DecisionKind kind, string reason, bool lockedAbove)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (kind == DecisionKind.Withdraw)
+        {
+            return ReviewStep.Refuse(RejectionReason.WrongReviewState, "the tier above approves, returns or reopens a report; a withdrawal is its clerk's.");
+        }
+
+        var current = Current(record, currentDigest);
+        var approvedHere = current == ReviewState.Approved && record is { DecidedAbove: false };
+        return (kind, approvedHere) switch
+        {
+            // The same checks as a first approval (reason, lock), then the tier above holds the approval.
+            (DecisionKind.Approve, true) => Decide(ReviewState.Submitted, kind, reason, lockedAbove),
+            (DecisionKind.Reopen, true) => ReviewStep.Refuse(RejectionReason.WrongReviewState,
+                "the report was approved by this node's own reviewer, not by the tier above; only this node reopens it."),
+            _ => Decide(current, kind, reason, lockedAbove),
+        };
+    }
+
+    /// <summary>
+    /// Whether a child's summary shows a single-leaf node: it expects exactly one leaf, a unit with the child's
+    /// own id, and holds nothing else (a village running its own node). Its parent then reviews that report as if
+    /// it hosted the unit. <paramref name="report"/> is the report's contribution, null when the unit has not
+    /// reported (or withdrew).
+    /// </summary>
+    public static bool IsSingleLeaf(Summary summary, string childId, out Contribution? report)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        report = null;
+        if (summary.NodeId != childId || summary.Coverage is not { ExpectedLeafCount: 1 } coverage)
+        {
+            return false;
+        }
+
+        if (summary.Contributions.Count == 0)
+        {
+            return coverage.SilentSourceIds.Count == 1 && coverage.SilentSourceIds[0] == childId;
+        }
+
+        if (summary.Contributions.Count == 1 && summary.Contributions[0] is { Kind: ContributionKind.UnitReport } only && only.SourceId == childId)
+        {
+            report = only;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ public sealed class SignatureDomain
     /// <summary>Review decisions (approve, return, reopen, withdraw): "federation.v1.Decision\0".</summary>
     public static SignatureDomain Decision { get; } = new("federation.v1.Decision");
 
+    /// <summary>Star-rating statements: "federation.v1.RatingStatement\0".</summary>
+    public static SignatureDomain RatingStatement { get; } = new("federation.v1.RatingStatement");
+
     public string Label { get; }
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>

@@ -146,6 +146,35 @@ public static class SignedMessages
         return verification;
     }
 
+    /// <summary>Signs a star-rating statement with the rating node's key.</summary>
+    public static SignedRatingStatement SignRatingStatement(RatingStatement statement, NodeSigningKey key)
+    {
+        var (bytes, signature, keyId) = Sign(statement, key, SignatureDomain.RatingStatement);
+        return new SignedRatingStatement { StatementBytes = bytes, Signature = signature, KeyId = keyId };
+    }
+
+    /// <summary>
+    /// Verifies a rating statement against the rating node's public key, then parses it; valid only when the key
+    /// id is that key's and the statement names its node and year. Anyone holding the key can run this offline.
+    /// </summary>
+    public static Verification<RatingStatement> VerifyRatingStatement(SignedRatingStatement signed, ReadOnlySpan<byte> publicKeyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        {
+            return Verification<RatingStatement>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
+        }
+
+        var verification = VerifyThenParse(signed.StatementBytes, signed.Signature, publicKeyBytes, SignatureDomain.RatingStatement, RatingStatement.Parser,
+            "statement.signature does not verify over statement_bytes.", "statement.statement_bytes is not a RatingStatement: ");
+        if (verification.IsValid && (verification.Value!.NodeId.Length == 0 || verification.Value.Year.Length == 0))
+        {
+            return Verification<RatingStatement>.Invalid(RejectionReason.MissingField, "a rating statement must name its node and year.");
+        }
+
+        return verification;
+    }
+
     private static (ByteString Bytes, ByteString Signature, string KeyId) Sign(IMessage message, NodeSigningKey key, SignatureDomain domain)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -1,6 +1,7 @@
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
+using Federation.Aggregator.Ratings;
 using Federation.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
 
@@ -33,7 +34,16 @@ public sealed record SummaryInputs(
     DateTimeOffset BuildTime,
     CatalogueIndex Catalogue,
     IReadOnlyList<HostedUnitInput> HostedUnits,
-    IReadOnlyList<ChildInput> Children);
+    IReadOnlyList<ChildInput> Children)
+{
+    /// <summary>For a year: the node's own current rating statement, cited and merged into the star histograms; null when it rated nobody.</summary>
+    public OwnRating? Rating { get; init; }
+}
+
+/// <summary>A node's own rating statement for the year, as its summary cites it.</summary>
+/// <param name="Citation">Version, digest and rated count of the signed statement.</param>
+/// <param name="Histograms">The statement's star histograms.</param>
+public sealed record OwnRating(RatingCitation Citation, IReadOnlyList<StarHistogram> Histograms);
 
 /// <summary>Builds a node's summary: the exact merge of its hosted reports and its children's summaries.</summary>
 public static class SummaryBuilder
@@ -42,6 +52,12 @@ public static class SummaryBuilder
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var parts = new List<IReadOnlyList<IndicatorAggregate>>();
+        var histograms = new List<IReadOnlyList<StarHistogram>>();
+        if (inputs.Rating is { } own)
+        {
+            histograms.Add(own.Histograms);
+        }
+
         var contributions = new List<Contribution>();
         var silent = new List<string>();
         var stale = new List<StaleChild>();
@@ -102,6 +118,7 @@ public static class SummaryBuilder
             approved = checked(approved + coverage.ApprovedLeafCount);
             corrected = checked(corrected + coverage.CorrectedAfterApprovalLeafCount);
             parts.Add(child.Summary.Aggregates);
+            histograms.Add(child.Summary.StarHistograms);
             var receiveTime = Timestamp.FromDateTimeOffset(child.ReceiveTime);
             contributions.Add(new Contribution
             {
@@ -142,6 +159,8 @@ public static class SummaryBuilder
             },
         };
         summary.Aggregates.AddRange(Aggregates.MergeAll(parts));
+        summary.StarHistograms.AddRange(StarHistograms.Merge(histograms));
+        summary.Rating = inputs.Rating?.Citation.Clone();
         summary.Contributions.AddRange(contributions);
         summary.Coverage.StaleChildren.AddRange(stale);
         summary.Coverage.SilentSourceIds.AddRange(silent);

@@ -1,5 +1,6 @@
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
+using Federation.Aggregator.Ratings;
 using Federation.Aggregator.Reports;
 using Federation.Protos.V1;
 
@@ -52,6 +53,11 @@ public static class SummaryChecks
         if (CheckContributions(summary) is { } contributionProblem)
         {
             return contributionProblem;
+        }
+
+        if (CheckRatings(summary, period) is { } ratingProblem)
+        {
+            return ratingProblem;
         }
 
         string? previous = null;
@@ -108,6 +114,35 @@ public static class SummaryChecks
         {
             return new(field, RejectionReason.InconsistentCounts,
                 $"{field} must have approved and corrected-after-approval leaves ≤ reported leaves ({coverage.ReportedLeafCount}).");
+        }
+
+        return null;
+    }
+
+    /// <summary>Star histograms and the rating citation belong to year summaries, and must be a merge of statements.</summary>
+    private static FieldViolation? CheckRatings(Summary summary, Period period)
+    {
+        if (summary.StarHistograms.Count == 0 && summary.Rating is null)
+        {
+            return null;
+        }
+
+        if (period.Type != PeriodType.Year)
+        {
+            return new("summary.star_histograms", RejectionReason.MalformedSummary, $"summary of {period} carries star ratings; only year summaries do.");
+        }
+
+        if (StarHistograms.Check(summary.StarHistograms, "summary.star_histograms") is { } problem)
+        {
+            return problem;
+        }
+
+        if (summary.Rating is { } rating &&
+            (rating.Version is 0 or > long.MaxValue || rating.Digest.Length != 32 || rating.RatedUnitCount == 0 ||
+             rating.RatedUnitCount > StarHistograms.UnitCount(summary.StarHistograms)))
+        {
+            return new("summary.rating", RejectionReason.InconsistentCounts,
+                "summary.rating needs a version, a 32-byte digest and 1 to as many rated units as its star histograms count.");
         }
 
         return null;

@@ -10,14 +10,15 @@ namespace Federation.Demo;
 /// <summary>
 /// What a city leader does next: pull fresh totals before a meeting, drill down from the city to the
 /// village that lags most, see who has not reported or reported late, and check a proof that the
-/// village's report is inside the city's figure, offline, with the public keys alone.
+/// village's report is inside the city's figure, offline, with the public keys alone; then the
+/// organisers review that village's township (<see cref="DemoReview"/>).
 /// </summary>
 internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period, bool filesKept)
 {
     private const string RankBy = "satisfaction_rate";
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
-    /// <summary>Runs the tour; returns false when the proof does not verify.</summary>
+    /// <summary>Runs the tour; returns false when the proof does not verify or the review does not behave.</summary>
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
         var cityId = fleet.Hierarchy.Root.Id;
@@ -74,6 +75,7 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
             AnsiConsole.MarkupLine($"  check it yourself: dotnet run --project node -- verify --proof {Markup.Escape(proofPath)} --keys {Markup.Escape(keysPath)} --top {Markup.Escape(fleet.Hierarchy.Root.Id)}");
         }
 
-        return true;
+        AnsiConsole.WriteLine();
+        return await new DemoReview(fleet, client, period).RunAsync(village, cancellationToken);
     }
 }

@@ -50,6 +50,11 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
 
     private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
+    /// <summary>A reviewer token for each node above the villages: the organiser who reviews the tier below.</summary>
+    public IReadOnlyDictionary<string, string> ReviewerTokens => _reviewerTokens;
+
+    private readonly Dictionary<string, string> _reviewerTokens = new(StringComparer.Ordinal);
+
     public async Task StartAsync(Action<string> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -130,6 +135,18 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
                 Note = "issued by the demo launcher",
             }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
             _tokens[node.Id] = issued.Token;
+            if (!isVillage)
+            {
+                var reviewer = await new AccessService.AccessServiceClient(socket).IssueTokenAsync(new IssueTokenRequest
+                {
+                    Account = $"demo-reviewer-{node.Id}",
+                    Role = Role.Reviewer,
+                    Scope = node.Id,
+                    ValidFor = Duration.FromTimeSpan(TimeSpan.FromDays(1)),
+                    Note = "issued by the demo launcher",
+                }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+                _reviewerTokens[node.Id] = reviewer.Token;
+            }
         }
     }
 

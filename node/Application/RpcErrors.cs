@@ -27,7 +27,7 @@ internal static class RpcErrors
         RejectionReason.UnknownToken => StatusCode.NotFound,
         RejectionReason.RateLimited => StatusCode.ResourceExhausted,
         RejectionReason.IdInUse => StatusCode.AlreadyExists,
-        RejectionReason.Locked or RejectionReason.BelowNotApproved or RejectionReason.WrongReviewState => StatusCode.FailedPrecondition,
+        RejectionReason.Locked or RejectionReason.BelowNotApproved or RejectionReason.WrongReviewState or RejectionReason.ChildRefused => StatusCode.FailedPrecondition,
         RejectionReason.ChildUnreachable => StatusCode.Unavailable,
         _ => StatusCode.InvalidArgument,
     };

@@ -21,6 +21,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Keygen());
         root.Subcommands.Add(Identity());
+        root.Subcommands.Add(HealthCommand.Build());
         root.Subcommands.Add(Enrol());
         root.Subcommands.Add(AddUnit());
         root.Subcommands.Add(RetireUnit());
@@ -30,7 +31,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(ResetChild());
         root.Subcommands.Add(KeyCommands.Build());
         root.Subcommands.Add(RebuildCommand.Build());
-        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()))
+        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()).Concat(RatingCommands.All()))
         {
             root.Subcommands.Add(command);
         }
@@ -63,6 +64,7 @@ public static class NodeCommandLine
             (new("--cert") { Description = "The node's certificate (PEM)" }, "Tls:CertificatePath"),
             (new("--key") { Description = "The node certificate's key (PEM)" }, "Tls:KeyPath"),
             (new("--ca-cert") { Description = "The deployment CA certificate (PEM)" }, "Tls:CaPath"),
+            (new("--operations") { Description = "Operations listener, plain HTTP: /metrics and /healthz, e.g. http://127.0.0.1:9464 (off when omitted)" }, "Operations:Listen"),
             (new("--exit-with-pid") { Description = "Stop when this process exits" }, "Host:ExitWithProcessId"),
         };
         var command = new Command("serve", "Run a node (every tier runs the same program).") { config };
@@ -96,14 +98,15 @@ public static class NodeCommandLine
                 return writer.ExitCode;
             }
             catch (Exception ex) when (ex is Storage.DataFolderInUseException or Storage.DataFolderDamagedException or KeyFileMissingException
-                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException)
+                                           or Microsoft.Extensions.Options.OptionsValidationException or Security.TransportConfigurationException
+                                           or Ratings.RatingSchemeException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 1;
             }
             catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {
-                await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message} Another program (or node) holds that port; choose another in Node:Listen.");
+                await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message} Another program (or node) holds that port; choose another in Node:Listen (or Operations:Listen).");
                 return 1;
             }
             catch (FileNotFoundException ex)

@@ -14,7 +14,7 @@ namespace Federation.Node.Cli;
 /// <summary>The leaders' commands: pull, drill-down, completeness, targets, history, proofs and audits.</summary>
 public static class QueryCommands
 {
-    internal static IEnumerable<Command> All() => [Pull(), Drill(), Completeness(), Targets(), History(), Proof(), Verify(), Audit(), Flags()];
+    internal static IEnumerable<Command> All() => [Pull(), Drill(), Completeness(), Targets(), History(), Promotion(), Proof(), Verify(), Audit(), Flags()];
 
     /// <summary>Writes a table, wide enough to read when the output goes to a file or a pipe.</summary>
     public static void Write(IRenderable renderable)
@@ -73,13 +73,23 @@ public static class QueryCommands
         var node = NodeCommandLine.NodeOption();
         var period = Period();
         var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
+        var pageSize = new Option<int>("--page-size") { Description = "Flags asked for per call, 1 to 1000; every page is read", DefaultValueFactory = static _ => 1000 };
         var json = Json();
-        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, lang, json };
+        var command = new Command("flags", "List the rule warnings and outliers among a node's hosted units for a period, for reviewers.") { node, period, lang, pageSize, json };
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
         {
             using var channel = CliConnection.Open(parse, node);
-            var flags = await new ReportingService.ReportingServiceClient(channel).ListFlagsAsync(
-                new ListFlagsRequest { Period = parse.GetValue(period)! }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+            var client = new ReportingService.ReportingServiceClient(channel);
+            var flags = new ListFlagsResponse();
+            var request = new ListFlagsRequest { Period = parse.GetValue(period)!, PageSize = parse.GetValue(pageSize) };
+            do
+            {
+                var page = await client.ListFlagsAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+                flags.Flags.AddRange(page.Flags);
+                request.PageToken = page.NextPageToken;
+            }
+            while (request.PageToken.Length > 0);
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ToJson(flags));
@@ -93,8 +103,8 @@ public static class QueryCommands
             }
 
             Console.WriteLine(chinese
-                ? string.Create(CultureInfo.InvariantCulture, $"共 {flags.Flags.Count + flags.OmittedCount} 条")
-                : string.Create(CultureInfo.InvariantCulture, $"{flags.Flags.Count + flags.OmittedCount} flag(s)"));
+                ? string.Create(CultureInfo.InvariantCulture, $"共 {flags.Flags.Count} 条")
+                : string.Create(CultureInfo.InvariantCulture, $"{flags.Flags.Count} flag(s)"));
         }));
         return command;
     }
@@ -253,6 +263,73 @@ public static class QueryCommands
             Write(table);
         }));
         return command;
+    }
+
+    private static Command Promotion()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var of = Of();
+        var indicator = new Option<string?>("--indicator") { Description = "The graded indicator (default classification_grade, 分类定级)" };
+        var from = new Option<string>("--from") { Description = "The period of the starting grades, e.g. 2025", Required = true };
+        var to = new Option<string>("--to") { Description = "The period of the ending grades (same type, later), e.g. 2026", Required = true };
+        var lang = new Option<string?>("--lang") { Description = "zh or en (default: from LANG)" };
+        var json = Json();
+        var command = new Command("promotion", "How many units below a node moved up from each grade between two periods, against the targets (晋位升级).")
+        {
+            node, of, indicator, from, to, lang, json,
+        };
+        command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            using var channel = CliConnection.Open(parse, node);
+            var response = await new QueryService.QueryServiceClient(channel).GetPromotionAsync(
+                new GetPromotionRequest
+                {
+                    NodeId = parse.GetValue(of) ?? string.Empty, IndicatorId = parse.GetValue(indicator) ?? string.Empty,
+                    FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)!,
+                },
+                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(response));
+                return;
+            }
+
+            Write(PromotionTable(response, SubmitText.IsChinese(parse.GetValue(lang), Environment.GetEnvironmentVariable("LANG"))));
+        }));
+        return command;
+    }
+
+    public static Table PromotionTable(GetPromotionResponse response, bool chinese)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var names = response.Grades.ToDictionary(static g => g.Code, g => chinese ? g.NameZh : g.NameEn, StringComparer.Ordinal);
+        var table = new Table().Title(Markup.Escape(chinese
+                ? $"{response.NodeId} · {response.FromPeriod} → {response.ToPeriod} · 晋位升级"
+                : $"{response.NodeId} · {response.FromPeriod} → {response.ToPeriod} · promotion"))
+            .AddColumns(chinese ? ["起始等次", "单位数", "晋位", "持平", "下降", "晋位比例", "目标", "状态"] : ["from grade", "units", "up", "same", "down", "share up", "target", "status"]);
+        foreach (var g in response.Grades)
+        {
+            table.AddRow(
+                Markup.Escape(chinese ? g.NameZh : g.NameEn),
+                $"{g.StartCount}", $"{g.MovedUpCount}", $"{g.StayedCount}", $"{g.MovedDownCount}",
+                g.StartCount == 0 ? "-" : ((double)g.MovedUpCount / g.StartCount).ToString("P1", CultureInfo.InvariantCulture),
+                g.TargetPercent == 0 ? "-" : $"≥ {g.TargetPercent}%",
+                g.TargetPercent == 0 || g.StartCount == 0 ? string.Empty : g.Met ? (chinese ? "[green]达标[/]" : "[green]met[/]") : (chinese ? "[red]未达标[/]" : "[red]short[/]"));
+        }
+
+        var notMoved = string.Join(chinese ? "、" : ", ", response.NotMoved.Select(u =>
+            $"{u.UnitId} {u.DisplayName} ({names.GetValueOrDefault(u.FromCode, u.FromCode)}→{names.GetValueOrDefault(u.ToCode, u.ToCode)})"));
+        var caption = chinese
+            ? $"未晋位：{notMoved}{(response.NotMovedOmittedCount > 0 ? $" 等，另有 {response.NotMovedOmittedCount} 个" : string.Empty)}；缺少等次：{response.UngradedCount} 个"
+            : $"not moved up: {notMoved}{(response.NotMovedOmittedCount > 0 ? $" and {response.NotMovedOmittedCount} more" : string.Empty)}; ungraded: {response.UngradedCount}";
+        if (response.UnansweredNodeIds.Count > 0)
+        {
+            caption += chinese
+                ? $"；未应答：{string.Join("、", response.UnansweredNodeIds)}（{response.UnansweredLeafCount} 个单位未计入）"
+                : $"; did not answer: {string.Join(", ", response.UnansweredNodeIds)} ({response.UnansweredLeafCount} units not counted)";
+        }
+
+        return table.Caption(Markup.Escape(caption));
     }
 
     private static Command Proof()

@@ -30,6 +30,9 @@ internal static class RebuildCommand
         // Signed review decisions are kept for good, and the states they left decide the locks.
         NodeStore.Collections.Decisions, NodeStore.Collections.ReviewStates,
 
+        // Entered star-rating scores and the signed statements, kept for good; a statement's year is rebuilt below.
+        RatingCollections.Scores, RatingCollections.ScoreHistory, RatingCollections.Statements,
+
         // People's accounts and tokens: nothing else could recreate them.
         Security.AccessCollections.Accounts, Security.AccessCollections.Tokens, Security.AccessCollections.Passwords,
     ];
@@ -170,6 +173,7 @@ internal static class RebuildCommand
         var periods = fresh.Reports.FindAll().Select(static r => r.Period)
             .Concat(fresh.ChildSummaries.FindAll().Select(static s => s.Period))
             .Concat(own.Select(static s => s.Id))
+            .Concat(fresh.RatingStatements().FindAll().Select(static s => s.Year))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var period in periods)
         {

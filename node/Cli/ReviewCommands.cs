@@ -50,7 +50,7 @@ internal static class ReviewCommands
         var listPeriod = PeriodOption();
         var listJson = Json();
         var listLang = Lang();
-        var list = new Command("list", "Where each hosted unit's report and each child's summary stands in review for a period.") { listNode, listPeriod, listJson, listLang };
+        var list = new Command("list", "Where each hosted unit's report and each child's summary (or a single-leaf child's report) stands in review for a period.") { listNode, listPeriod, listJson, listLang };
         list.SetAction(async (parse, cancellationToken) => await RunAsync(parse, listLang, async text =>
         {
             var all = await ListAllAsync(parse, listNode, parse.GetValue(listPeriod)!, cancellationToken);
@@ -66,14 +66,14 @@ internal static class ReviewCommands
         return new Command("review", "Review and approval (三级联审): list, approve, return, reopen, history.")
         {
             list,
-            Decide("approve", "Approve a hosted unit's report (--unit) or a child's summary (--child) for a period.", reasonRequired: false,
+            Decide("approve", "Approve a unit's report (--unit: hosted, or a village running its own node) or a child's summary (--child) for a period.", reasonRequired: false,
                 static (client, unit, child, period, reason, options) => child is null
                     ? Call(client.ApproveReportAsync(new ApproveReportRequest { UnitId = unit!, Period = period, Reason = reason }, options), static r => r.Decision)
                     : Call(client.ApproveChildAsync(new ApproveChildRequest { NodeId = child, Period = period, Reason = reason }, options), static r => r.Decision)),
-            Decide("return", "Return a hosted unit's report to its clerk with a reason.", reasonRequired: true,
-                static (client, unit, child, period, reason, options) => child is null
-                    ? Call(client.ReturnReportAsync(new ReturnReportRequest { UnitId = unit!, Period = period, Reason = reason }, options), static r => r.Decision)
-                    : throw new FormatException("return takes --unit; a child's summary is approved or reopened.")),
+            // A single-leaf child (a village running its own node) is returned by its id, as a unit: --child says the same.
+            Decide("return", "Return a unit's report to its clerk with a reason (--unit: hosted, or a village running its own node).", reasonRequired: true,
+                static (client, unit, child, period, reason, options) =>
+                    Call(client.ReturnReportAsync(new ReturnReportRequest { UnitId = unit ?? child!, Period = period, Reason = reason }, options), static r => r.Decision)),
             Decide("reopen", "Lift an approval (--unit or --child) with a reason, so that the figures may be corrected.", reasonRequired: true,
                 static (client, unit, child, period, reason, options) => child is null
                     ? Call(client.ReopenReportAsync(new ReopenReportRequest { UnitId = unit!, Period = period, Reason = reason }, options), static r => r.Decision)
@@ -152,7 +152,7 @@ internal static class ReviewCommands
     private static Command Decide(string name, string description, bool reasonRequired, DecideCall call)
     {
         var node = NodeCommandLine.NodeOption();
-        var unit = new Option<string?>("--unit") { Description = "A hosted unit" };
+        var unit = new Option<string?>("--unit") { Description = "A hosted unit, or a village running its own node (a single-leaf child)" };
         var child = new Option<string?>("--child") { Description = "An enrolled child node" };
         var period = PeriodOption();
         var reason = new Option<string?>("--reason") { Description = reasonRequired ? "Why (required)" : "A remark recorded with the decision", Required = reasonRequired };

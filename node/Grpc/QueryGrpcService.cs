@@ -15,7 +15,7 @@ namespace Federation.Node.Grpc;
 /// </summary>
 [Authorize(Policy = Policies.Reader)]
 internal sealed class QueryGrpcService(
-    TotalsQuery totals, LocalQueries queries, ProofService proofs, PeerCalls peers, QueryRouter router, NodeIdentity identity)
+    TotalsQuery totals, LocalQueries queries, PromotionQuery promotion, ProofService proofs, PeerCalls peers, QueryRouter router, NodeIdentity identity)
     : QueryService.QueryServiceBase
 {
     public override async Task<GetTotalsResponse> GetTotals(GetTotalsRequest request, ServerCallContext context)
@@ -68,9 +68,22 @@ internal sealed class QueryGrpcService(
     {
         CheckNodeAndPeriod(request.NodeId, request.FromPeriod, "from_period");
         RequestChecks.Period(request.ToPeriod, "to_period");
+        if (router.IsLocal(request.NodeId, context) || router.IsHostedUnit(request.NodeId, context))
+        {
+            var unitId = router.IsLocal(request.NodeId, context) ? string.Empty : request.NodeId;
+            return queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod, unitId).ValueOrThrow();
+        }
+
+        return await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, static r => r.NodeId, context);
+    }
+
+    public override async Task<GetPromotionResponse> GetPromotion(GetPromotionRequest request, ServerCallContext context)
+    {
+        CheckNodeAndPeriod(request.NodeId, request.FromPeriod, "from_period");
+        RequestChecks.Period(request.ToPeriod, "to_period");
         return router.IsLocal(request.NodeId, context)
-            ? queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod).ValueOrThrow()
-            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, static r => r.NodeId, context);
+            ? (await promotion.GetAsync(request.IndicatorId, request.FromPeriod, request.ToPeriod, peers.For(context))).ValueOrThrow()
+            : await router.ForwardAsync(request.NodeId, (c, o) => c.GetPromotionAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
     public override async Task<GetProofResponse> GetProof(GetProofRequest request, ServerCallContext context)

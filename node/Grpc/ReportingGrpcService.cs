@@ -51,5 +51,5 @@ internal sealed class ReportingGrpcService(ReportIntake intake, ReportFlagsQuery
 
     [Authorize(Policy = Policies.Reader)]
     public override Task<ListFlagsResponse> ListFlags(ListFlagsRequest request, ServerCallContext context) =>
-        Task.FromResult(flags.List(RequestChecks.Period(request.Period)));
+        Task.FromResult(flags.List(RequestChecks.Period(request.Period), request.PageSize, request.PageToken).ValueOrThrow());
 }

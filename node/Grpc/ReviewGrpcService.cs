@@ -87,7 +87,7 @@ internal sealed class ReviewGrpcService(ReviewOperations review, PeerCalls peers
         RequestChecks.Id(unitId, "unit_id");
         RequestChecks.Period(period);
         var account = Caller.Of(context.GetHttpContext().User).AccountName;
-        return (await review.DecideUnitAsync(kind, unitId, period, reason, account, context.CancellationToken)).ValueOrThrow();
+        return (await review.DecideUnitAsync(kind, unitId, period, reason, account, peers.For(context))).ValueOrThrow();
     }
 
     private async Task<SignedDecision> DecideChildAsync(DecisionKind kind, string nodeId, string period, string reason, ServerCallContext context)

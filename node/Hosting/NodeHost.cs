@@ -21,6 +21,9 @@ public static class NodeHost
     public static WebApplication Build(string? configFile, IReadOnlyDictionary<string, string?> overrides, Action<WebApplicationBuilder>? customize = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+
+        // First, so that every other source (the file, FEDERATION_Logging__LogLevel__…, overrides) can change them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = s_logLevels });
         if (!string.IsNullOrWhiteSpace(configFile))
         {
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
@@ -34,6 +37,9 @@ public static class NodeHost
         var tls = builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
         var access = builder.Configuration.GetSection(AccessOptions.SectionName).Get<AccessOptions>() ?? new AccessOptions();
         var plan = ListenerPlan.Decide(options, tls);
+        var operations = OperationsPlan.Decide(builder.Configuration.GetSection(OperationsOptions.SectionName).Get<OperationsOptions>() ?? new OperationsOptions());
+        var listeners = new Listeners();
+        builder.Services.AddSingleton(listeners);
         OwnerOnlyFiles.Apply(options.DataPath);
         var certificates = new NodeCertificates(tls, TimeProvider.System);
         var adminSocket = AdminSocket.PathFor(access, options.DataPath);
@@ -43,6 +49,9 @@ public static class NodeHost
             KestrelLimits.Apply(kestrel, builder.Configuration);
             kestrel.Listen(plan.Address, plan.Port, l =>
             {
+                listeners.Main = l;
+                listeners.MainScheme = plan.UseTls ? "https" : "http";
+
                 // With TLS, ALPN picks the protocol: gRPC clients ask for h2, browsers get the web page over
                 // h2 or HTTP/1.1. Plaintext (loopback trials) stays HTTP/2 only, with prior knowledge, for
                 // gRPC: the page needs TLS (its session cookie is Secure).
@@ -72,10 +81,27 @@ public static class NodeHost
                     });
                 });
             }
+
+            if (operations is not null)
+            {
+                kestrel.Listen(operations.Address, operations.Port, l =>
+                {
+                    listeners.Operations = l;
+
+                    // HTTP/1.1 for scrapers and HTTP probes. Kestrel does not take prior-knowledge HTTP/2 (h2c) on a
+                    // cleartext port that also speaks HTTP/1.1 (dotnet/aspnetcore#56984), so gRPC health stays on the TLS listener.
+                    l.Protocols = HttpProtocols.Http1;
+                    l.Use(static next => connection =>
+                    {
+                        connection.Items[NodeOperations.ConnectionMarker] = true;
+                        return next(connection);
+                    });
+                });
+            }
         });
 
-        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeGrpc(builder.Configuration)
-            .AddNodeSecurity(builder.Configuration, certificates);
+        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeRatings(builder.Configuration).AddNodeGrpc(builder.Configuration)
+            .AddNodeSecurity(builder.Configuration, certificates).AddNodeOperations(operations, options.Id);
         var web = Web.WebServiceCollectionExtensions.IsEnabled(builder.Configuration);
         if (web)
         {
@@ -94,6 +120,12 @@ public static class NodeHost
         }
 
         var app = builder.Build();
+
+        // The rating scheme is configuration: a bad one stops the node here, in one line, not at the first rating.
+        app.Services.GetRequiredService<Aggregator.Ratings.RatingSchemeIndex>();
+
+        // The operations listener answers /metrics and /healthz and nothing else, before any credential is read.
+        app.UseNodeOperationsListener();
         if (web)
         {
             Web.WebServiceCollectionExtensions.UseNodeWeb(app);
@@ -104,12 +136,14 @@ public static class NodeHost
         // After the caller is known and admitted: a stranger's big request is refused before it is read.
         app.UseMiddleware<Grpc.LargeRequestGate>();
         app.MapNodeGrpc();
+        app.MapNodeOperations();
         if (web)
         {
             Web.WebServiceCollectionExtensions.MapNodeWeb(app);
         }
 
-        app.Lifetime.ApplicationStarted.Register(() => AnnounceEndpoint(app, options.DataPath));
+        app.Lifetime.ApplicationStarted.Register(() => AnnounceEndpoint(app, options, adminSocket));
+        app.Lifetime.ApplicationStopping.Register(() => HostLog.Stopping(app.Logger, options.Id));
         if (adminSocket is not null)
         {
             app.Lifetime.ApplicationStarted.Register(() => AdminSocket.Restrict(adminSocket));
@@ -118,19 +152,71 @@ public static class NodeHost
         return app;
     }
 
-    /// <summary>The address the started node listens on.</summary>
-    public static string ListeningAddress(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .First(static a => !a.StartsWith("http://unix:", StringComparison.Ordinal));
-
-    private static void AnnounceEndpoint(WebApplication app, string dataPath)
+    /// <summary>
+    /// Default log levels. A node logs what happened to it (start, stop, failures, refusals by its parent),
+    /// not every call: the framework's per-request lines (hosting, routing, authorization, gRPC, outgoing
+    /// HTTP) are Warning, and the metrics count the calls. The host's own start lines give way to the
+    /// node's one line. Health checks are Critical: a halted store is logged once by the node, not again at
+    /// every probe.
+    /// </summary>
+    private static readonly Dictionary<string, string?> s_logLevels = new(StringComparer.Ordinal)
     {
-        var address = ListeningAddress(app);
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Critical",
+        ["Logging:LogLevel:Grpc"] = "Warning",
+        ["Logging:LogLevel:System.Net.Http"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+    };
+
+    /// <summary>The address the started node listens on for nodes and people.</summary>
+    public static string ListeningAddress(WebApplication app) => app.Services.GetRequiredService<Listeners>().MainAddress;
+
+    /// <summary>The operations listener's address (http://…), or null when Operations:Listen is empty.</summary>
+    public static string? OperationsAddress(WebApplication app) => app.Services.GetRequiredService<Listeners>().OperationsAddress;
+
+    private static void AnnounceEndpoint(WebApplication app, NodeOptions options, string? adminSocket)
+    {
+        var listeners = app.Services.GetRequiredService<Listeners>();
+        var address = listeners.MainAddress;
         app.Services.GetRequiredService<NodeEndpoint>().SetListening(address);
-        var path = Path.Combine(dataPath, EndpointFileName);
+        var path = Path.Combine(options.DataPath, EndpointFileName);
         File.WriteAllText(path + ".tmp", address);
         File.Move(path + ".tmp", path, overwrite: true);
-        HostLog.Listening(app.Logger, address);
+
+        var listening = new List<string> { address + " (nodes and people)" };
+        if (adminSocket is not null)
+        {
+            listening.Add($"unix:{adminSocket} (admin)");
+        }
+
+        if (listeners.OperationsAddress is { } operations)
+        {
+            listening.Add($"{operations} (metrics, health)");
+        }
+
+        var parent = options.Parent.IsConfigured ? $"{(options.Parent.Id.Length > 0 ? options.Parent.Id : "(no id)")} at {options.Parent.Address}" : "none";
+        var keyId = app.Services.GetRequiredService<NodeIdentity>().Key.KeyId;
+        var addresses = string.Join(", ", listening);
+        var dataPath = Path.GetFullPath(options.DataPath);
+        HostLog.Started(app.Logger, options.Id, options.Tier, parent, keyId, addresses, dataPath);
+    }
+
+    /// <summary>The listeners Kestrel bound, read once it has: port 0 becomes the port it picked.</summary>
+    private sealed class Listeners
+    {
+        public ListenOptions? Main { get; set; }
+
+        public string MainScheme { get; set; } = "https";
+
+        public ListenOptions? Operations { get; set; }
+
+        public string MainAddress => Main?.IPEndPoint is { } endpoint
+            ? $"{MainScheme}://{endpoint}"
+            : throw new InvalidOperationException("The node has not started listening.");
+
+        public string? OperationsAddress => Operations?.IPEndPoint is { } endpoint ? $"http://{endpoint}" : null;
     }
 
     /// <summary>Stops the node when the process that started it is gone, so no orphan outlives a launcher.</summary>
@@ -160,6 +246,11 @@ public static class NodeHost
 /// <summary>Source-generated log messages of the host.</summary>
 internal static partial class HostLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on {Address}")]
-    public static partial void Listening(ILogger logger, string address);
+    /// <summary>The one line a node writes when it starts: who it is, where it stands, where it listens, where its data is.</summary>
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "Node {NodeId} ({Tier}) started: parent {Parent}; key {KeyId}; listening on {Listening}; data {DataPath}")]
+    public static partial void Started(ILogger logger, string nodeId, string tier, string parent, string keyId, string listening, string dataPath);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Node {NodeId} stopping")]
+    public static partial void Stopping(ILogger logger, string nodeId);
 }

@@ -3,6 +3,7 @@ using Federation.Node.Admin;
 using Federation.Node.Configuration;
 using Federation.Node.Grpc;
 using Federation.Node.Queries;
+using Federation.Node.Ratings;
 using Federation.Node.Reporting;
 using Federation.Node.Review;
 using Federation.Node.Rollup;
@@ -74,6 +75,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<PullService>();
         services.AddSingleton<SubtreeService>();
         services.AddSingleton<LocalQueries>();
+        services.AddSingleton<PromotionQuery>();
         services.AddSingleton<ProofService>();
         services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();
@@ -82,6 +84,16 @@ internal static class NodeServiceCollectionExtensions
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
         services.AddHostedService<KeyRotationDelivery>();
+        return services;
+    }
+
+    /// <summary>Star rating of the units below: its options, the scheme (checked when first resolved) and its service.</summary>
+    public static IServiceCollection AddNodeRatings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RatingOptions>().Bind(configuration.GetSection(RatingOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RatingOptions>, RatingOptionsValidator>();
+        services.AddSingleton(static sp => RatingSchemeFile.Load(sp.GetRequiredService<IOptions<RatingOptions>>().Value.SchemePath));
+        services.AddSingleton<RatingOperations>();
         return services;
     }
 
@@ -109,6 +121,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcService<AccessGrpcService>();
         app.MapGrpcService<ReviewGrpcService>();
+        app.MapGrpcService<RatingGrpcService>();
         return app;
     }
 }

@@ -5,6 +5,7 @@ using Federation.Aggregator.Import;
 using Federation.Aggregator.Reports;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Operations;
 using Federation.Node.Reporting;
 using Federation.Node.Security;
 using Federation.Node.Storage;
@@ -16,12 +17,38 @@ namespace Federation.Node.Import;
 /// Imports a sheet of hosted units' figures: reads every cell, checks every unit's report as SubmitReport
 /// would, and stores all of them in one write only when nothing is wrong.
 /// </summary>
-internal sealed class SheetImporter(CatalogueIndex catalogue, ReportIntake intake, NodeStore store, NodeIdentity identity, TimeProvider time)
+internal sealed class SheetImporter(
+    CatalogueIndex catalogue, ReportIntake intake, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics)
 {
     /// <summary>Most problems listed in one answer; further ones are counted.</summary>
     public const int MaxListedProblems = 100;
 
     public async Task<Outcome<ImportSheetResponse>> ImportAsync(ImportSheetRequest request, string callerScope, CancellationToken cancellationToken)
+    {
+        var outcome = await ImportCoreAsync(request, callerScope, cancellationToken);
+        if (request.DryRun)
+        {
+            return outcome;
+        }
+
+        // One count per unit stored; a refused sheet stores nothing and counts once, by its first problem.
+        if (outcome.Rejection is { } rejection)
+        {
+            metrics.ReportRefused("import", rejection.Reason);
+        }
+        else if (outcome.Value!.Stored)
+        {
+            metrics.ReportsReceived("import", outcome.Value.Units.Count);
+        }
+        else if (outcome.Value.Problems.Count > 0)
+        {
+            metrics.ReportRefused("import", outcome.Value.Problems[0].Reason);
+        }
+
+        return outcome;
+    }
+
+    private async Task<Outcome<ImportSheetResponse>> ImportCoreAsync(ImportSheetRequest request, string callerScope, CancellationToken cancellationToken)
     {
         var sheets = SheetFile.Read(request.FileName, request.FileBytes.ToByteArray(), out var unreadable);
         if (sheets is null)

@@ -98,7 +98,8 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         return response;
     }
 
-    public Outcome<GetHistoryResponse> History(string indicatorId, string fromPeriod, string toPeriod)
+    /// <summary>One indicator across periods: of this node, or of <paramref name="unitId"/> when it names a hosted unit.</summary>
+    public Outcome<GetHistoryResponse> History(string indicatorId, string fromPeriod, string toPeriod, string unitId = "")
     {
         if (!catalogue.TryGet(indicatorId, out var indicator))
         {
@@ -116,17 +117,24 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
                 $"to_period '{toPeriod}' must be a period of the same type as from_period, not before it.", "to_period");
         }
 
-        var response = new GetHistoryResponse { NodeId = identity.NodeId, Indicator = indicator };
+        // A hosted unit's history is its own reports; the node's is its summaries.
+        var unit = unitId.Length == 0 ? null : store.Read(s => s.Units.FindById(unitId));
+        if (unitId.Length > 0 && unit is null)
+        {
+            return Rejection.Of(RejectionReason.UnknownUnit, $"unit '{unitId}' is not hosted by node {identity.NodeId}.", "node_id");
+        }
+
+        var response = new GetHistoryResponse { NodeId = unit?.Id ?? identity.NodeId, Indicator = indicator };
         for (var period = from; period <= to && response.Points.Count < MaxHistoryPoints; period = period.Next())
         {
             var point = new HistoryPoint { Period = period.ToString() };
-            if (store.Read(s => s.Summaries.FindById(point.Period)) is { } held)
+            var (aggregates, coverage) = unit is null ? NodeFigures(point.Period) : UnitFigures(unit.Id, point.Period);
+            if (aggregates is not null)
             {
-                var summary = Summary.Parser.ParseFrom(held.SummaryBytes);
-                var aggregate = summary.Aggregates.FirstOrDefault(a => a.IndicatorId == indicator.Id)
+                var aggregate = aggregates.FirstOrDefault(a => a.IndicatorId == indicator.Id)
                     ?? new IndicatorAggregate { IndicatorId = indicator.Id, Kind = indicator.Kind };
                 point.HasData = true;
-                point.Coverage = summary.Coverage;
+                point.Coverage = coverage;
                 point.Total = Convert(Figures.Compute(indicator, aggregate));
             }
 
@@ -134,6 +142,28 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         }
 
         return response;
+    }
+
+    private (IReadOnlyList<IndicatorAggregate>? Aggregates, Coverage? Coverage) NodeFigures(string period)
+    {
+        if (store.Read(s => s.Summaries.FindById(period)) is not { } held)
+        {
+            return (null, null);
+        }
+
+        var summary = Summary.Parser.ParseFrom(held.SummaryBytes);
+        return (summary.Aggregates, summary.Coverage);
+    }
+
+    private (IReadOnlyList<IndicatorAggregate>? Aggregates, Coverage? Coverage) UnitFigures(string unitId, string period)
+    {
+        if (store.Read(s => s.Reports.FindById(ReportDocument.KeyOf(unitId, period))) is not { } document)
+        {
+            return (null, null);
+        }
+
+        var report = UnitReport.Parser.ParseFrom(document.Bytes);
+        return (Aggregates.FromReport(catalogue, report.Values), new Coverage { ExpectedLeafCount = 1, ReportedLeafCount = 1 });
     }
 
     /// <summary>The wire form of a computed figure.</summary>

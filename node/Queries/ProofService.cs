@@ -52,6 +52,11 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
 
         var bundle = new AuditBundle { Summary = current.ToSigned() };
         var summary = Summary.Parser.ParseFrom(current.SummaryBytes);
+        if (summary.Rating is { } rating && store.RatingStatements().FindById(RatingStatementDocument.KeyOf(parsed.ToString(), (long)rating.Version)) is { } statement)
+        {
+            bundle.RatingStatement = statement.ToSigned();
+        }
+
         foreach (var silentId in summary.Coverage?.SilentSourceIds ?? [])
         {
             // A silent child cites nothing; the count its parent used for it is what the auditor needs.

@@ -6,6 +6,7 @@ using Federation.Aggregator.Signing;
 using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Operations;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf;
@@ -29,9 +30,26 @@ internal sealed record BatchUnitOutcome(
 }
 
 /// <summary>Validates a hosted unit's figures and stores them durably before acknowledging.</summary>
-internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time)
+internal sealed class ReportIntake(
+    CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics)
 {
     public async Task<Outcome<ReportReceipt>> SubmitAsync(
+        string unitId, string period, IReadOnlyList<IndicatorValue> values, SubmitMode mode, CancellationToken cancellationToken)
+    {
+        var outcome = await StoreAsync(unitId, period, values, mode, cancellationToken);
+        if (outcome.Rejection is { } rejection)
+        {
+            metrics.ReportRefused("submit", rejection.Reason);
+        }
+        else
+        {
+            metrics.ReportsReceived("submit");
+        }
+
+        return outcome;
+    }
+
+    private async Task<Outcome<ReportReceipt>> StoreAsync(
         string unitId, string period, IReadOnlyList<IndicatorValue> values, SubmitMode mode, CancellationToken cancellationToken)
     {
         var validation = ReportValidator.Validate(catalogue, unitId, period, values, time.GetUtcNow());
@@ -58,7 +76,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
             var review = ReviewRules.Submit(
-                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.LockedAbove(canonicalPeriod));
+                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.UnitLockedAbove(unitId, canonicalPeriod));
             if (!review.IsAllowed)
             {
                 return Rejection.Of(review.Reason, $"unit '{unitId}' for {canonicalPeriod}: {review.Message}", "unit_id");
@@ -187,7 +205,7 @@ internal sealed class ReportIntake(CatalogueIndex catalogue, StoreWriter writer,
                 refusal = new("unit_id", RejectionReason.UnknownUnit,
                     $"unit '{unit.UnitId}' was retired from {hosted.RetiredFromPeriod} and reports no more for {canonicalPeriod}.");
             }
-            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.LockedAbove(canonicalPeriod)) is
+            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.UnitLockedAbove(unit.UnitId, canonicalPeriod)) is
                      { IsAllowed: false } review)
             {
                 refusal = new("unit_id", review.Reason, $"unit '{unit.UnitId}' for {canonicalPeriod}: {review.Message}");

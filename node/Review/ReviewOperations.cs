@@ -1,3 +1,4 @@
+using System.Globalization;
 using Federation.Aggregator;
 using Federation.Aggregator.Identifiers;
 using Federation.Aggregator.Review;
@@ -10,6 +11,7 @@ using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Review;
@@ -26,16 +28,28 @@ internal sealed record DecisionPage(IReadOnlyList<SignedDecision> Decisions, str
 /// <summary>
 /// Review decisions (三级联审): checks each against the review rules, signs it with this node's key,
 /// and keeps it for good in the same transaction as its effect (the lock, the withdrawal, the rebuild).
-/// Decisions about a child's summary are delivered to the child, signed, before they are recorded here.
+/// Decisions about a child (its summary, or the one report of a single-leaf child) are delivered to the
+/// child, signed, before they are recorded here.
 /// </summary>
-internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, NodeIdentity identity, PeerCalls peers, IOptions<NodeOptions> options, TimeProvider time)
+internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, NodeIdentity identity, PeerCalls peers, IOptions<NodeOptions> options, TimeProvider time) : IDisposable
 {
     private readonly byte[]? _parentKey = Keys.TryParsePublicKey(options.Value.Parent.PublicKey, out var key) ? key : null;
     private readonly string _parentId = options.Value.Parent.Id;
 
-    /// <summary>Approves, returns, reopens or withdraws a hosted unit's report for a period.</summary>
+    // A decision about a child is read, delivered and recorded while no other is: two reviewers cannot both deliver
+    // conflicting decisions about one child, and the parent's own decision is not applied between a delivery and its
+    // record. Held across one call to a child, bounded by the caller's deadline.
+    private readonly SemaphoreSlim _deliveries = new(1, 1);
+
+    public void Dispose() => _deliveries.Dispose();
+
+    /// <summary>
+    /// Approves, returns, reopens or withdraws a hosted unit's report for a period. A unit id that names an
+    /// enrolled single-leaf child (a village running its own node) decides about that child's one report,
+    /// delivered to it first; a withdrawal stays its clerk's.
+    /// </summary>
     public async Task<Outcome<SignedDecision>> DecideUnitAsync(
-        DecisionKind kind, string unitId, string period, string reason, string account, CancellationToken cancellationToken)
+        DecisionKind kind, string unitId, string period, string reason, string account, CallBudget budget)
     {
         if (NodeIds.Check(unitId, "unit_id") is { } badUnit)
         {
@@ -48,17 +62,24 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         }
 
         var canonical = parsed.ToString();
+        if (kind != DecisionKind.Withdraw && store.Read(s => s.Units.FindById(unitId) is null ? s.Children.FindById(unitId) : null) is { } child)
+        {
+            return await DecideAboutChildAsync(kind, child.Id, canonical, reason, account, budget, asUnit: true);
+        }
+
         return await writer.ExecuteAsync<Outcome<SignedDecision>>(context =>
         {
             var s = context.Store;
             if (s.Units.FindById(unitId) is null)
             {
-                return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
+                return Rejection.Of(RejectionReason.UnknownUnit, s.Children.FindById(unitId) is null
+                    ? $"unit_id '{unitId}' is not hosted by node {identity.NodeId}."
+                    : $"unit_id '{unitId}' is a child node's own unit: its clerk withdraws the report at that node.", "unit_id");
             }
 
             var report = s.Reports.FindById(ReportDocument.KeyOf(unitId, canonical));
             var record = s.RecordOf(unitId, canonical);
-            var step = ReviewRules.Decide(ReviewRules.Current(record, report?.Digest), kind, reason, s.LockedAbove(canonical));
+            var step = ReviewRules.Decide(ReviewRules.Current(record, report?.Digest), kind, reason, s.UnitLockedAbove(unitId, canonical));
             if (!step.IsAllowed)
             {
                 return Rejection.Of(step.Reason, $"unit '{unitId}' for {canonical}: {step.Message}", FieldOf(step.Reason, "unit_id"));
@@ -81,10 +102,13 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
             }
 
             return signed;
-        }, cancellationToken);
+        }, budget.CancellationToken);
     }
 
-    /// <summary>Approves or reopens an enrolled child's summary for a period, telling the child first.</summary>
+    /// <summary>
+    /// Approves or reopens an enrolled child's summary for a period, telling the child first. For a single-leaf
+    /// child the decision is about its one report, exactly as <see cref="DecideUnitAsync"/> with the child's id.
+    /// </summary>
     public async Task<Outcome<SignedDecision>> DecideChildAsync(
         DecisionKind kind, string childId, string period, string reason, string account, CallBudget budget)
     {
@@ -98,56 +122,92 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
             return Rejection.Of(badPeriod);
         }
 
-        var canonical = parsed.ToString();
-        var (child, held, record, lockedAbove) = store.Read(s => (
-            s.Children.FindById(childId),
-            s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(childId, canonical)),
-            s.RecordOf(childId, canonical),
-            s.LockedAbove(canonical)));
-        if (child is null)
-        {
-            return Rejection.Of(RejectionReason.UnknownNode, $"node_id '{childId}' is not an enrolled child of node {identity.NodeId}.", "node_id");
-        }
+        return await DecideAboutChildAsync(kind, childId, parsed.ToString(), reason, account, budget, asUnit: false);
+    }
 
-        var step = ReviewRules.Decide(ReviewRules.Current(record, held?.Digest), kind, reason, lockedAbove);
-        if (step.IsAllowed && kind == DecisionKind.Approve)
+    private async Task<Outcome<SignedDecision>> DecideAboutChildAsync(
+        DecisionKind kind, string childId, string period, string reason, string account, CallBudget budget, bool asUnit)
+    {
+        var field = asUnit ? "unit_id" : "node_id";
+        await _deliveries.WaitAsync(budget.CancellationToken);
+        try
         {
-            step = ReviewRules.BelowApproved(Summary.Parser.ParseFrom(held!.SummaryBytes).Coverage);
-        }
-
-        if (!step.IsAllowed)
-        {
-            return Rejection.Of(step.Reason, $"child '{childId}' for {canonical}: {step.Message}", FieldOf(step.Reason, "node_id"));
-        }
-
-        var signed = Sign(kind, DecisionSubject.ChildSummary, childId, canonical, (ulong)held!.Version, held.Digest, account, reason, time.GetUtcNow());
-        var answer = await peers.AskAsync(child, peers.Down(budget), (channel, call) =>
-            new ReviewService.ReviewServiceClient(channel).ApplyParentDecisionAsync(new ApplyParentDecisionRequest { Decision = signed }, call).ResponseAsync);
-        if (!answer.Answered)
-        {
-            return Rejection.Of(RejectionReason.ChildUnreachable,
-                $"child '{childId}' could not be told of the decision ({answer.Error?.Status.Detail ?? answer.Status.ToString()}); nothing was decided.", "node_id");
-        }
-
-        var next = kind == DecisionKind.Approve ? ReviewState.Approved : ReviewState.Submitted;
-        var before = ReviewRules.Current(record, held.Digest);
-        return await writer.ExecuteAsync<Outcome<SignedDecision>>(context =>
-        {
-            // Another reviewer's decision about the same child may have landed while this one travelled.
-            var now = context.Store.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(childId, canonical));
-            if (ReviewRules.Current(context.Store.RecordOf(childId, canonical), now?.Digest) != before)
+            var (view, lockedAbove) = store.Read(s => s.Children.FindById(childId) is { } child
+                ? (ChildReview.Read(s, child, period), s.LockedAbove(period))
+                : (null, false));
+            if (view is null)
             {
-                return Rejection.Of(RejectionReason.WrongReviewState, $"child '{childId}' for {canonical}: another decision was recorded meanwhile; look again.", "node_id");
+                return Rejection.Of(RejectionReason.UnknownNode, $"node_id '{childId}' is not an enrolled child of node {identity.NodeId}.", field);
             }
 
-            Record(context.Store, childId, canonical, kind, next, signed, held.Digest, kind == DecisionKind.Approve ? held.Version : (long)(record?.ApprovedVersion ?? 0), reason);
-            return signed;
-        }, budget.CancellationToken);
+            var subject = view.SubjectOf(kind);
+            if (asUnit && subject == DecisionSubject.ChildSummary && !view.SingleLeaf && view.Held is not null)
+            {
+                return Rejection.Of(RejectionReason.UnknownUnit,
+                    $"unit_id '{childId}' is not hosted by node {identity.NodeId}, and child {childId} is not a single-leaf node (it covers " +
+                    $"{view.Summary!.Coverage?.ExpectedLeafCount ?? 0} leaf units): approve or reopen its summary (ApproveChild, ReopenChild).", field);
+            }
+
+            var what = asUnit || subject == DecisionSubject.ChildReport ? $"unit '{childId}'" : $"child '{childId}'";
+            var step = ReviewRules.Decide(ReviewRules.Current(view.Record, view.CurrentDigest(subject)), kind, reason, lockedAbove);
+            if (step.IsAllowed && kind == DecisionKind.Approve && subject == DecisionSubject.ChildSummary)
+            {
+                step = ReviewRules.BelowApproved(view.Summary!.Coverage);
+            }
+
+            if (!step.IsAllowed)
+            {
+                return Rejection.Of(step.Reason, $"{what} for {period}: {step.Message}", FieldOf(step.Reason, field));
+            }
+
+            // What is decided on: the report the child's summary cites, or the summary held; a reopen of what is no
+            // longer held falls back on what was approved.
+            var (version, digest) = subject == DecisionSubject.ChildReport
+                ? view.Report is { } cited ? (cited.Version, cited.Digest.ToByteArray()) : (view.Record!.Value.ApprovedVersion, view.Record.Value.DecidedDigest)
+                : view.Held is { } held ? ((ulong)held.Version, held.Digest) : (view.Record!.Value.ApprovedVersion, view.Record.Value.DecidedDigest);
+            var signed = Sign(kind, subject, childId, period, version, digest, account, reason, time.GetUtcNow());
+            var answer = await peers.AskAsync(view.Child, peers.Down(budget), (channel, call) =>
+                new ReviewService.ReviewServiceClient(channel).ApplyParentDecisionAsync(new ApplyParentDecisionRequest { Decision = signed }, call).ResponseAsync);
+            if (!answer.Answered)
+            {
+                return NotDelivered(childId, answer.Status, answer.Error, field);
+            }
+
+            // The child holds the decision now: it is recorded here even if the caller has gone meanwhile.
+            return await writer.ExecuteAsync<Outcome<SignedDecision>>(context =>
+            {
+                Record(context.Store, childId, period, kind, step.Next, signed, digest, kind == DecisionKind.Approve ? (long)version : (long)(view.Record?.ApprovedVersion ?? 0), reason);
+                return signed;
+            }, CancellationToken.None);
+        }
+        finally
+        {
+            _deliveries.Release();
+        }
+    }
+
+    /// <summary>Why a decision the child did not take is not recorded: it could not be reached, or it refused.</summary>
+    private static Rejection NotDelivered(string childId, StatusCode status, RpcException? error, string field)
+    {
+        var refusal = error is null ? null : RpcErrors.ReasonOf(error);
+        if (refusal is null or RejectionReason.RateLimited)
+        {
+            return Rejection.Of(RejectionReason.ChildUnreachable,
+                $"child '{childId}' could not be told of the decision ({error?.Status.Detail ?? status.ToString()}); nothing was decided.", field);
+        }
+
+        var reasonText = RpcErrors.ReasonText(refusal.Value);
+        return Rejection.Of(RejectionReason.ChildRefused,
+            $"child '{childId}' refused the decision ({reasonText}: {Echo.Truncate(error!.Status.Detail, 300)}); nothing was decided.", field) with
+        {
+            Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["child_reason"] = reasonText },
+        };
     }
 
     /// <summary>
-    /// Applies the parent's signed decision about this node's summary: verified against the pinned parent
-    /// key, naming the parent as decider and this node as subject, newer than the last one applied.
+    /// Applies the parent's signed decision about this node: verified against the pinned parent key, naming the
+    /// parent as decider and this node as subject, newer than the last one applied. A decision about the node's
+    /// summary locks or unlocks the period; one about its report (a single-leaf node) acts on its one hosted unit.
     /// </summary>
     public async Task<Outcome<ApplyParentDecisionResponse>> ApplyParentDecisionAsync(SignedDecision? signed, CancellationToken cancellationToken)
     {
@@ -168,13 +228,13 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         }
 
         var decision = verification.Value!;
-        if (decision.NodeId != _parentId || decision.Subject != DecisionSubject.ChildSummary || decision.SubjectId != identity.NodeId)
+        if (decision.NodeId != _parentId || decision.Subject is not (DecisionSubject.ChildSummary or DecisionSubject.ChildReport) || decision.SubjectId != identity.NodeId)
         {
             return Rejection.Of(RejectionReason.SenderMismatch,
                 $"the decision is by '{Echo.Of(decision.NodeId)}' about '{Echo.Of(decision.SubjectId)}'; this node takes only its parent's decisions about itself.", "decision");
         }
 
-        if (decision.Kind is not (DecisionKind.Approve or DecisionKind.Reopen))
+        if (decision.Subject == DecisionSubject.ChildSummary && decision.Kind is not (DecisionKind.Approve or DecisionKind.Reopen))
         {
             return Rejection.Of(RejectionReason.WrongReviewState, "a parent approves or reopens a child's summary; nothing else.", "decision");
         }
@@ -186,29 +246,108 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
 
         var period = parsed.ToString();
         var decideTicks = decision.DecideTime?.ToDateTimeOffset().UtcTicks ?? 0;
-        return await writer.ExecuteAsync<Outcome<ApplyParentDecisionResponse>>(context =>
+
+        // One at a time with this node's own deliveries to its children (see _deliveries).
+        await _deliveries.WaitAsync(cancellationToken);
+        try
         {
-            var s = context.Store;
-            var last = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(string.Empty, period));
-            var lastDecision = last is null ? null : s.Decisions.FindById(last.LastDecisionId);
-            if (lastDecision is not null && lastDecision.DecisionBytes.AsSpan().SequenceEqual(signed.DecisionBytes.Span))
-            {
-                return new ApplyParentDecisionResponse();
-            }
-
-            if (lastDecision is not null && decideTicks <= lastDecision.DecideTicks)
-            {
-                return Rejection.Of(RejectionReason.StaleVersion, "the decision is not newer than the last one applied for the period.", "decision");
-            }
-
-            var next = decision.Kind == DecisionKind.Approve ? ReviewState.Approved : ReviewState.Submitted;
-            Record(s, string.Empty, period, decision.Kind, next, signed, decision.SubjectDigest.ToByteArray(),
-                decision.Kind == DecisionKind.Approve ? (long)decision.SubjectVersion : last?.ApprovedVersion ?? 0, decision.Reason, decideTicks);
-            return new ApplyParentDecisionResponse();
-        }, cancellationToken);
+            return await writer.ExecuteAsync<Outcome<ApplyParentDecisionResponse>>(
+                context => decision.Subject == DecisionSubject.ChildReport
+                    ? ApplyToReport(context, signed, decision, period, decideTicks)
+                    : ApplyToSummary(context.Store, signed, decision, period, decideTicks),
+                cancellationToken);
+        }
+        finally
+        {
+            _deliveries.Release();
+        }
     }
 
-    /// <summary>Where a hosted unit's report stands in review.</summary>
+    /// <summary>The parent's approval or reopen of this node's summary: the period's lock. Runs inside the writer's transaction.</summary>
+    private static Outcome<ApplyParentDecisionResponse> ApplyToSummary(NodeStore s, SignedDecision signed, Decision decision, string period, long decideTicks)
+    {
+        var last = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(string.Empty, period));
+        var lastDecision = last is null ? null : s.Decisions.FindById(last.LastDecisionId);
+        if (lastDecision is not null && lastDecision.DecisionBytes.AsSpan().SequenceEqual(signed.DecisionBytes.Span))
+        {
+            return new ApplyParentDecisionResponse();
+        }
+
+        if (lastDecision is not null && decideTicks <= lastDecision.DecideTicks)
+        {
+            return Rejection.Of(RejectionReason.StaleVersion, "the decision is not newer than the last one applied for the period.", "decision");
+        }
+
+        var next = decision.Kind == DecisionKind.Approve ? ReviewState.Approved : ReviewState.Submitted;
+        Record(s, string.Empty, period, decision.Kind, next, signed, decision.SubjectDigest.ToByteArray(),
+            decision.Kind == DecisionKind.Approve ? (long)decision.SubjectVersion : last?.ApprovedVersion ?? 0, decision.Reason, decideTicks, decidedAbove: true);
+        return new ApplyParentDecisionResponse();
+    }
+
+    /// <summary>
+    /// The parent's return, approval or reopen of this single-leaf node's one report, applied to its hosted unit as a
+    /// decision of the tier above. The decision must be about the report held now. Runs inside the writer's transaction.
+    /// </summary>
+    private Outcome<ApplyParentDecisionResponse> ApplyToReport(Storage.WriteContext context, SignedDecision signed, Decision decision, string period, long decideTicks)
+    {
+        var s = context.Store;
+        var unitId = identity.NodeId;
+        if (s.Units.FindById(unitId) is null || s.Units.Count() != 1 || s.Children.Count() != 0)
+        {
+            return Rejection.Of(RejectionReason.UnknownUnit,
+                $"node {unitId} does not host exactly one unit, itself: its parent reviews its summary, not a report.", "decision");
+        }
+
+        var state = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(unitId, period));
+        var last = state is null ? null : s.Decisions.FindById(state.LastDecisionId);
+        if (last is not null && last.DecisionBytes.AsSpan().SequenceEqual(signed.DecisionBytes.Span))
+        {
+            return new ApplyParentDecisionResponse();
+        }
+
+        var report = s.Reports.FindById(ReportDocument.KeyOf(unitId, period));
+        if (report is null)
+        {
+            return Rejection.Of(RejectionReason.NoFigures, $"node {unitId} holds no report for {period}; there is nothing to decide on.", "decision");
+        }
+
+        if (!decision.SubjectDigest.Span.SequenceEqual(report.Digest))
+        {
+            return Rejection.Of(RejectionReason.StaleVersion, string.Create(CultureInfo.InvariantCulture,
+                $"the decision is about version {decision.SubjectVersion} of the report for {period}; version {report.Version} is current here (a correction arrived meanwhile)."), "decision");
+        }
+
+        if (state is { DecidedAbove: true } && last is not null && (DecisionKind)last.Kind == decision.Kind &&
+            state.DecidedDigest.AsSpan().SequenceEqual(report.Digest))
+        {
+            // The parent decided the same again (it could not record its earlier delivery): already in force here.
+            return new ApplyParentDecisionResponse();
+        }
+
+        if (state is not null && decideTicks <= state.AboveDecideTicks)
+        {
+            return Rejection.Of(RejectionReason.StaleVersion, "the decision is not newer than the last one of the tier above applied to the report.", "decision");
+        }
+
+        var record = state?.ToRecord();
+        var step = ReviewRules.DecideFromAbove(record, report.Digest, decision.Kind, decision.Reason, s.LockedAbove(period));
+        if (!step.IsAllowed)
+        {
+            return Rejection.Of(step.Reason, $"unit '{unitId}' for {period}: {step.Message}", "decision");
+        }
+
+        Record(s, unitId, period, decision.Kind, step.Next, signed, report.Digest,
+            decision.Kind == DecisionKind.Approve ? report.Version : (long)(record?.ApprovedVersion ?? 0), decision.Reason, decideTicks, decidedAbove: true);
+        if (decision.Kind != DecisionKind.Return)
+        {
+            // The approval count in this node's summary changes, and travels up.
+            context.MarkDirty(period);
+        }
+
+        return new ApplyParentDecisionResponse();
+    }
+
+    /// <summary>Where a hosted unit's report, or a single-leaf child's one report, stands in review.</summary>
     public Outcome<ReviewView> Status(string unitId, string period)
     {
         if (NodeIds.CheckPeriod(period, "period", out var parsed) is { } badPeriod)
@@ -217,23 +356,30 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         }
 
         var canonical = parsed.ToString();
-        var (hosted, report, state, lastDecision, lockedAbove) = store.Read(s =>
+        return store.Read<Outcome<ReviewView>>(s =>
         {
             var state = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(unitId, canonical));
-            return (s.Units.FindById(unitId) is not null, s.Reports.FindById(ReportDocument.KeyOf(unitId, canonical)), state,
-                state is null ? null : s.Decisions.FindById(state.LastDecisionId), s.LockedAbove(canonical));
-        });
-        if (!hosted)
-        {
-            return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
-        }
+            var lastDecision = state is null || s.Decisions.FindById(state.LastDecisionId) is not { } last ? null : ToSigned(last);
+            if (s.Units.FindById(unitId) is not null)
+            {
+                var report = s.Reports.FindById(ReportDocument.KeyOf(unitId, canonical));
+                return new ReviewView(ReviewRules.Current(state?.ToRecord(), report?.Digest), (ulong)(report?.Version ?? 0), state?.Reason ?? string.Empty,
+                    lastDecision, s.UnitLockedAbove(unitId, canonical));
+            }
 
-        return new ReviewView(
-            ReviewRules.Current(state?.ToRecord(), report?.Digest), (ulong)(report?.Version ?? 0), state?.Reason ?? string.Empty,
-            lastDecision is null ? null : ToSigned(lastDecision), lockedAbove);
+            if (s.Children.FindById(unitId) is { } child && ChildReview.Read(s, child, canonical) is { SingleLeaf: true } view)
+            {
+                return new ReviewView(view.State, view.Report?.Version ?? 0, state?.Reason ?? string.Empty, lastDecision, s.LockedAbove(canonical));
+            }
+
+            return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}, nor a single-leaf child of it.", "unit_id");
+        });
     }
 
-    /// <summary>The decisions about a subject and period, oldest first, after <paramref name="pageToken"/>.</summary>
+    /// <summary>
+    /// The decisions about a subject and period, oldest first, after <paramref name="pageToken"/>: the sequence
+    /// number of the last decision of the previous page (digits only, so that it passes the id rule).
+    /// </summary>
     public Outcome<DecisionPage> Decisions(string subjectId, string period, int pageSize, string pageToken)
     {
         if (NodeIds.CheckPeriod(period, "period", out var parsed) is { } badPeriod)
@@ -242,12 +388,13 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         }
 
         var subjectKey = ReviewStateDocument.KeyOf(subjectId, parsed.ToString());
+        var after = pageToken.Length == 0 ? string.Empty : subjectKey + "|" + pageToken;
         var page = store.Read(s => s.Decisions.Find(d => d.SubjectKey == subjectKey)
-            .Where(d => string.CompareOrdinal(d.Id, pageToken) > 0)
+            .Where(d => string.CompareOrdinal(d.Id, after) > 0)
             .OrderBy(static d => d.Id, StringComparer.Ordinal)
             .Take(pageSize)
             .ToList());
-        return new DecisionPage([.. page.Select(ToSigned)], page.Count == pageSize ? page[^1].Id : string.Empty);
+        return new DecisionPage([.. page.Select(ToSigned)], page.Count == pageSize ? page[^1].Id[(page[^1].Id.LastIndexOf('|') + 1)..] : string.Empty);
     }
 
     /// <summary>Hosted units and children after <paramref name="afterId"/>, sorted by id, with their review state for a period if given.</summary>
@@ -293,9 +440,10 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         var entry = new UnitEntry { Id = child.Id, DisplayName = child.DisplayName, Kind = UnitEntryKind.ChildNode };
         if (period is not null)
         {
-            var held = s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(child.Id, period));
-            var coverage = held is null ? null : Summary.Parser.ParseFrom(held.SummaryBytes).Coverage;
-            entry.ReviewStatus = ToStatus(ReviewRules.Current(s.RecordOf(child.Id, period), held?.Digest));
+            // The state is this node's decision (about a single-leaf child's report, or the summary); the counts are the held summary's.
+            var view = ChildReview.Read(s, child, period);
+            var coverage = view.Summary?.Coverage;
+            entry.ReviewStatus = ToStatus(view.State);
             entry.ExpectedLeafCount = coverage?.ExpectedLeafCount ?? (uint)child.ExpectedLeafCount;
             entry.ApprovedLeafCount = coverage?.ApprovedLeafCount ?? 0;
         }
@@ -332,12 +480,13 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
     /// <summary>Keeps the signed decision for good and the state it leaves. Runs inside the writer's transaction.</summary>
     private static void Record(
         NodeStore s, string subjectId, string period, DecisionKind kind, ReviewState next, SignedDecision signed, byte[] decidedDigest, long approvedVersion, string reason,
-        long? decideTicks = null)
+        long? decideTicks = null, bool decidedAbove = false)
     {
         var stateKey = ReviewStateDocument.KeyOf(subjectId, period);
         var state = s.ReviewStates.FindById(stateKey) ?? new ReviewStateDocument { Id = stateKey };
         state.DecisionCount++;
         var id = DecisionDocument.KeyOf(stateKey, state.DecisionCount);
+        var ticks = decideTicks ?? Decision.Parser.ParseFrom(signed.DecisionBytes).DecideTime.ToDateTimeOffset().UtcTicks;
         s.Decisions.Insert(new DecisionDocument
         {
             Id = id,
@@ -346,13 +495,19 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
             DecisionBytes = signed.DecisionBytes.ToByteArray(),
             Signature = signed.Signature.ToByteArray(),
             KeyId = signed.KeyId,
-            DecideTicks = decideTicks ?? Decision.Parser.ParseFrom(signed.DecisionBytes).DecideTime.ToDateTimeOffset().UtcTicks,
+            DecideTicks = ticks,
         });
         state.State = (int)next;
         state.DecidedDigest = decidedDigest;
         state.ApprovedVersion = approvedVersion;
         state.Reason = reason.Trim();
         state.LastDecisionId = id;
+        state.DecidedAbove = decidedAbove;
+        if (decidedAbove)
+        {
+            state.AboveDecideTicks = ticks;
+        }
+
         s.ReviewStates.Upsert(state);
     }
 

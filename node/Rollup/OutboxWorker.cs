@@ -3,6 +3,7 @@ using Federation.Aggregator.Signing;
 using Federation.Node.Application;
 using Federation.Node.Configuration;
 using Federation.Node.Hosting;
+using Federation.Node.Operations;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Grpc.Core;
@@ -30,6 +31,7 @@ internal sealed class OutboxWorker(
     IOptions<NodeOptions> nodeOptions,
     IOptions<OutboxOptions> outboxOptions,
     TimeProvider time,
+    NodeMetrics metrics,
     ILogger<OutboxWorker> logger,
     IJitterSource? jitter = null) : BackgroundService
 {
@@ -106,11 +108,13 @@ internal sealed class OutboxWorker(
                 cancellationToken);
             if (ReceiptProblem(response.Receipt, document, out var allowance) is { } problem)
             {
+                metrics.PushReceiptRefused();
                 await RefuseAsync(row.Id, document.Version, "receipt: " + problem, cancellationToken);
                 return;
             }
 
             await RemoveAsync(row.Id, document.Version, cancellationToken);
+            metrics.SummaryPushed(response.Outcome);
             RollupLog.Delivered(logger, row.Id, document.Version, response.Outcome);
             if (allowance > 0 && allowance != store.Read(LeafBudget.Capacity))
             {
@@ -119,6 +123,7 @@ internal sealed class OutboxWorker(
         }
         catch (RpcException ex) when (IsPermanent(ex.StatusCode) && RpcErrors.ReasonOf(ex) != RejectionReason.UnknownSigner)
         {
+            metrics.PushRefused(RpcErrors.ReasonOf(ex), ex.StatusCode);
             if (RpcErrors.ReasonOf(ex) is RejectionReason.StaleVersion or RejectionReason.Equivocation)
             {
                 // The parent holds a version this node no longer has (it was restored from a backup): number the next one above it.
@@ -146,6 +151,11 @@ internal sealed class OutboxWorker(
         catch (Exception ex) when (ex is RpcException or TimeoutRejectedException or BrokenCircuitException or HttpRequestException)
         {
             // Transient failures and an unknown signer (the parent has not enrolled this node yet) wait durably and try again.
+            if (ex is RpcException { StatusCode: var code } refusal && IsPermanent(code))
+            {
+                metrics.PushRefused(RpcErrors.ReasonOf(refusal), code);
+            }
+
             await PostponeAsync(row, ex, cancellationToken);
         }
     }

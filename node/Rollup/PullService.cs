@@ -1,3 +1,4 @@
+using Federation.Node.Operations;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Grpc.Core;
@@ -11,17 +12,20 @@ namespace Federation.Node.Rollup;
 /// children send is applied under the same version rules as a push.
 /// </summary>
 internal sealed class PullService(
-    NodeStore store, StoreWriter writer, RebuildScheduler rebuilds, SummaryIntake intake, PeerCalls peers, ILogger<PullService> logger)
+    NodeStore store, StoreWriter writer, RebuildScheduler rebuilds, SummaryIntake intake, PeerCalls peers, NodeMetrics metrics, ILogger<PullService> logger)
 {
     /// <summary>Returns the node's summary for the period, refreshed from below first when asked.</summary>
     public async Task<SummaryDocument?> PullAsync(string period, bool refresh, CallBudget budget)
     {
+        var start = metrics.Start();
         if (refresh)
         {
             await RefreshChildrenAsync(period, budget);
         }
 
-        return await rebuilds.RebuildIfDirtyAsync(period, budget.CancellationToken);
+        var summary = await rebuilds.RebuildIfDirtyAsync(period, budget.CancellationToken);
+        metrics.PullAnswered(start, refresh);
+        return summary;
     }
 
     private async Task RefreshChildrenAsync(string period, CallBudget budget)

@@ -181,6 +181,7 @@ internal static partial class RebuildLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Rebuilding the summary of period {Period} failed; it will be retried at the next start")]
     public static partial void RebuildFailed(ILogger logger, string period, Exception exception);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Rebuilt summary of period {Period} as version {Version}: {ReportedLeafCount}/{ExpectedLeafCount} leaves")]
+    // Debug: a rebuild follows every burst of writes; federation.rebuild.duration counts them.
+    [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "Rebuilt summary of period {Period} as version {Version}: {ReportedLeafCount}/{ExpectedLeafCount} leaves")]
     public static partial void Rebuilt(ILogger logger, string period, long version, uint reportedLeafCount, uint expectedLeafCount);
 }

@@ -4,6 +4,7 @@ using Federation.Aggregator.Signing;
 using Federation.Aggregator.Summaries;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Operations;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf;
@@ -20,7 +21,8 @@ internal sealed record SummaryAcceptance(PushOutcome Outcome, SignedReceipt Rece
 /// is idempotent; same version with another digest is recorded and refused; older is stale).
 /// </summary>
 internal sealed class SummaryIntake(
-    CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, TimeProvider time, ILogger<SummaryIntake> logger)
+    CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, TimeProvider time, NodeMetrics metrics,
+    ILogger<SummaryIntake> logger)
 {
     /// <summary>Conflicting summaries kept with their evidence per child; later ones are only counted.</summary>
     public const int MaxEquivocationRecordsPerChild = 4;
@@ -31,6 +33,23 @@ internal sealed class SummaryIntake(
     /// <param name="expectedPeriod">For a pulled summary: the period that was asked for.</param>
     public async Task<Outcome<SummaryAcceptance>> AcceptAsync(
         SignedSummary? signed, CancellationToken cancellationToken, string? expectedChildId = null, string? expectedPeriod = null)
+    {
+        var outcome = await CheckAndStoreAsync(signed, expectedChildId, expectedPeriod, cancellationToken);
+        var pulled = expectedPeriod is not null;
+        if (outcome.Rejection is { } rejection)
+        {
+            metrics.SummaryRefused(pulled, rejection.Reason);
+        }
+        else
+        {
+            metrics.SummaryReceived(pulled, outcome.Value!.Outcome);
+        }
+
+        return outcome;
+    }
+
+    private async Task<Outcome<SummaryAcceptance>> CheckAndStoreAsync(
+        SignedSummary? signed, string? expectedChildId, string? expectedPeriod, CancellationToken cancellationToken)
     {
         if (signed is null || signed.SummaryBytes.IsEmpty)
         {
@@ -308,7 +327,8 @@ internal static partial class RollupLog
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Child {ChildId} pushed a summary in the name of {ClaimedId}")]
     public static partial void SenderMismatch(ILogger logger, string childId, string claimedId);
 
-    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Parent acknowledged version {Version} of {Period} ({Outcome})")]
+    // Debug: one per push; federation.summaries.pushed counts them.
+    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Parent acknowledged version {Version} of {Period} ({Outcome})")]
     public static partial void Delivered(ILogger logger, string period, long version, PushOutcome outcome);
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Delivery of {Period} failed (attempt {AttemptCount}); next try in {Delay}")]

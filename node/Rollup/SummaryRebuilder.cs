@@ -6,6 +6,7 @@ using Federation.Aggregator.Summaries;
 using Federation.Aggregator.Units;
 using Federation.Node.Configuration;
 using Federation.Node.Hosting;
+using Federation.Node.Operations;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -18,7 +19,8 @@ namespace Federation.Node.Rollup;
 /// the outbox. Runs on the writer, inside its transaction, so it sees one consistent state.
 /// </summary>
 internal sealed class SummaryRebuilder(
-    NodeIdentity identity, CatalogueIndex catalogue, IOptions<NodeOptions> options, TimeProvider time, ILogger<SummaryRebuilder> logger)
+    NodeIdentity identity, CatalogueIndex catalogue, IOptions<NodeOptions> options, TimeProvider time, ILogger<SummaryRebuilder> logger,
+    NodeMetrics? metrics = null)
 {
     private readonly bool _hasParent = options.Value.Parent.IsConfigured;
 
@@ -30,16 +32,19 @@ internal sealed class SummaryRebuilder(
     /// </summary>
     public SummaryDocument? Rebuild(NodeStore store, string period)
     {
+        var start = metrics?.Start() ?? 0;
         var now = time.GetUtcNow();
         var reports = store.Reports.Find(r => r.Period == period).ToDictionary(static r => r.UnitId, StringComparer.Ordinal);
         var held = store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
         var replaced = store.Summaries.FindById(period);
+        var rating = OwnRatingOf(store, period);
         store.Dirty.Delete(period);
-        if (reports.Count == 0 && held.Count == 0 && replaced is null)
+        if (reports.Count == 0 && held.Count == 0 && replaced is null && rating is null)
         {
             // Nothing below has figures for the period: coverage alone is not worth a signed summary. Once a
             // summary was signed, though, it is rebuilt even empty, so that a withdrawal reaches the parent.
             RebuildLog.NothingToSummarise(logger, period);
+            metrics?.Rebuilt(start, "empty");
             return replaced;
         }
 
@@ -63,10 +68,11 @@ internal sealed class SummaryRebuilder(
         var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
-            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
+            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]) { Rating = rating });
         if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
         {
             RebuildLog.Unchanged(logger, period, replaced.Version);
+            metrics?.Rebuilt(start, "unchanged");
             return replaced;
         }
 
@@ -90,11 +96,30 @@ internal sealed class SummaryRebuilder(
         store.Summaries.Upsert(document);
         if (_hasParent)
         {
-            store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks });
+            var queued = store.Outbox.FindById(period) is { QueuedTicks: > 0 } waiting ? waiting.QueuedTicks : now.UtcTicks;
+            store.Outbox.Upsert(new OutboxDocument { Id = period, Version = version, NextAttemptTicks = now.UtcTicks, QueuedTicks = queued });
         }
 
         RebuildLog.Rebuilt(logger, period, version, summary.Coverage.ReportedLeafCount, summary.Coverage.ExpectedLeafCount);
+        metrics?.Rebuilt(start, "signed");
         return document;
+    }
+
+    /// <summary>
+    /// For a year: this node's current rating statement, cited by version and digest with its star histograms;
+    /// null for other periods, or when the statement rates nobody.
+    /// </summary>
+    private static OwnRating? OwnRatingOf(NodeStore store, string period)
+    {
+        if (!Period.TryParse(period, out var parsed) || parsed.Type != PeriodType.Year || store.CurrentStatement(period) is not { } current)
+        {
+            return null;
+        }
+
+        var statement = RatingStatement.Parser.ParseFrom(current.StatementBytes);
+        return statement.Units.Count == 0 ? null : new OwnRating(
+            new RatingCitation { Version = (ulong)current.Version, Digest = Google.Protobuf.ByteString.CopyFrom(current.Digest), RatedUnitCount = (uint)statement.Units.Count },
+            statement.Histograms);
     }
 
     /// <summary>A hosted unit's current report with where it stands in review.</summary>

@@ -56,6 +56,9 @@ internal static class Policies
     /// <summary>Harmless reads (catalogue, identity, who am I): anyone authenticated.</summary>
     public const string Anyone = nameof(Anyone);
 
+    /// <summary>Server reflection (the list of services): a person with any role's token, or the admin socket; no node.</summary>
+    public const string Person = nameof(Person);
+
     public static readonly IReadOnlyDictionary<string, Allowed> All = new Dictionary<string, Allowed>(StringComparer.Ordinal)
     {
         [Clerk] = Allowed.Clerk,
@@ -68,6 +71,7 @@ internal static class Policies
         [ChildNode] = Allowed.ChildNode,
         [ParentNode] = Allowed.ParentNode,
         [Anyone] = Allowed.Anyone,
+        [Person] = Allowed.AnyPerson,
     };
 
     public static void Register(AuthorizationOptions options)

@@ -155,3 +155,32 @@ public sealed partial class GetSheetTemplateRequest : IScopedRequest
 
     string IScopedRequest.Target => string.Empty;
 }
+
+public sealed partial class GetPromotionRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+// Star rating: the units scored are checked one by one (a scope of this node, or of that very unit).
+public sealed partial class SetScoresRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Units;
+
+    string IScopedRequest.Target => string.Empty;
+}
+
+public sealed partial class GetRatingsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}
+
+public sealed partial class ListRatingFlagsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId;
+}

@@ -230,6 +230,12 @@ internal sealed class OutboxDocument
 
     public long NextAttemptTicks { get; set; }
 
+    /// <summary>
+    /// When the period's figures were first queued and not delivered since (UTC ticks): a newer version
+    /// keeps it, so the outbox's age says how long the parent has waited. 0 in rows older than the field.
+    /// </summary>
+    public long QueuedTicks { get; set; }
+
     public string LastError { get; set; } = string.Empty;
 
     /// <summary>Set when the parent refused the summary for good; the row waits for a newer version.</summary>

@@ -52,10 +52,16 @@ internal sealed class ReviewStateDocument
     /// <summary>Id of the last <see cref="DecisionDocument"/>.</summary>
     public string LastDecisionId { get; set; } = string.Empty;
 
+    /// <summary>True when the last decision was the parent's (about this node's summary, or its one report).</summary>
+    public bool DecidedAbove { get; set; }
+
+    /// <summary>Decide time (UTC ticks) of the last decision of the parent applied here; 0 when none. A parent's older decision is stale.</summary>
+    public long AboveDecideTicks { get; set; }
+
     public static string KeyOf(string subjectId, string period) => subjectId + "|" + period;
 
     /// <summary>What the review rules need of this record.</summary>
-    public ReviewRecord ToRecord() => new((ReviewState)State, DecidedDigest, (ulong)ApprovedVersion);
+    public ReviewRecord ToRecord() => new((ReviewState)State, DecidedDigest, (ulong)ApprovedVersion, DecidedAbove);
 }
 
 /// <summary>Review lookups over the store, for the writer and readers alike.</summary>
@@ -68,4 +74,11 @@ internal static class ReviewLookups
     /// <summary>True when this node's parent approved the node's summary for the period and has not reopened it.</summary>
     public static bool LockedAbove(this NodeStore store, string period) =>
         store.ReviewStates.FindById(ReviewStateDocument.KeyOf(string.Empty, period)) is { State: (int)ReviewState.Approved };
+
+    /// <summary>
+    /// True when nothing at this node may change a hosted unit's report for the period: the period is approved above,
+    /// or the report itself was approved by the tier above (a single-leaf node's parent).
+    /// </summary>
+    public static bool UnitLockedAbove(this NodeStore store, string unitId, string period) =>
+        store.LockedAbove(period) || ReviewRules.ApprovedAbove(store.RecordOf(unitId, period));
 }

@@ -265,6 +265,16 @@ public sealed class AbuseTests(ITestOutputHelper output)
             }
         }
 
+        try
+        {
+            var ratings = await new RatingService.RatingServiceClient(senders[Sender.Reader]).GetRatingsAsync(new GetRatingsRequest { Year = "2026" }, deadline: Rpc.Deadline());
+            text.AppendLine(CultureInfo.InvariantCulture, $"ratings {Convert.ToHexStringLower(Aggregator.Signing.Digests.Sha256(ratings.Statement.StatementBytes.Span))}");
+        }
+        catch (RpcException ex)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"ratings {ex.StatusCode}");
+        }
+
         var admin = new AdminService.AdminServiceClient(senders[Sender.Admin]);
         var children = await admin.ListChildrenAsync(new ListChildrenRequest { PageSize = 1000 }, deadline: Rpc.Deadline());
         text.AppendLine(string.Join(",", children.Children.Select(static c => $"{c.ChildId}:{c.KeyId}:{c.Address}")));

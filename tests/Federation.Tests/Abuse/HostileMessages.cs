@@ -61,13 +61,14 @@ public sealed class HostileMessages
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor, ImportService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor,
     ];
 
     private static readonly HashSet<string> s_writes =
         [
             "SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
-            "SetPassword", "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
+            "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
+            "SetScores", "SetPassword",
         ];
 
     private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
@@ -112,7 +113,7 @@ public sealed class HostileMessages
                 return new(method, HugeId(method), sender, Hostility.HugeId, write);
             default:
                 var wrong = (Sender)(_rng.Next((int)Sender.Stranger, (int)Sender.RevokedToken + 1));
-                if (method.Name is "GetCatalogue" or "GetIdentity" or "WhoAmI" && wrong == Sender.Stranger)
+                if (method.Name is "GetCatalogue" or "GetIdentity" or "WhoAmI" or "GetRatingScheme" && wrong == Sender.Stranger)
                 {
                     wrong = Sender.NoCredential;
                 }
@@ -193,11 +194,15 @@ public sealed class HostileMessages
             "GetCompleteness" => new GetCompletenessRequest { NodeId = id, Period = Quarter },
             "GetTargets" => new GetTargetsRequest { NodeId = id, Period = Quarter },
             "GetHistory" => new GetHistoryRequest { NodeId = Township, IndicatorId = id, FromPeriod = id, ToPeriod = Quarter },
+            "GetPromotion" => new GetPromotionRequest { NodeId = id, FromPeriod = "2025-Q4", ToPeriod = Quarter },
             "GetAuditBundle" => new GetAuditBundleRequest { NodeId = id, Period = Quarter },
             "ApproveReport" => new ApproveReportRequest { UnitId = id, Period = Quarter },
             "WithdrawReport" => new WithdrawReportRequest { UnitId = id, Period = Quarter },
             "GetDecisions" => new GetDecisionsRequest { SubjectId = id, Period = Quarter },
             "ApproveChild" => new ApproveChildRequest { NodeId = id, Period = Quarter },
+            "SetScores" => new SetScoresRequest { Year = "2026", Units = { new UnitScoresEntry { UnitId = id } } },
+            "GetRatings" => new GetRatingsRequest { NodeId = id, Year = "2026", UnitId = id },
+            "ListRatingFlags" => new ListRatingFlagsRequest { NodeId = id, Year = "2026", PageToken = id },
             _ => Baseline(method),
         };
         return request.ToByteArray();
@@ -241,6 +246,7 @@ public sealed class HostileMessages
         "GetCompleteness" => new GetCompletenessRequest { Period = Quarter },
         "GetTargets" => new GetTargetsRequest { Period = Quarter },
         "GetHistory" => new GetHistoryRequest { IndicatorId = "party_members", FromPeriod = "2026-01", ToPeriod = "2026-06" },
+        "GetPromotion" => new GetPromotionRequest { FromPeriod = "2026-01", ToPeriod = "2026-06" },
         "GetProof" => new GetProofRequest { Period = Quarter, UnitId = Units[0] },
         "GetAuditBundle" => new GetAuditBundleRequest { Period = Quarter },
         "ListFlags" => new ListFlagsRequest { Period = Quarter },
@@ -275,6 +281,24 @@ public sealed class HostileMessages
             Decision = SignedMessages.SignDecision(
                 new Decision { NodeId = Parent, Kind = DecisionKind.Approve, Subject = DecisionSubject.ChildSummary, SubjectId = Township, Period = Quarter }, s_stranger),
         },
+        // 100 characters: over any id limit, and no flip shortens it; every score is otherwise valid.
+        "SetScores" => new SetScoresRequest
+        {
+            Year = "2026",
+            Units =
+            {
+                new UnitScoresEntry
+                {
+                    UnitId = new string('7', 100),
+                    Assessments = { new Assessment { Period = "2026-03", Items = { new ItemScore { ItemId = "duty_annual_task_list", PointsTenths = 40 } } } },
+                    Adjustments = new AdjustmentSet { Entries = { new AdjustmentEntry { ItemId = "penalty_petition", Count = 1 } } },
+                },
+            },
+        },
+        // Reads: a statement, flags and the scheme are answered or refused, and change nothing.
+        "GetRatings" => new GetRatingsRequest { Year = "2026", UnitId = Units[_rng.Next(Units.Length)] },
+        "ListRatingFlags" => new ListRatingFlagsRequest { Year = "2026", PageSize = 10 },
+        "GetRatingScheme" => new GetRatingSchemeRequest(),
         _ => throw new InvalidOperationException($"No baseline for {method.FullName}: the abuse suite must cover every RPC."),
     };
 
@@ -282,7 +306,7 @@ public sealed class HostileMessages
     {
         "SubmitReport" or "ImportSheet" or "GetSheetTemplate" => Sender.Clerk,
         "GetReport" or "GetReviewStatus" or "GetDecisions" => Sender.Reviewer,
-        "ApproveReport" or "ReturnReport" or "ReopenReport" or "ApproveChild" or "ReopenChild" => Sender.Reviewer,
+        "ApproveReport" or "ReturnReport" or "ReopenReport" or "ApproveChild" or "ReopenChild" or "SetScores" => Sender.Reviewer,
         "WithdrawReport" => Sender.Clerk,
         "ApplyParentDecision" => Sender.Parent,
         "PushSummary" or "Announce" or "RotateKey" => Sender.Child,

@@ -1,6 +1,7 @@
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Periods;
+using Federation.Aggregator.Ratings;
 using Federation.Aggregator.Signing;
 using Federation.Aggregator.Summaries;
 using Federation.Protos.V1;
@@ -55,6 +56,65 @@ public sealed class MergePropertyTests
                 .Where(static a => a.UnitCount > 0).OrderBy(static a => a.IndicatorId, StringComparer.Ordinal), root.Aggregates);
         });
     }
+
+    [Fact]
+    public void MergeStarHistograms_Random_IsAssociativeCommutativeWithEmptyIdentity()
+    {
+        ForEachSeed(rng =>
+        {
+            var a = RandomHistograms(rng);
+            var b = RandomHistograms(rng);
+            var c = RandomHistograms(rng);
+
+            Assert.Equal(StarHistograms.Merge([a, StarHistograms.Merge([b, c])]), StarHistograms.Merge([StarHistograms.Merge([a, b]), c]));
+            Assert.Equal(StarHistograms.Merge([a, b]), StarHistograms.Merge([b, a]));
+            Assert.Equal(a, StarHistograms.Merge([a, []]));
+            Assert.Equal(a, StarHistograms.Merge([[], a]));
+        });
+    }
+
+    [Fact]
+    public void BuildSummary_RandomTreeOfRatingNodes_TopHistogramsEqualTheFlatMergeOfEveryStatement()
+    {
+        var year = Period.OfYear(2026);
+        ForEachSeed(rng =>
+        {
+            var statements = new List<IReadOnlyList<StarHistogram>>();
+            var root = BuildRatingTree(rng, "root", 0, year, statements);
+
+            Assert.Equal(StarHistograms.Merge(statements), root.StarHistograms);
+            Assert.Equal((ulong)statements.Sum(static s => s.Sum(static h => h.Counts.Sum(static c => (long)c.UnitCount))), StarHistograms.UnitCount(root.StarHistograms));
+            Assert.Equal((uint)statements.Sum(static s => s.Count), (uint)root.StarHistograms.Sum(static h => (long)h.RatingNodeCount));
+        });
+    }
+
+    /// <summary>A node that rates some random units itself (or nobody) and has 0–3 random children, each checked as its parent would.</summary>
+    private static Summary BuildRatingTree(Random rng, string id, int depth, Period year, List<IReadOnlyList<StarHistogram>> statements)
+    {
+        var children = new List<ChildInput>();
+        for (var c = depth >= 3 ? 0 : rng.Next(0, 4); c > 0; c--)
+        {
+            var child = BuildRatingTree(rng, $"{id}.{c}", depth + 1, year, statements);
+            Assert.Null(SummaryChecks.Check(child, s_catalogue, year.EndInstant));
+            children.Add(new ChildInput(child.NodeId, child, Digests.Sha256(child.ToByteArray()), DateTimeOffset.UnixEpoch, 1));
+        }
+
+        OwnRating? own = null;
+        if (rng.Next(3) > 0)
+        {
+            var tiers = new[] { "village", "township", "county" };
+            var units = Enumerable.Range(0, rng.Next(1, 12)).Select(i => new UnitRating { UnitId = $"{id}-u{i}", Tier = tiers[rng.Next(tiers.Length)], Stars = (uint)rng.Next(0, 6) }).ToList();
+            var histograms = StarHistograms.Of(units);
+            statements.Add(histograms);
+            own = new OwnRating(new RatingCitation { Version = 1, Digest = Google.Protobuf.ByteString.CopyFrom(new byte[32]), RatedUnitCount = (uint)units.Count }, histograms);
+        }
+
+        return SummaryBuilder.Build(new SummaryInputs(id, "tier" + depth, year, 1, DateTimeOffset.UnixEpoch, s_catalogue, [], children) { Rating = own });
+    }
+
+    private static IReadOnlyList<StarHistogram> RandomHistograms(Random rng) =>
+        StarHistograms.Merge(Enumerable.Range(0, rng.Next(0, 4)).Select(_ => StarHistograms.Of(Enumerable.Range(0, rng.Next(1, 8))
+            .Select(i => new UnitRating { UnitId = $"u{i}", Tier = rng.Next(2) == 0 ? "village" : "township", Stars = (uint)rng.Next(0, 6) }))));
 
     private static void ForEachSeed(Action<Random> property)
     {

@@ -6,7 +6,7 @@ namespace Federation.Tests.Core;
 
 /// <summary>
 /// The node's folders depend one way: endpoints (Grpc, and the web page in Web) → application services (Reporting, Rollup,
-/// Queries, Admin, Security) → Storage. Storage references no other node folder; the shared pieces (Application,
+/// Queries, Admin, Security) → Operations (metrics, health) and Storage. Storage references no other node folder; the shared pieces (Application,
 /// Configuration, the node's identity and endpoint) reference none of the layers; and only the
 /// composition root and the command line may reference everything. Found by reading every type's
 /// signatures and the tokens in every method body, so a static call counts as much as a field.
@@ -26,8 +26,11 @@ public sealed class NodeLayerTests
         ["Queries"] = 2,
         ["Admin"] = 2,
         ["Review"] = 2,
+        ["Ratings"] = 2,
         ["Security"] = 2,
         ["Storage"] = 1,
+        // The node's instruments and health check: every service counts through them; they read the store.
+        ["Operations"] = 1,
         ["Application"] = 0,
         ["Configuration"] = 0,
         ["HostFacts"] = 0,

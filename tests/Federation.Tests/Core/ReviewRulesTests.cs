@@ -99,6 +99,68 @@ public sealed class ReviewRulesTests
         Assert.Equal(ReviewState.Withdrawn, ReviewRules.Current(new ReviewRecord(ReviewState.Withdrawn, [1], 0), null));
     }
 
+    [Theory]
+    [InlineData(ReviewState.Submitted, false, DecisionKind.Approve, "", ReviewState.Approved)]
+    [InlineData(ReviewState.Submitted, false, DecisionKind.Return, "recount", ReviewState.Returned)]
+    [InlineData(ReviewState.Approved, true, DecisionKind.Reopen, "recount", ReviewState.Submitted)]
+    [InlineData(ReviewState.Approved, false, DecisionKind.Approve, "", ReviewState.Approved)]
+    public void DecideFromAbove_AllowedStep_LeavesTheNextState(ReviewState state, bool decidedAbove, DecisionKind kind, string reason, ReviewState next)
+    {
+        var step = ReviewRules.DecideFromAbove(new ReviewRecord(state, [1], 1, decidedAbove), [1], kind, reason, lockedAbove: false);
+
+        Assert.True(step.IsAllowed, step.Message);
+        Assert.Equal(next, step.Next);
+    }
+
+    [Theory]
+    [InlineData(ReviewState.Submitted, false, DecisionKind.Withdraw, "", false, RejectionReason.WrongReviewState)]
+    [InlineData(ReviewState.Approved, false, DecisionKind.Reopen, "recount", false, RejectionReason.WrongReviewState)]
+    [InlineData(ReviewState.Approved, false, DecisionKind.Return, "recount", false, RejectionReason.Locked)]
+    [InlineData(ReviewState.Approved, true, DecisionKind.Approve, "", false, RejectionReason.WrongReviewState)]
+    [InlineData(ReviewState.Returned, true, DecisionKind.Approve, "", false, RejectionReason.WrongReviewState)]
+    [InlineData(ReviewState.Submitted, false, DecisionKind.Return, " ", false, RejectionReason.ReasonRequired)]
+    [InlineData(ReviewState.Submitted, false, DecisionKind.Approve, "", true, RejectionReason.Locked)]
+    [InlineData(ReviewState.Approved, false, DecisionKind.Approve, "", true, RejectionReason.Locked)]
+    public void DecideFromAbove_RefusedStep_SaysWhy(ReviewState state, bool decidedAbove, DecisionKind kind, string reason, bool lockedAbove, RejectionReason expected)
+    {
+        var step = ReviewRules.DecideFromAbove(new ReviewRecord(state, [1], 1, decidedAbove), [1], kind, reason, lockedAbove);
+
+        Assert.False(step.IsAllowed);
+        Assert.Equal(expected, step.Reason);
+    }
+
+    [Fact]
+    public void ApprovedAbove_OnlyAnApprovalOfTheTierAbove_LocksTheUnitHere()
+    {
+        Assert.True(ReviewRules.ApprovedAbove(new ReviewRecord(ReviewState.Approved, [1], 1, DecidedAbove: true)));
+        Assert.False(ReviewRules.ApprovedAbove(new ReviewRecord(ReviewState.Approved, [1], 1)));
+        Assert.False(ReviewRules.ApprovedAbove(new ReviewRecord(ReviewState.Returned, [1], 0, DecidedAbove: true)));
+        Assert.False(ReviewRules.ApprovedAbove(null));
+    }
+
+    [Fact]
+    public void IsSingleLeaf_OneUnitWithTheChildsOwnIdAndNothingElse_CitesItsReport()
+    {
+        var report = new Contribution { SourceId = "v1", Kind = ContributionKind.UnitReport, Version = 3, Digest = ByteString.CopyFrom(new byte[32]) };
+        Summary Of(uint expected, IEnumerable<Contribution> contributions, params string[] silent)
+        {
+            var summary = new Summary { NodeId = "v1", Coverage = new Coverage { ExpectedLeafCount = expected } };
+            summary.Contributions.AddRange(contributions);
+            summary.Coverage.SilentSourceIds.AddRange(silent);
+            return summary;
+        }
+
+        Assert.True(ReviewRules.IsSingleLeaf(Of(1, [report]), "v1", out var cited));
+        Assert.Equal(report, cited);
+        Assert.True(ReviewRules.IsSingleLeaf(Of(1, [], "v1"), "v1", out cited));
+        Assert.Null(cited);
+        Assert.False(ReviewRules.IsSingleLeaf(Of(1, [report]), "v2", out _));
+        Assert.False(ReviewRules.IsSingleLeaf(Of(2, [report], "v1-b"), "v1", out _));
+        Assert.False(ReviewRules.IsSingleLeaf(Of(1, [new Contribution { SourceId = "v1-a", Kind = ContributionKind.UnitReport }]), "v1", out _));
+        Assert.False(ReviewRules.IsSingleLeaf(Of(1, [new Contribution { SourceId = "v1", Kind = ContributionKind.ChildSummary }]), "v1", out _));
+        Assert.False(ReviewRules.IsSingleLeaf(Of(1, [], "v1-a"), "v1", out _));
+    }
+
     [Fact]
     public void BelowApproved_NotEveryLeafApproved_IsRefused()
     {

@@ -58,6 +58,12 @@ public sealed class TestNode : IAsyncDisposable
 
     public string Address { get; private set; } = string.Empty;
 
+    /// <summary>The operations listener (http://…, metrics and /healthz) when the spec's settings name Operations:Listen.</summary>
+    public string? OperationsAddress { get; private set; }
+
+    /// <summary>The running node's services, for tests that look at what it mapped.</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The node is not running.");
+
     /// <summary>A channel with the node's reader token.</summary>
     public GrpcChannel Channel { get; private set; } = null!;
 
@@ -180,6 +186,7 @@ public sealed class TestNode : IAsyncDisposable
         });
         await _app.StartAsync();
         Address = NodeHost.ListeningAddress(_app);
+        OperationsAddress = NodeHost.OperationsAddress(_app);
         Tokens ??= new NodeTokens(
             await IssueTokenAsync(Role.Admin, Id), await IssueTokenAsync(Role.Clerk, Id), await IssueTokenAsync(Role.Reviewer, Id), await IssueTokenAsync(Role.Reader, Id));
         Channel = TestPki.Channel(Address, Tokens.Reader);

@@ -6,6 +6,8 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Federation.Tests.Security;
 
@@ -31,7 +33,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor, ImportService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -58,6 +60,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["QueryService.GetCompleteness"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetTargets"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetHistory"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["QueryService.GetPromotion"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetProof"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["ReportingService.ListFlags"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["QueryService.GetAuditBundle"] = Who.Reviewer | Who.Reader | Who.Parent,
@@ -82,6 +85,10 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["ReviewService.ApplyParentDecision"] = Who.Parent,
         ["ReviewService.ListUnits"] = Who.Admin | Who.Reviewer | Who.Reader,
         ["AdminService.RetireHostedUnit"] = Who.Admin,
+        ["RatingService.SetScores"] = Who.Reviewer,
+        ["RatingService.GetRatings"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["RatingService.ListRatingFlags"] = Who.Reviewer | Who.Reader | Who.Parent,
+        ["RatingService.GetRatingScheme"] = Who.Anyone,
     };
 
     [Flags]
@@ -190,6 +197,125 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         Assert.True(calls >= methods.Count * callers.Count * 2);
     }
 
+    /// <summary>
+    /// The operations services are not the node's API (their protos are gRPC's own, not in protos/): health
+    /// answers everyone, credential or not, so that a probe needs none; reflection answers people only.
+    /// </summary>
+    private static readonly Dictionary<string, Who> s_operationsAllowed = new(StringComparer.Ordinal)
+    {
+        ["grpc.health.v1.Health.Check"] = Who.Anyone,
+        ["grpc.health.v1.Health.Watch"] = Who.Anyone,
+        ["grpc.health.v1.Health.List"] = Who.Anyone,
+        ["grpc.reflection.v1.ServerReflection.ServerReflectionInfo"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Admin,
+        ["grpc.reflection.v1alpha.ServerReflection.ServerReflectionInfo"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Admin,
+    };
+
+    private static readonly ServiceDescriptor[] s_operationsServices =
+        [Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1.ServerReflection.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor];
+
+    [Fact]
+    public void EveryServiceTheNodeMaps_IsInTheMatrix()
+    {
+        var mapped = Endpoints
+            .Select(static e => e.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.Method.ServiceName)
+            .OfType<string>()
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(s_services.Concat(s_operationsServices).Select(static d => d.FullName).Order(StringComparer.Ordinal), mapped);
+    }
+
+    [Fact]
+    public async Task OperationsServices_EveryCaller_AnswersAsTheirRowsSay()
+    {
+        var callers = await CallersAsync();
+        var methods = s_operationsServices.SelectMany(static s => s.Methods).Where(m => IsMapped(m)).ToList();
+        var unlisted = methods.Select(static m => m.FullName).Where(static n => !s_operationsAllowed.ContainsKey(n)).ToList();
+        Assert.True(unlisted.Count == 0, $"operations RPCs missing from the matrix: {string.Join(", ", unlisted)}");
+
+        var mismatches = new List<string>();
+        foreach (var method in methods)
+        {
+            var allowed = s_operationsAllowed[method.FullName];
+            foreach (var caller in callers)
+            {
+                var expected = allowed == Who.Anyone ? StatusCode.OK
+                    : !caller.Authenticated ? StatusCode.Unauthenticated
+                    : (allowed & caller.Is) == 0 ? StatusCode.PermissionDenied
+                    : StatusCode.OK;
+                var code = await CallOperationAsync(caller.Open(), method);
+                if (code != expected)
+                {
+                    mismatches.Add($"{method.FullName} as {caller.Name}: expected {expected}, got {code}");
+                }
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join('\n', mismatches));
+    }
+
+    private IReadOnlyList<Endpoint> Endpoints => ((EndpointDataSource)_node.Services.GetService(typeof(EndpointDataSource))!).Endpoints;
+
+    /// <summary>Methods of the operations protos that the node serves (a newer proto may declare more than the package implements).</summary>
+    private bool IsMapped(MethodDescriptor method) => Endpoints
+        .Any(e => e.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.Method is { } m && m.ServiceName == method.Service.FullName && m.Name == method.Name);
+
+    /// <summary>One call of an operations RPC, of whatever kind, reading its first answer.</summary>
+    private static async Task<StatusCode> CallOperationAsync(GrpcChannel channel, MethodDescriptor method)
+    {
+        IMessage request = method.Service.FullName.StartsWith("grpc.health", StringComparison.Ordinal)
+            ? new Grpc.Health.V1.HealthCheckRequest()
+            : method.Service.FullName.EndsWith("v1alpha.ServerReflection", StringComparison.Ordinal)
+                ? new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = string.Empty }
+                : new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = string.Empty };
+        var type = method.IsClientStreaming ? MethodType.DuplexStreaming : method.IsServerStreaming ? MethodType.ServerStreaming : MethodType.Unary;
+        var call = new Method<byte[], byte[]>(type, method.Service.FullName, method.Name, s_bytes, s_bytes);
+        var options = new CallOptions(deadline: Rpc.Deadline());
+        try
+        {
+            using (channel)
+            {
+                var invoker = channel.CreateCallInvoker();
+                switch (type)
+                {
+                    case MethodType.Unary:
+                        await invoker.AsyncUnaryCall(call, null, options, request.ToByteArray());
+                        break;
+                    case MethodType.ServerStreaming:
+                        using (var streaming = invoker.AsyncServerStreamingCall(call, null, options, request.ToByteArray()))
+                        {
+                            await streaming.ResponseStream.MoveNext(CancellationToken.None);
+                        }
+
+                        break;
+                    default:
+                        using (var duplex = invoker.AsyncDuplexStreamingCall(call, null, options))
+                        {
+                            try
+                            {
+                                await duplex.RequestStream.WriteAsync(request.ToByteArray());
+                                await duplex.RequestStream.CompleteAsync();
+                            }
+                            catch (RpcException)
+                            {
+                                // A refusal can end the call while the request is still being written; reading gives its status.
+                            }
+
+                            await duplex.ResponseStream.MoveNext(CancellationToken.None);
+                        }
+
+                        break;
+                }
+            }
+
+            return StatusCode.OK;
+        }
+        catch (RpcException ex)
+        {
+            return ex.StatusCode;
+        }
+    }
+
     [Fact]
     public async Task Token_ExpiresWhileTheNodeRuns_IsThenRefusedAsExpired()
     {
@@ -290,8 +416,11 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static Target TargetOf(string method) => method switch
     {
         "SubmitReport" or "GetReport" or "ImportSheet" or "GetSheetTemplate" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
+        "SetScores" => Target.Unit,
+        "GetRatings" or "ListRatingFlags" => Target.Node,
+        "GetRatingScheme" => Target.None,
         "ApproveChild" or "ReopenChild" => Target.Node,
-        "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
+        "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetPromotion" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
         _ => Target.Self,
     };
@@ -371,6 +500,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "GetCompleteness" => new GetCompletenessRequest { NodeId = node, Period = Quarter },
             "GetTargets" => new GetTargetsRequest { NodeId = node, Period = Quarter },
             "GetHistory" => new GetHistoryRequest { NodeId = node, IndicatorId = "party_members", FromPeriod = "2026-Q1", ToPeriod = "2026-Q2" },
+            "GetPromotion" => new GetPromotionRequest { NodeId = node, FromPeriod = "2026-Q1", ToPeriod = "2026-Q2" },
             "GetProof" => new GetProofRequest { Period = Quarter, UnitId = unit },
             "ListFlags" => new ListFlagsRequest { Period = Quarter },
             "GetAuditBundle" => new GetAuditBundleRequest { NodeId = node, Period = Quarter },
@@ -395,6 +525,15 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "ApplyParentDecision" => new ApplyParentDecisionRequest(),
             "ListUnits" => new ListUnitsRequest { Period = Quarter },
             "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = "370113001098", FromPeriod = "2026-Q2" },
+            // A rating of the unit for this year: what the scope is checked against is the unit scored.
+            "SetScores" => new SetScoresRequest
+            {
+                Year = "2026",
+                Units = { new UnitScoresEntry { UnitId = unit, Assessments = { new Assessment { Period = "2026", Items = { new ItemScore { ItemId = "duty_annual_task_list", PointsTenths = 30 } } } } } },
+            },
+            "GetRatings" => new GetRatingsRequest { NodeId = node, Year = "2026" },
+            "ListRatingFlags" => new ListRatingFlagsRequest { NodeId = node, Year = "2026" },
+            "GetRatingScheme" => new GetRatingSchemeRequest(),
             _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
         };
     }

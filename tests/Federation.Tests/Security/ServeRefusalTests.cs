@@ -30,11 +30,50 @@ public sealed class ServeRefusalTests
         Assert.Contains("address already in use", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("https://127.0.0.1:9464", "must be an http:// address")]
+    [InlineData("http://metrics.example:9464", "must name an IP address")]
+    [InlineData("http://127.0.0.1:9464/metrics", "must be an http:// address")]
+    public async Task Serve_OperationsListenerThatCannotBe_ExitsNonZeroWithOneLine(string operations, string expected)
+    {
+        var (exitCode, line) = await ServeAsync("--listen", "https://127.0.0.1:0",
+            "--cert", TestPki.NodeFiles("370113").Certificate, "--key", TestPki.NodeFiles("370113").Key, "--ca-cert", TestPki.CaPath,
+            "--operations", operations);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"Operations:Listen '{operations}'", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_RatingSchemeWhoseWeightsDoNotAddUpTo100_ExitsNonZeroWithOneLine()
+    {
+        using var folder = new TempFolder();
+        var scheme = Aggregator.Ratings.RatingSchemeIndex.Default.Scheme.Clone();
+        scheme.Weights.MonthlyPercent = 60;
+        var path = folder.Sub("scheme.json");
+        await File.WriteAllTextAsync(path, Google.Protobuf.JsonFormatter.Default.Format(scheme));
+
+        var (exitCode, line) = await ServeAsync(new Dictionary<string, string> { ["FEDERATION_Ratings__SchemePath"] = path }, "--listen", "https://127.0.0.1:0",
+            "--cert", TestPki.NodeFiles("370113").Certificate, "--key", TestPki.NodeFiles("370113").Key, "--ca-cert", TestPki.CaPath);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("is not a valid rating scheme: the weights add up to 110", line, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs `federation serve` for node 370113 with extra arguments; returns its exit code and its single stderr line.</summary>
-    private static async Task<(int ExitCode, string Line)> ServeAsync(params string[] extra)
+    private static Task<(int ExitCode, string Line)> ServeAsync(params string[] extra) => ServeAsync(new Dictionary<string, string>(), extra);
+
+    /// <summary>As <see cref="ServeAsync(string[])"/>, with environment variables set for the node.</summary>
+    private static async Task<(int ExitCode, string Line)> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         using var folder = new TempFolder();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var argument in new[]
         {
             Path.Combine(AppContext.BaseDirectory, "federation.dll"), "serve", "--id", "370113", "--tier", "county",
