@@ -126,6 +126,9 @@ public enum RejectionReason
 
     /// <summary>The same unit, assessment period or item more than once in one request.</summary>
     DuplicateEntry,
+
+    /// <summary>A password too short, too long, or the account's own name.</summary>
+    WeakPassword,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -152,6 +152,8 @@ internal sealed class DemoRun(DemoSettings settings)
         AnsiConsole.MarkupLine(
             $"Try: [bold]dotnet run --project node -- totals --node {Markup.Escape(cityAddress)} --period {SampleReports.Period} " +
             $"--ca {Markup.Escape(fleet.CaPath)} --token \"$(cat {Markup.Escape(tokenPath)})\"[/]");
+        AnsiConsole.MarkupLine(
+            $"The web page: open [bold]{Markup.Escape(cityAddress)}/[/] (the browser must trust {Markup.Escape(fleet.CaPath)}) and log in with the token in {Markup.Escape(tokenPath)}.");
         AnsiConsole.MarkupLine("Press Ctrl-C to stop all nodes.");
     }
 

@@ -9,10 +9,10 @@ using Spectre.Console;
 
 namespace Federation.Node.Cli;
 
-/// <summary>The deployment CA, node certificates, and people's tokens.</summary>
+/// <summary>The deployment CA, node certificates, and people's tokens and passwords.</summary>
 internal static class AccessCommands
 {
-    public static IEnumerable<Command> All() => [Ca(), Cert(), Token(), WhoAmI()];
+    public static IEnumerable<Command> All() => [Ca(), Cert(), Token(), Account(), WhoAmI()];
 
     private static Command Ca()
     {
@@ -149,6 +149,80 @@ internal static class AccessCommands
             Console.WriteLine($"revoked token {response.Info.TokenId} of {response.Info.Account}");
         }));
         return new Command("token", "People's tokens: issue, list, revoke.") { issue, list, revoke };
+    }
+
+    private static Command Account()
+    {
+        var node = NodeCommandLine.NodeOption();
+        var account = new Option<string>("--account") { Description = "The account's name", Required = true };
+        var role = new Option<string>("--role") { Description = "clerk, reviewer, reader or admin", Required = true };
+        var scope = new Option<string>("--scope") { Description = "The node or unit id the account acts on, with everything below it", Required = true };
+        var setPassword = new Command("set-password",
+            "Set the password an account logs in with on the node's web page (created when new). The password is read from standard input, or asked for twice without echo.")
+        {
+            node, account, role, scope,
+        };
+        setPassword.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        {
+            var parsedRole = ParseRole(parse.GetValue(role)!);
+            var name = parse.GetValue(account)!;
+            var password = ReadPassword(name);
+            using var channel = CliConnection.Open(parse, node);
+            var response = await new AccessService.AccessServiceClient(channel).SetPasswordAsync(new SetPasswordRequest
+            {
+                Account = name,
+                Role = parsedRole,
+                Scope = parse.GetValue(scope)!,
+                Password = password,
+            }, deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            Console.WriteLine($"password set for {response.Account} ({Describe(response.Role)} of {response.Scope}) at {Time(response.SetTime)}");
+        }));
+        return new Command("account", "People's accounts: the password for the web page.") { setPassword };
+    }
+
+    /// <summary>
+    /// The first line of standard input when it is redirected (scripts: `printf '%s\n' "$PW" | federation …`),
+    /// otherwise typed twice at a prompt without echo. Never taken from the command line, where other
+    /// accounts on the machine could read it in the process list.
+    /// </summary>
+    private static string ReadPassword(string account)
+    {
+        if (Console.IsInputRedirected)
+        {
+            return Console.In.ReadLine() is { Length: > 0 } line ? line : throw new FormatException("no password on standard input.");
+        }
+
+        var first = Prompt($"Password for {account} (密码): ");
+        var second = Prompt("Again (再输一次): ");
+        return first.Length == 0 ? throw new FormatException("no password was typed.")
+            : first == second ? first : throw new FormatException("the two passwords differ; nothing was changed.");
+    }
+
+    private static string Prompt(string prompt)
+    {
+        Console.Error.Write(prompt);
+        var typed = new System.Text.StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter)
+            {
+                Console.Error.WriteLine();
+                return typed.ToString();
+            }
+
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (typed.Length > 0)
+                {
+                    typed.Length--;
+                }
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                typed.Append(key.KeyChar);
+            }
+        }
     }
 
     private static Command WhoAmI()

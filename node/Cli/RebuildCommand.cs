@@ -34,7 +34,7 @@ internal static class RebuildCommand
         RatingCollections.Scores, RatingCollections.ScoreHistory, RatingCollections.Statements,
 
         // People's accounts and tokens: nothing else could recreate them.
-        Security.AccessCollections.Accounts, Security.AccessCollections.Tokens,
+        Security.AccessCollections.Accounts, Security.AccessCollections.Tokens, Security.AccessCollections.Passwords,
     ];
 
     public static Command Build()

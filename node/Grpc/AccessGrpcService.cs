@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Grpc;
 
-/// <summary>Thin endpoint for tokens: issue, list and revoke (admin), and who-am-I (anyone authenticated).</summary>
-internal sealed class AccessGrpcService(AccessOperations access, NodeIdentity identity, IOptions<Configuration.NodeOptions> options)
+/// <summary>Thin endpoint for tokens: issue, list and revoke, web passwords (admin), and who-am-I (anyone authenticated).</summary>
+internal sealed class AccessGrpcService(
+    AccessOperations access, PasswordOperations passwords, NodeIdentity identity, IOptions<Configuration.NodeOptions> options)
     : AccessService.AccessServiceBase
 {
     private const int DefaultPageSize = 100;
@@ -39,6 +40,15 @@ internal sealed class AccessGrpcService(AccessOperations access, NodeIdentity id
     [Authorize(Policy = Policies.Admin)]
     public override async Task<RevokeTokenResponse> RevokeToken(RevokeTokenRequest request, ServerCallContext context) =>
         new() { Info = Info((await access.RevokeAsync(request.TokenId, context.CancellationToken)).ValueOrThrow()) };
+
+    [Authorize(Policy = Policies.Admin)]
+    public override async Task<SetPasswordResponse> SetPassword(SetPasswordRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context.GetHttpContext().User);
+        var set = (await passwords.SetAsync(request.Account, request.Role, request.Scope, request.Password, caller.AccountName, context.CancellationToken))
+            .ValueOrThrow();
+        return new SetPasswordResponse { Account = set.Account, Role = set.Role, Scope = set.Scope, SetTime = Ticks(set.SetTicks) };
+    }
 
     [Authorize(Policy = Policies.Anyone)]
     public override Task<WhoAmIResponse> WhoAmI(WhoAmIRequest request, ServerCallContext context)

@@ -15,5 +15,8 @@ internal sealed class NodeEndpoint(IOptions<NodeOptions> options)
         return string.IsNullOrWhiteSpace(options.Value.AdvertisedAddress) ? listening : options.Value.AdvertisedAddress;
     }
 
+    /// <summary>Completes with the address Kestrel listens on, whatever is advertised (the page calls its own node there).</summary>
+    public Task<string> ListeningAsync(CancellationToken cancellationToken) => _listening.Task.WaitAsync(cancellationToken);
+
     public void SetListening(string address) => _listening.TrySetResult(address);
 }

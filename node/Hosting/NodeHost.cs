@@ -51,7 +51,11 @@ public static class NodeHost
             {
                 listeners.Main = l;
                 listeners.MainScheme = plan.UseTls ? "https" : "http";
-                l.Protocols = HttpProtocols.Http2;
+
+                // With TLS, ALPN picks the protocol: gRPC clients ask for h2, browsers get the web page over
+                // h2 or HTTP/1.1. Plaintext (loopback trials) stays HTTP/2 only, with prior knowledge, for
+                // gRPC: the page needs TLS (its session cookie is Secure).
+                l.Protocols = plan.UseTls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
                 if (plan.UseTls)
                 {
                     l.UseHttps(https =>
@@ -98,6 +102,11 @@ public static class NodeHost
 
         builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeRatings(builder.Configuration).AddNodeGrpc(builder.Configuration)
             .AddNodeSecurity(builder.Configuration, certificates).AddNodeOperations(operations, options.Id);
+        var web = Web.WebServiceCollectionExtensions.IsEnabled(builder.Configuration);
+        if (web)
+        {
+            Web.WebServiceCollectionExtensions.AddNodeWeb(builder.Services, builder.Configuration, options.DataPath);
+        }
         var exitWith = builder.Configuration.GetValue<int?>("Host:ExitWithProcessId");
         if (exitWith is { } pid)
         {
@@ -117,12 +126,22 @@ public static class NodeHost
 
         // The operations listener answers /metrics and /healthz and nothing else, before any credential is read.
         app.UseNodeOperationsListener();
+        if (web)
+        {
+            Web.WebServiceCollectionExtensions.UseNodeWeb(app);
+        }
+
         app.UseNodeSecurity();
 
         // After the caller is known and admitted: a stranger's big request is refused before it is read.
         app.UseMiddleware<Grpc.LargeRequestGate>();
         app.MapNodeGrpc();
         app.MapNodeOperations();
+        if (web)
+        {
+            Web.WebServiceCollectionExtensions.MapNodeWeb(app);
+        }
+
         app.Lifetime.ApplicationStarted.Register(() => AnnounceEndpoint(app, options, adminSocket));
         app.Lifetime.ApplicationStopping.Register(() => HostLog.Stopping(app.Logger, options.Id));
         if (adminSocket is not null)

@@ -43,11 +43,31 @@ internal sealed class TokenDocument
     public string IssuedBy { get; set; } = string.Empty;
 }
 
+/// <summary>
+/// An account's web password, stored only as a salted PBKDF2-SHA256 hash with the iteration count it
+/// was made with (so the count can grow without invalidating older hashes). Id = the account name.
+/// </summary>
+internal sealed class PasswordDocument
+{
+    public string Id { get; set; } = string.Empty;
+
+    public byte[] Salt { get; set; } = [];
+
+    public byte[] Hash { get; set; } = [];
+
+    public int Iterations { get; set; }
+
+    public long SetTicks { get; set; }
+
+    public string SetBy { get; set; } = string.Empty;
+}
+
 /// <summary>Collection names of the access part of the store, fixed: renaming one is a migration.</summary>
 internal static class AccessCollections
 {
     public const string Accounts = "accounts";
     public const string Tokens = "tokens";
+    public const string Passwords = "passwords";
 }
 
 /// <summary>

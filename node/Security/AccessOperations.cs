@@ -129,6 +129,23 @@ internal sealed class AccessOperations(NodeStore store, StoreWriter writer, Node
 
     private Rejection? Validate(string account, Role role, string scope, TimeSpan validFor, string note)
     {
+        if (ValidateAccount(account, role, scope) is { } rejection)
+        {
+            return rejection;
+        }
+
+        if (validFor <= TimeSpan.Zero || validFor > options.Value.MaxTokenLifetime)
+        {
+            return Rejection.Of(RejectionReason.MissingField,
+                $"valid_for must be positive and at most {options.Value.MaxTokenLifetime.TotalDays:0} days.", "valid_for");
+        }
+
+        return note.Length > 200 ? Rejection.Of(RejectionReason.ValueTooLarge, "note is longer than 200 characters.", "note") : null;
+    }
+
+    /// <summary>The rules for an account's name, role and scope, shared by tokens and passwords.</summary>
+    public Rejection? ValidateAccount(string account, Role role, string scope)
+    {
         if (string.IsNullOrEmpty(account) || account.Length > 64 || !account.All(static c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@'))
         {
             return Rejection.Of(RejectionReason.MalformedId, "account must be 1–64 characters: letters, digits, '.', '_', '-', '@'.", "account");
@@ -151,18 +168,7 @@ internal sealed class AccessOperations(NodeStore store, StoreWriter writer, Node
             Role.Clerk when scope != identity.NodeId && !hosted => $"a clerk's scope is a unit this node hosts, or {identity.NodeId} for all of them; '{scope}' is neither.",
             _ => null,
         };
-        if (refusal is not null)
-        {
-            return Rejection.Of(RejectionReason.OutOfScope, refusal, "scope");
-        }
-
-        if (validFor <= TimeSpan.Zero || validFor > options.Value.MaxTokenLifetime)
-        {
-            return Rejection.Of(RejectionReason.MissingField,
-                $"valid_for must be positive and at most {options.Value.MaxTokenLifetime.TotalDays:0} days.", "valid_for");
-        }
-
-        return note.Length > 200 ? Rejection.Of(RejectionReason.ValueTooLarge, "note is longer than 200 characters.", "note") : null;
+        return refusal is null ? null : Rejection.Of(RejectionReason.OutOfScope, refusal, "scope");
     }
 
     private static string Bounded(string text) => text.Length <= 40 ? text : text[..40] + "…";

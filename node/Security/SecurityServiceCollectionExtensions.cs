@@ -25,6 +25,7 @@ internal static class SecurityServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
         services.AddSingleton(certificates);
         services.AddSingleton<AccessOperations>();
+        services.AddSingleton<PasswordOperations>();
 
         // One default scheme picks the credential the request carries: a token, a node certificate, or the admin socket.
         services.AddAuthentication(CallerScheme)

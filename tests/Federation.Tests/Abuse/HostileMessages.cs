@@ -68,7 +68,7 @@ public sealed class HostileMessages
         [
             "SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
             "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
-            "SetScores",
+            "SetScores", "SetPassword",
         ];
 
     private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
@@ -186,6 +186,7 @@ public sealed class HostileMessages
             "AddHostedUnit" => new AddHostedUnitRequest { UnitId = id },
             "IssueToken" => new IssueTokenRequest { Account = id, Role = Role.Reader, Scope = Township, ValidFor = Duration.FromTimeSpan(TimeSpan.FromHours(1)) },
             "RevokeToken" => new RevokeTokenRequest { TokenId = id },
+            "SetPassword" => new SetPasswordRequest { Account = id, Role = Role.Reader, Scope = Township, Password = "hostile password" },
             "PullSummary" => new PullSummaryRequest { Period = id },
             "GetSubtreeStatus" => new GetSubtreeStatusRequest { Period = id },
             "GetTotals" => new GetTotalsRequest { NodeId = id, Period = Quarter },
@@ -261,6 +262,8 @@ public sealed class HostileMessages
         "ListTokens" => new ListTokensRequest(),
         "RevokeToken" => new RevokeTokenRequest { TokenId = "0000000000000000" },
         "WhoAmI" => new WhoAmIRequest(),
+        // A 100-character account: over the name limit, and no flip shortens it; refused before any hash is computed.
+        "SetPassword" => new SetPasswordRequest { Account = new string('a', 100), Role = Role.Reader, Scope = Township, Password = "hostile password" },
         // 100 characters: over any id limit, and no flip shortens it.
         "ApproveReport" => new ApproveReportRequest { UnitId = new string('7', 100), Period = Quarter },
         "ReturnReport" => new ReturnReportRequest { UnitId = new string('7', 100), Period = Quarter, Reason = "hostile" },

@@ -5,7 +5,7 @@ using Federation.Node.Cli;
 namespace Federation.Tests.Core;
 
 /// <summary>
-/// The node's folders depend one way: endpoints (Grpc) → application services (Reporting, Rollup,
+/// The node's folders depend one way: endpoints (Grpc, and the web page in Web) → application services (Reporting, Rollup,
 /// Queries, Admin, Security) → Operations (metrics, health) and Storage. Storage references no other node folder; the shared pieces (Application,
 /// Configuration, the node's identity and endpoint) reference none of the layers; and only the
 /// composition root and the command line may reference everything. Found by reading every type's
@@ -19,6 +19,7 @@ public sealed class NodeLayerTests
     private static readonly Dictionary<string, int> s_layers = new(StringComparer.Ordinal)
     {
         ["Grpc"] = 3,
+        ["Web"] = 3,
         ["Reporting"] = 2,
         ["Import"] = 2,
         ["Rollup"] = 2,

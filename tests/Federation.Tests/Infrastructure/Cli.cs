@@ -8,10 +8,14 @@ public sealed record CliResult(int ExitCode, string StandardOutput, string Stand
 /// <summary>Runs the built `federation` command line as a separate process to completion, under the hang guard.</summary>
 public static class Cli
 {
-    public static async Task<CliResult> RunAsync(params string[] arguments)
+    public static Task<CliResult> RunAsync(params string[] arguments) => RunWithInputAsync(null, arguments);
+
+    /// <summary>Runs the command with <paramref name="input"/> on its standard input (then closed), as a script piping a password would.</summary>
+    public static async Task<CliResult> RunWithInputAsync(string? input, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -23,6 +27,12 @@ public static class Cli
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var guard = new CancellationTokenSource(Eventually.HangGuard);

@@ -6,6 +6,12 @@ namespace Federation.Tests.Infrastructure;
 /// <summary>One node of a tree to start; a node without children is a village hosting itself.</summary>
 public sealed record TreeNode(string Id, string Tier, IReadOnlyList<TreeNode> Children)
 {
+    /// <summary>The node's display name (Node:DisplayName); none by default.</summary>
+    public string? DisplayName { get; init; }
+
+    /// <summary>Units the node hosts, with their names; by default a node without children hosts itself.</summary>
+    public IReadOnlyList<(string Id, string Name)>? HostedUnits { get; init; }
+
     public IEnumerable<TreeNode> SelfAndDescendants() => Children.SelectMany(static c => c.SelfAndDescendants()).Prepend(this);
 
     /// <summary>Jinan: two districts, two townships each, three villages each (19 nodes, 12 villages).</summary>
@@ -61,8 +67,9 @@ public sealed class TestHierarchy : IAsyncDisposable
                     ParentAddress = item.Parent?.Address,
                     ParentId = item.Parent?.Id,
                     ParentPublicKey = item.Parent is null ? null : keys[item.Parent.Id],
-                    HostedUnitIds = item.Node.Children.Count == 0 ? [item.Node.Id] : [],
+                    HostedUnitIds = item.Node.HostedUnits is { } hosted ? [.. hosted.Select(static u => u.Id)] : item.Node.Children.Count == 0 ? [item.Node.Id] : [],
                     Children = [.. item.Node.Children.Select(c => (c.Id, keys[c.Id]))],
+                    Settings = Names(item.Node),
                 },
                 folder.Sub(item.Node.Id))));
             foreach (var node in started)
@@ -74,6 +81,31 @@ public sealed class TestHierarchy : IAsyncDisposable
         }
 
         return new TestHierarchy(root, nodes);
+    }
+
+    private static Dictionary<string, string?> Names(TreeNode node)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (node.DisplayName is not null)
+        {
+            settings["Node:DisplayName"] = node.DisplayName;
+        }
+
+        for (var i = 0; i < (node.HostedUnits?.Count ?? 0); i++)
+        {
+            settings[$"Node:HostedUnits:{i}:DisplayName"] = node.HostedUnits![i].Name;
+        }
+
+        // A parent knows its children's names from its own configuration, as a deployment's would.
+        for (var i = 0; i < node.Children.Count; i++)
+        {
+            if (node.Children[i].DisplayName is { } name)
+            {
+                settings[$"Node:Children:{i}:DisplayName"] = name;
+            }
+        }
+
+        return settings;
     }
 
     /// <summary>Submits a village's figures to its own node; returns the acknowledgement.</summary>

@@ -28,6 +28,9 @@ public sealed record NodeSpec(string Id, string Tier)
 
     /// <summary>Further settings, applied last.</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Changes to the host's services after the node's own (a test clock for one part, say).</summary>
+    public Action<WebApplicationBuilder>? Customize { get; init; }
 }
 
 /// <summary>Tokens a test node issues itself at start through its admin socket, one per role, scoped to the node.</summary>
@@ -179,6 +182,7 @@ public sealed class TestNode : IAsyncDisposable
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(Logs);
+            _spec.Customize?.Invoke(builder);
         });
         await _app.StartAsync();
         Address = NodeHost.ListeningAddress(_app);

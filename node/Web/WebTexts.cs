@@ -1,0 +1,218 @@
+using System.Globalization;
+using Federation.Protos.V1;
+
+namespace Federation.Node.Web;
+
+/// <summary>The page's two languages.</summary>
+internal enum WebLanguage
+{
+    Zh,
+    En,
+}
+
+/// <summary>
+/// Every sentence the page shows, in Chinese and English, in one table: a missing key fails the build's
+/// tests, not a person. Indicator and category names come from the catalogue, which has both.
+/// </summary>
+internal sealed class WebTexts
+{
+    public const string CookieName = "fed-lang";
+
+    private static readonly Dictionary<string, (string Zh, string En)> s_texts = new(StringComparer.Ordinal)
+    {
+        ["app"] = ("基层党建数据", "Organisation-building figures"),
+        ["nav.totals"] = ("总览", "Totals"),
+        ["nav.drill"] = ("逐级下钻", "Drill-down"),
+        ["nav.completeness"] = ("上报情况", "Completeness"),
+        ["nav.laggards"] = ("后进名单", "Laggards"),
+        ["nav.trends"] = ("趋势", "Trends"),
+        ["nav.review"] = ("审核", "Review"),
+        ["period"] = ("期间", "Period"),
+        ["show"] = ("查看", "Show"),
+        ["logout"] = ("退出", "Log out"),
+        ["download"] = ("下载 Excel", "Download .xlsx"),
+        ["print"] = ("打印本页：浏览器菜单 → 打印", "To print: the browser's Print"),
+        ["login.title"] = ("登录", "Log in"),
+        ["login.account"] = ("账号", "Account"),
+        ["login.password"] = ("密码", "Password"),
+        ["login.with-password"] = ("账号密码登录", "Log in with account and password"),
+        ["login.with-token"] = ("令牌登录", "Log in with a token"),
+        ["login.token"] = ("令牌（fed1.…）", "Token (fed1.…)"),
+        ["login.submit"] = ("登录", "Log in"),
+        ["login.failed"] = ("账号或密码不正确。", "Wrong account or password."),
+        ["login.bad-token"] = ("令牌无效、已过期或已撤销。", "The token is not valid, has expired or was revoked."),
+        ["login.not-person"] = ("该凭据不是个人账号。", "That credential is not a person's account."),
+        ["login.throttled"] = ("登录失败次数过多，请 {0} 分钟后再试。", "Too many failed logins; try again in {0} minutes."),
+        ["login.expired"] = ("会话已结束，请重新登录。", "Your session has ended; please log in again."),
+        ["login.logged-out"] = ("已退出。", "You have logged out."),
+        ["login.unavailable"] = ("节点暂时无法登录，请稍后再试。", "The node cannot log you in just now; try again shortly."),
+        ["role.Clerk"] = ("填报员", "clerk"),
+        ["role.Reviewer"] = ("审核员", "reviewer"),
+        ["role.Reader"] = ("查阅", "reader"),
+        ["role.Admin"] = ("管理员", "admin"),
+        ["role.Unspecified"] = ("—", "—"),
+        ["of"] = ("范围", "scope"),
+        ["indicator"] = ("指标", "Indicator"),
+        ["value"] = ("数值", "Value"),
+        ["units-reported"] = ("上报单位数", "Units reported"),
+        ["target"] = ("目标", "Target"),
+        ["meeting"] = ("达标单位", "Units meeting"),
+        ["status"] = ("状态", "Status"),
+        ["met"] = ("达标", "met"),
+        ["short"] = ("未达标", "short"),
+        ["no-data"] = ("无数据", "no data"),
+        ["per-unit"] = ("每单位", "per unit"),
+        ["coverage"] = ("覆盖：{0}/{1} 个单位已上报（{2}），按时 {3}，已审核通过 {4}", "Coverage: {0} of {1} units reported ({2}), {3} on time, {4} approved"),
+        ["stale-children"] = ("以下下级未及时应答，数据截至：", "These nodes did not answer in time; their figures are as of:"),
+        ["never"] = ("从未收到", "never received"),
+        ["silent"] = ("本期无数据的下级或单位：{0} 个", "Nodes or units with nothing for the period: {0}"),
+        ["refresh"] = ("向下级拉取最新数据", "Pull fresh figures from below"),
+        ["no-figures"] = ("本期暂无数据。", "No figures for this period yet."),
+        ["totals.title"] = ("{0}（{1}）{2} 总览", "{0} ({1}), {2}: totals"),
+        ["drill.title"] = ("{0}（{1}）{2} 下级情况", "{0} ({1}), {2}: the tier below"),
+        ["rank"] = ("排名", "Rank"),
+        ["code"] = ("编码", "Code"),
+        ["name"] = ("名称", "Name"),
+        ["kind"] = ("类型", "Kind"),
+        ["kind.node"] = ("下级节点", "node"),
+        ["kind.unit"] = ("所辖单位", "hosted unit"),
+        ["reported"] = ("已报/应报", "Reported"),
+        ["unmet"] = ("未达标指标", "Targets missed"),
+        ["unmet-count"] = ("未达标项数", "Targets missed (count)"),
+        ["sort-by"] = ("排序指标", "Rank by"),
+        ["descending"] = ("从高到低", "highest first"),
+        ["completeness.title"] = ("{0}（{1}）{2} 上报情况", "{0} ({1}), {2}: completeness"),
+        ["due"] = ("截止时间：{0}", "Due: {0}"),
+        ["nodes"] = ("各级节点", "Nodes"),
+        ["tier"] = ("层级", "Tier"),
+        ["expected"] = ("应报", "Expected"),
+        ["on-time"] = ("按时", "On time"),
+        ["rate"] = ("上报率", "Report rate"),
+        ["freshness"] = ("数据状态", "Freshness"),
+        ["fresh"] = ("最新", "fresh"),
+        ["stale-as-of"] = ("未应答，截至 {0}", "did not answer; as of {0}"),
+        ["unknown"] = ("未应答，状态未知", "did not answer; unknown"),
+        ["missing"] = ("未上报单位", "Units not reported"),
+        ["late"] = ("逾期上报单位", "Units reported late"),
+        ["unknown-units"] = ("状态未知的单位（下级未应答）", "Units of unknown status (a node below did not answer)"),
+        ["unknown-count"] = ("未知单位数", "Units unknown"),
+        ["host"] = ("所属节点", "Host node"),
+        ["received"] = ("收到时间", "Received"),
+        ["missing-summary"] = ("未上报：已列出 {0} 个，另有 {1} 个单位因下级未应答而状态未知。", "Not reported: {0} listed, and {1} more units of unknown status below nodes that did not answer."),
+        ["laggards.title"] = ("{0}（{1}）{2} 目标达成与后进名单", "{0} ({1}), {2}: targets and laggards"),
+        ["targets"] = ("目标达成", "Targets"),
+        ["lagging-count"] = ("后进单位数", "Units short"),
+        ["laggards"] = ("后进单位", "Units short of targets"),
+        ["trends.title"] = ("{0}（{1}）{2} 趋势", "{0} ({1}), {2}: trend"),
+        ["from"] = ("从", "From"),
+        ["to"] = ("到", "To"),
+        ["chart-not-numeric"] = ("分类指标不绘制曲线，见下表。", "Category indicators are not charted; see the table."),
+        ["review.title"] = ("{0}（{1}）{2} 审核", "{0} ({1}), {2}: review"),
+        ["review.state"] = ("审核状态", "Review state"),
+        ["approved"] = ("已审核/应审核", "Approved"),
+        ["reason"] = ("理由", "Reason"),
+        ["actions"] = ("操作", "Actions"),
+        ["approve"] = ("通过", "Approve"),
+        ["return"] = ("退回", "Return"),
+        ["reopen"] = ("重新打开", "Reopen"),
+        ["reason.placeholder"] = ("填写理由（必填）", "Reason (required)"),
+        ["done.approve"] = ("已通过：{0}", "Approved: {0}"),
+        ["done.return"] = ("已退回：{0}", "Returned: {0}"),
+        ["done.reopen"] = ("已重新打开：{0}", "Reopened: {0}"),
+        ["review.Unspecified"] = ("—", "—"),
+        ["review.NotSubmitted"] = ("未上报", "not submitted"),
+        ["review.Submitted"] = ("待审核", "submitted"),
+        ["review.Returned"] = ("已退回", "returned"),
+        ["review.Approved"] = ("已通过", "approved"),
+        ["review.Withdrawn"] = ("已撤回", "withdrawn"),
+        ["forbidden"] = ("您的账号无权查看此页面（超出范围或角色不允许）。", "Your account may not see this page (outside your scope, or not for your role)."),
+        ["error.generic"] = ("出错了，请稍后再试。", "Something went wrong; please try again."),
+        ["error.unavailable"] = ("节点或其下级暂时无法应答，请稍后再试。", "The node, or one below it, did not answer in time; try again shortly."),
+        ["error.rate"] = ("请求过于频繁，请稍后再试。", "Too many requests; wait a moment and try again."),
+        ["error.unknown-node"] = ("该节点不在本节点的下级范围内。", "That node is not below this one."),
+        ["error.period"] = ("期间格式不正确，例如 2026、2026-H1、2026-Q1 或 2026-03。", "The period must look like 2026, 2026-H1, 2026-Q1 or 2026-03."),
+        ["error.period-not-started"] = ("该期间尚未开始。", "That period has not started."),
+        ["error.reason-required"] = ("请填写理由。", "Please give a reason."),
+        ["error.locked"] = ("数据已审核通过并锁定，需先重新打开。", "The figures are approved and locked; reopen them first."),
+        ["error.below-not-approved"] = ("下级单位尚未全部审核通过。", "Not every unit below is approved yet."),
+        ["error.wrong-state"] = ("当前审核状态下不能这样操作。", "That decision does not apply in the current state."),
+        ["error.child-unreachable"] = ("下级节点未应答，本次决定未生效，请重试。", "The node below did not answer; nothing was decided. Try again."),
+        ["error.refused"] = ("节点拒绝了请求：{0}", "The node refused: {0}"),
+        ["not-found"] = ("没有这个页面。", "There is no such page."),
+        ["signed-in-as"] = ("{0}（{1}，{2}）", "{0} ({1} of {2})"),
+        ["lang.other"] = ("English", "中文"),
+    };
+
+    private WebTexts(WebLanguage language) => Language = language;
+
+    public static WebTexts Zh { get; } = new(WebLanguage.Zh);
+
+    public static WebTexts En { get; } = new(WebLanguage.En);
+
+    public WebLanguage Language { get; }
+
+    /// <summary>"zh" or "en", for the lang attribute and links.</summary>
+    public string Code => Language == WebLanguage.Zh ? "zh" : "en";
+
+    public string OtherCode => Language == WebLanguage.Zh ? "en" : "zh";
+
+    public static IEnumerable<string> Keys => s_texts.Keys;
+
+    public static WebTexts For(WebLanguage language) => language == WebLanguage.Zh ? Zh : En;
+
+    public string this[string key] => s_texts.TryGetValue(key, out var text) ? (Language == WebLanguage.Zh ? text.Zh : text.En) : key;
+
+    public string Format(string key, params object[] arguments) => string.Format(CultureInfo.InvariantCulture, this[key], arguments);
+
+    /// <summary>Joins the items of a list as the language writes one.</summary>
+    public string List(IEnumerable<string> items) => string.Join(Language == WebLanguage.Zh ? "、" : ", ", items);
+
+    public string Name(Indicator indicator) => Language == WebLanguage.Zh ? indicator.NameZh : indicator.NameEn;
+
+    public string Name(Category category) => Language == WebLanguage.Zh ? category.NameZh : category.NameEn;
+
+    public string Role(Role role) => this["role." + role];
+
+    public string Review(ReviewStatus status) => this["review." + status];
+
+    /// <summary>
+    /// The language asked for: <c>?lang=</c> (then remembered in a cookie), the cookie, the first of
+    /// Accept-Language's zh or en by preference, else Chinese.
+    /// </summary>
+    public static WebLanguage Resolve(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Parse(context.Request.Query["lang"]) is { } asked)
+        {
+            context.Response.Cookies.Append(CookieName, asked == WebLanguage.Zh ? "zh" : "en", new CookieOptions
+            {
+                HttpOnly = true,
+                Secure = true,
+                SameSite = SameSiteMode.Lax,
+                MaxAge = TimeSpan.FromDays(365),
+                IsEssential = true,
+            });
+            return asked;
+        }
+
+        if (Parse(context.Request.Cookies[CookieName]) is { } remembered)
+        {
+            return remembered;
+        }
+
+        var preferred = context.Request.GetTypedHeaders().AcceptLanguage
+            .OrderByDescending(static l => l.Quality ?? 1)
+            .Select(static l => l.Value.Value ?? string.Empty)
+            .Select(static tag => tag.StartsWith("zh", StringComparison.OrdinalIgnoreCase) ? WebLanguage.Zh
+                : tag.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? WebLanguage.En : (WebLanguage?)null)
+            .FirstOrDefault(static l => l is not null);
+        return preferred ?? WebLanguage.Zh;
+    }
+
+    private static WebLanguage? Parse(string? value) => value switch
+    {
+        "zh" => WebLanguage.Zh,
+        "en" => WebLanguage.En,
+        _ => null,
+    };
+}
