@@ -162,7 +162,7 @@ internal static class AccessCommands
         {
             node, account, role, scope,
         };
-        setPassword.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(async () =>
+        setPassword.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             var parsedRole = ParseRole(parse.GetValue(role)!);
             var name = parse.GetValue(account)!;
