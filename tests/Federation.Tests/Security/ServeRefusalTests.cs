@@ -119,6 +119,6 @@ public sealed class ServeRefusalTests
 
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("not valid JSON", line, StringComparison.Ordinal);
+        Assert.StartsWith("error not valid JSON", line, StringComparison.Ordinal);
     }
 }
