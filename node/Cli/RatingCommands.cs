@@ -38,7 +38,7 @@ internal static class RatingCommands
         var year = Year();
         var file = new Option<FileInfo>("--file")
         {
-            Description = "Scores: a CSV (UTF-8 or GBK) with columns unit_id,period,item_id,points (points with at most one decimal; for a bonus or penalty item, " +
+            Description = "Scores: a CSV (UTF-8 or GBK) or an .xlsx (first sheet) with columns unit_id,period,item_id,points (points with at most one decimal; for a bonus or penalty item, " +
                 "the number of occurrences), or the proto JSON of a SetScoresRequest",
             Required = true,
         };
@@ -58,7 +58,7 @@ internal static class RatingCommands
             else
             {
                 var scheme = (await client.GetRatingSchemeAsync(new GetRatingSchemeRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Scheme;
-                request = ReadCsv(SheetFile.Decode(await File.ReadAllBytesAsync(path, cancellationToken)), scheme, text);
+                request = ReadRows(ScoreRows(path, await File.ReadAllBytesAsync(path, cancellationToken), text), scheme, text);
             }
 
             request.Year = parse.GetValue(year)!;
@@ -215,12 +215,25 @@ internal static class RatingCommands
     /// decimal and become tenths; for a bonus or penalty item the last column is the number of occurrences, and any such
     /// row sets the unit's whole adjustment set. Values are passed on as written: the node checks them.
     /// </summary>
-    internal static SetScoresRequest ReadCsv(string csv, RatingScheme scheme, RatingText text)
+    internal static SetScoresRequest ReadCsv(string csv, RatingScheme scheme, RatingText text) => ReadRows(SheetFile.ParseCsv(csv), scheme, text);
+
+    /// <summary>The rows of a scores file: a CSV (UTF-8 or GBK), or the first worksheet of an .xlsx, read as the import reads sheets.</summary>
+    private static IReadOnlyList<IReadOnlyList<string>> ScoreRows(string path, byte[] bytes, RatingText text)
+    {
+        if (!Path.GetExtension(path).Equals(".xlsx", StringComparison.OrdinalIgnoreCase))
+        {
+            return SheetFile.ParseCsv(SheetFile.Decode(bytes));
+        }
+
+        var sheets = SheetFile.Read(Path.GetFileName(path), bytes, out var unreadable);
+        return sheets is { Count: > 0 } ? sheets[0].Rows : throw new FormatException(text.Zh ? $"无法读取 {path}：{unreadable}" : unreadable);
+    }
+
+    private static SetScoresRequest ReadRows(IReadOnlyList<IReadOnlyList<string>> rows, RatingScheme scheme, RatingText text)
     {
         var adjustmentIds = scheme.BonusItems.Concat(scheme.PenaltyItems).Select(static a => a.Id).ToHashSet(StringComparer.Ordinal);
         var request = new SetScoresRequest();
         var units = new Dictionary<string, UnitScoresEntry>(StringComparer.Ordinal);
-        var rows = SheetFile.ParseCsv(csv);
         for (var r = 0; r < rows.Count; r++)
         {
             var row = rows[r].Select(static c => c.Trim()).ToList();

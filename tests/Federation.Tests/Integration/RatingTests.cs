@@ -181,6 +181,44 @@ public sealed class RatingTests
     }
 
     [Fact]
+    public async Task RatingSet_FromAnXlsxSheet_RatesExactlyAsTheSameRowsInACsv()
+    {
+        using var folder = new TempFolder();
+        var items = s_scheme.Parts.SelectMany(static p => p.Items).ToList();
+        List<object?[]> rows =
+        [
+            ["unit_id", "period", "item_id", "points"],
+            .. items.Select(i => new object?[] { "370113001001", "2026", i.Id, (double)(i.MaxTenths / 10m) }),
+            .. items.Select(i => new object?[] { "370113001002", "2026", i.Id, (double)(i.MaxTenths / 20m) }),
+            ["370113001002", "2026-Q1", "duty_annual_task_list", 2.5],
+        ];
+        var statements = new List<RatingStatement>();
+        foreach (var (name, bytes) in new[] { ("scores.csv", System.Text.Encoding.UTF8.GetBytes(Sheets.Csv(rows))), ("scores.xlsx", Sheets.Xlsx(rows)) })
+        {
+            await using var node = await TestNode.StartAsync(new NodeSpec("370113001", "township") { HostedUnitIds = ["370113001001", "370113001002"] }, folder.Sub(name));
+            var path = folder.Sub(name + ".in" + Path.GetExtension(name));
+            await File.WriteAllBytesAsync(path, bytes);
+
+            var set = await Cli.RunAsync("rating", "set", "--node", node.Address, "--ca", TestPki.CaPath, "--token", node.Tokens.Reviewer, "--year", "2026", "--file", path, "--lang", "en");
+
+            Assert.True(set.ExitCode == 0, name + ": " + set.StandardError);
+            var answer = await new RatingService.RatingServiceClient(node.ChannelWith(node.Tokens.Reviewer))
+                .GetRatingsAsync(new GetRatingsRequest { Year = "2026" }, deadline: Rpc.Deadline());
+            var statement = RatingStatement.Parser.ParseFrom(answer.Statement.StatementBytes);
+            // The stored scores record when and by whom they were entered, so their digests differ between the two nodes.
+            foreach (var unit in statement.Units)
+            {
+                unit.ScoresDigest = Google.Protobuf.ByteString.Empty;
+            }
+
+            statements.Add(statement);
+        }
+
+        Assert.Equal(2, statements[0].Units.Count);
+        Assert.Equal(statements[0].Units, statements[1].Units);
+    }
+
+    [Fact]
     public async Task RatingCommands_SetShowFlagsAndScheme_InChineseAndEnglish_ErrorsInOneLine()
     {
         using var folder = new TempFolder();
