@@ -111,6 +111,12 @@ public enum RejectionReason
 
     /// <summary>The child to be told of a decision answered and refused it; its own reason travels as metadata.</summary>
     ChildRefused,
+
+    /// <summary>A report or sheet types an indicator the catalogue computes from the rectification ledger.</summary>
+    ComputedIndicator,
+
+    /// <summary>No rectification ledger item with that id for the unit.</summary>
+    UnknownItem,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

@@ -31,6 +31,9 @@ public sealed class SignatureDomain
     /// <summary>Review decisions (approve, return, reopen, withdraw): "federation.v1.Decision\0".</summary>
     public static SignatureDomain Decision { get; } = new("federation.v1.Decision");
 
+    /// <summary>Rectification ledger steps (list, fix reported, accepted, sent back): "federation.v1.LedgerStep\0".</summary>
+    public static SignatureDomain LedgerStep { get; } = new("federation.v1.LedgerStep");
+
     public string Label { get; }
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>

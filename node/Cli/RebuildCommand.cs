@@ -30,6 +30,9 @@ internal static class RebuildCommand
         // Signed review decisions are kept for good, and the states they left decide the locks.
         NodeStore.Collections.Decisions, NodeStore.Collections.ReviewStates,
 
+        // The rectification ledger: signed steps kept for good, and the tallies earlier summaries cited.
+        NodeStore.Collections.LedgerItems, NodeStore.Collections.LedgerSteps, NodeStore.Collections.LedgerTallies,
+
         // People's accounts and tokens: nothing else could recreate them.
         Security.AccessCollections.Accounts, Security.AccessCollections.Tokens,
     ];
@@ -169,6 +172,7 @@ internal static class RebuildCommand
 
         var periods = fresh.Reports.FindAll().Select(static r => r.Period)
             .Concat(fresh.ChildSummaries.FindAll().Select(static s => s.Period))
+            .Concat(fresh.LedgerItems.FindAll().Select(static i => i.Period))
             .Concat(own.Select(static s => s.Id))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var period in periods)

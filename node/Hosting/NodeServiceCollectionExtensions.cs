@@ -78,6 +78,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();
         services.AddSingleton<ReviewOperations>();
+        services.AddSingleton<Ledger.LedgerOperations>();
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
@@ -109,6 +110,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcService<AccessGrpcService>();
         app.MapGrpcService<ReviewGrpcService>();
+        app.MapGrpcService<LedgerGrpcService>();
         return app;
     }
 }

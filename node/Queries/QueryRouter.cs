@@ -6,6 +6,7 @@ using Federation.Node.Security;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Federation.Node.Queries;
 
@@ -25,8 +26,14 @@ internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, PeerCa
     /// <param name="forward">The call to make to a child.</param>
     /// <param name="answeredFor">The node an answer says it is about: an answer about another node is never relayed.</param>
     /// <param name="context">The incoming call.</param>
-    public async Task<T> ForwardAsync<T>(
+    public Task<T> ForwardAsync<T>(
         string nodeId, Func<QueryService.QueryServiceClient, CallOptions, Task<T>> forward, Func<T, string> answeredFor, ServerCallContext context)
+        where T : class =>
+        ForwardAsync(nodeId, (GrpcChannel channel, CallOptions call) => forward(new QueryService.QueryServiceClient(channel), call), answeredFor, context);
+
+    /// <summary>As the overload above, for a call of any service on the child's channel (the ledger's lists travel the same way).</summary>
+    public async Task<T> ForwardAsync<T>(
+        string nodeId, Func<GrpcChannel, CallOptions, Task<T>> forward, Func<T, string> answeredFor, ServerCallContext context)
         where T : class
     {
         var within = WithinOf(context);
@@ -42,7 +49,7 @@ internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, PeerCa
         var asked = onPath.Count > 0 ? onPath : children;
         var answers = onPath.Count > 0
             ? await AskInTurnAsync(onPath, hop, forward, headers)
-            : await Task.WhenAll(children.Select(child => peers.AskAsync(child, hop, (channel, call) => forward(new QueryService.QueryServiceClient(channel), call), headers)));
+            : await Task.WhenAll(children.Select(child => peers.AskAsync(child, hop, forward, headers)));
         var claims = new List<(ChildDocument Child, ChildAnswer<T> Answer)>();
         RpcException? silent = null;
         foreach (var (child, answer) in asked.Zip(answers))
@@ -92,13 +99,13 @@ internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, PeerCa
 
     /// <summary>Children on the path, longest prefix first, until one holds the node (answers, or refuses other than "not here").</summary>
     private async Task<ChildAnswer<T>[]> AskInTurnAsync<T>(
-        List<ChildDocument> onPath, CallBudget hop, Func<QueryService.QueryServiceClient, CallOptions, Task<T>> forward, Metadata? headers)
+        List<ChildDocument> onPath, CallBudget hop, Func<GrpcChannel, CallOptions, Task<T>> forward, Metadata? headers)
         where T : class
     {
         var answers = new ChildAnswer<T>[onPath.Count];
         for (var i = 0; i < onPath.Count; i++)
         {
-            answers[i] = await peers.AskAsync(onPath[i], hop, (channel, call) => forward(new QueryService.QueryServiceClient(channel), call), headers);
+            answers[i] = await peers.AskAsync(onPath[i], hop, forward, headers);
             var notHere = answers[i].Error is { } error && RpcErrors.ReasonOf(error) is RejectionReason.UnknownNode or RejectionReason.OutOfScope;
             if (!notHere)
             {

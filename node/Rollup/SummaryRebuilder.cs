@@ -35,7 +35,11 @@ internal sealed class SummaryRebuilder(
         var held = store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
         var replaced = store.Summaries.FindById(period);
         store.Dirty.Delete(period);
-        if (reports.Count == 0 && held.Count == 0 && replaced is null)
+
+        // The ledger is tallied at the build time: an item past its deadline counts as overdue from then on.
+        var ledgers = store.TallyLedgers(period, now);
+        var withItems = ledgers.Select(static l => l.Tally.UnitId).ToHashSet(StringComparer.Ordinal);
+        if (reports.Count == 0 && held.Count == 0 && ledgers.Count == 0 && replaced is null)
         {
             // Nothing below has figures for the period: coverage alone is not worth a signed summary. Once a
             // summary was signed, though, it is rebuilt even empty, so that a withdrawal reaches the parent.
@@ -45,7 +49,7 @@ internal sealed class SummaryRebuilder(
 
         var parsedPeriod = Period.Parse(period);
         var hosted = store.Units.FindAll()
-            .Where(unit => reports.ContainsKey(unit.Id) || UnitRules.IsExpected(unit.RetiredFromPeriod, parsedPeriod))
+            .Where(unit => reports.ContainsKey(unit.Id) || withItems.Contains(unit.Id) || UnitRules.IsExpected(unit.RetiredFromPeriod, parsedPeriod))
             .Select(unit => reports.TryGetValue(unit.Id, out var r)
                 ? HostedInput(store, unit.Id, period, r)
                 : new HostedUnitInput(unit.Id, null, []))
@@ -63,11 +67,20 @@ internal sealed class SummaryRebuilder(
         var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
-            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]));
+            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)])
+        {
+            Ledgers = [.. ledgers.Select(static l => new LedgerInput(l.Tally, l.Digest))],
+        });
         if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
         {
             RebuildLog.Unchanged(logger, period, replaced.Version);
             return replaced;
+        }
+
+        // Every tally the new summary cites is kept by its digest, so that an audit can be given the exact bytes.
+        foreach (var ledger in ledgers)
+        {
+            store.KeepTally(ledger);
         }
 
         var signed = SignedMessages.SignSummary(summary, identity.Key);

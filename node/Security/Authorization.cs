@@ -56,6 +56,9 @@ internal static class Policies
     /// <summary>Harmless reads (catalogue, identity, who am I): anyone authenticated.</summary>
     public const string Anyone = nameof(Anyone);
 
+    /// <summary>Reading the rectification ledger: a clerk, reviewer or reader, or the parent (it reads before it accepts, and routes queries).</summary>
+    public const string LedgerReader = nameof(LedgerReader);
+
     public static readonly IReadOnlyDictionary<string, Allowed> All = new Dictionary<string, Allowed>(StringComparer.Ordinal)
     {
         [Clerk] = Allowed.Clerk,
@@ -68,6 +71,7 @@ internal static class Policies
         [ChildNode] = Allowed.ChildNode,
         [ParentNode] = Allowed.ParentNode,
         [Anyone] = Allowed.Anyone,
+        [LedgerReader] = Allowed.Clerk | Allowed.Reviewer | Allowed.Reader | Allowed.ParentNode,
     };
 
     public static void Register(AuthorizationOptions options)

@@ -25,6 +25,7 @@ public sealed class NodeLayerTests
         ["Queries"] = 2,
         ["Admin"] = 2,
         ["Review"] = 2,
+        ["Ledger"] = 2,
         ["Security"] = 2,
         ["Storage"] = 1,
         ["Application"] = 0,

@@ -2,6 +2,8 @@ using Federation.Node.Hosting;
 using Federation.Protos.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Tests.Infrastructure;
@@ -28,6 +30,9 @@ public sealed record NodeSpec(string Id, string Tier)
 
     /// <summary>Further settings, applied last.</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>The node's clock (a <see cref="TickingClock"/>'s fake time, say); the system clock when null.</summary>
+    public TimeProvider? Time { get; init; }
 }
 
 /// <summary>Tokens a test node issues itself at start through its admin socket, one per role, scoped to the node.</summary>
@@ -173,6 +178,11 @@ public sealed class TestNode : IAsyncDisposable
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(Logs);
+            if (_spec.Time is { } time)
+            {
+                // The composition root registers the system clock only if none is there; this one replaces it.
+                builder.Services.Replace(ServiceDescriptor.Singleton(time));
+            }
         });
         await _app.StartAsync();
         Address = NodeHost.ListeningAddress(_app);
