@@ -16,7 +16,7 @@ public sealed class TickingClock : IAsyncDisposable
     /// <param name="start">The instant the clock starts at; not before now.</param>
     public TickingClock(DateTimeOffset start)
     {
-        if (start < DateTimeOffset.UtcNow)
+        if (start < DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1))
         {
             throw new ArgumentOutOfRangeException(nameof(start), "a node's clock must not run behind the real one: its call deadlines would be past.");
         }

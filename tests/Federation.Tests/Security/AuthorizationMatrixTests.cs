@@ -31,7 +31,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor, ImportService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor, LedgerService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -81,6 +81,13 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["ReviewService.ApplyParentDecision"] = Who.Parent,
         ["ReviewService.ListUnits"] = Who.Admin | Who.Reviewer | Who.Reader,
         ["AdminService.RetireHostedUnit"] = Who.Admin,
+        ["LedgerService.AddLedgerItem"] = Who.Clerk | Who.Reviewer,
+        ["LedgerService.ReportLedgerFix"] = Who.Clerk,
+        ["LedgerService.AcceptLedgerItem"] = Who.Reviewer,
+        ["LedgerService.SendBackLedgerItem"] = Who.Reviewer,
+        ["LedgerService.ListLedgerItems"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Parent,
+        ["LedgerService.GetLedgerHistory"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Parent,
+        ["LedgerService.ApplyParentLedgerStep"] = Who.Parent,
     };
 
     [Flags]
@@ -289,6 +296,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static Target TargetOf(string method) => method switch
     {
         "SubmitReport" or "GetReport" or "ImportSheet" or "GetSheetTemplate" or "ApproveReport" or "ReturnReport" or "ReopenReport" or "WithdrawReport" or "GetReviewStatus" or "GetDecisions" => Target.Unit,
+        "AddLedgerItem" or "ReportLedgerFix" or "AcceptLedgerItem" or "SendBackLedgerItem" or "ListLedgerItems" or "GetLedgerHistory" => Target.Unit,
         "ApproveChild" or "ReopenChild" => Target.Node,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
@@ -393,6 +401,17 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "ApplyParentDecision" => new ApplyParentDecisionRequest(),
             "ListUnits" => new ListUnitsRequest { Period = Quarter },
             "RetireHostedUnit" => new RetireHostedUnitRequest { UnitId = "370113001098", FromPeriod = "2026-Q2" },
+            "AddLedgerItem" => new AddLedgerItemRequest
+            {
+                UnitId = unit,
+                Entry = new LedgerEntry { Period = Quarter, Category = "venue", Problem = "matrix", Measure = "matrix", Deadline = "2026-06-30", Responsible = "matrix" },
+            },
+            "ReportLedgerFix" => new ReportLedgerFixRequest { UnitId = unit, ItemId = "1", Note = "matrix" },
+            "AcceptLedgerItem" => new AcceptLedgerItemRequest { UnitId = unit, ItemId = "1" },
+            "SendBackLedgerItem" => new SendBackLedgerItemRequest { UnitId = unit, ItemId = "1", Reason = "matrix" },
+            "ListLedgerItems" => new ListLedgerItemsRequest { UnitId = unit },
+            "GetLedgerHistory" => new GetLedgerHistoryRequest { UnitId = unit, ItemId = "1" },
+            "ApplyParentLedgerStep" => new ApplyParentLedgerStepRequest(),
             _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
         };
     }
