@@ -50,6 +50,11 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
 
     private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
+    /// <summary>A reviewer token for each node above the villages: the tier above that accepts their ledger items.</summary>
+    public IReadOnlyDictionary<string, string> ReviewerTokens => _reviewerTokens;
+
+    private readonly Dictionary<string, string> _reviewerTokens = new(StringComparer.Ordinal);
+
     public async Task StartAsync(Action<string> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -81,7 +86,7 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
         }
 
         await IssueTokensAsync(cancellationToken);
-        progress($"tokens: a clerk for each village, a reader for each node above, issued on each node's admin socket ({clock.Elapsed.TotalSeconds:0.0} s)");
+        progress($"tokens: a clerk for each village, a reader and a reviewer for each node above, issued on each node's admin socket ({clock.Elapsed.TotalSeconds:0.0} s)");
     }
 
     /// <summary>`federation ca init`, then `federation cert issue` for every node, as an operator would.</summary>
@@ -130,6 +135,18 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
                 Note = "issued by the demo launcher",
             }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
             _tokens[node.Id] = issued.Token;
+            if (!isVillage)
+            {
+                var reviewer = await new AccessService.AccessServiceClient(socket).IssueTokenAsync(new IssueTokenRequest
+                {
+                    Account = $"demo-reviewer-{node.Id}",
+                    Role = Role.Reviewer,
+                    Scope = node.Id,
+                    ValidFor = Duration.FromTimeSpan(TimeSpan.FromDays(1)),
+                    Note = "issued by the demo launcher",
+                }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+                _reviewerTokens[node.Id] = reviewer.Token;
+            }
         }
     }
 
