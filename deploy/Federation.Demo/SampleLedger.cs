@@ -42,7 +42,10 @@ internal static class SampleLedger
         })];
     }
 
-    /// <summary>Lists, fix-reports and accepts the items, village by village in parallel; returns the number accepted.</summary>
+    /// <summary>
+    /// Lists, fix-reports and accepts the items, village by village in parallel; returns the number cleared. A village whose
+    /// node already holds items for the period (a data folder used before) is left as it is.
+    /// </summary>
     public static async Task<int> ApplyAsync(NodeFleet fleet, NodeClient client, IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken)
     {
         var hierarchy = fleet.Hierarchy;
@@ -57,6 +60,14 @@ internal static class SampleLedger
             var township = hierarchy[village.Key].ParentId!;
             var clerk = new LedgerService.LedgerServiceClient(client.Channel(fleet[village.Key].Address, fleet.Tokens[village.Key]));
             var reviewer = new LedgerService.LedgerServiceClient(client.Channel(fleet[township].Address, fleet.ReviewerTokens[township]));
+            // A data folder used before holds the ledger already: steps are signed statements, never entered twice.
+            var held = await clerk.ListLedgerItemsAsync(new ListLedgerItemsRequest { UnitId = village.Key, Period = SampleReports.Period },
+                deadline: Deadline(), cancellationToken: cancellationToken);
+            if (held.Items.Count > 0)
+            {
+                return held.Items.Count(static i => i.Status == LedgerItemStatus.Cleared);
+            }
+
             var count = 0;
             foreach (var row in village)
             {
