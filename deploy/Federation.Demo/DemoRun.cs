@@ -94,9 +94,11 @@ internal sealed class DemoRun(DemoSettings settings)
         var submitted = await SampleReports.SubmitAsync(fleet, client, cancellationToken);
         Progress($"submitted {submitted} village reports for {SampleReports.Period} from {SampleReports.SheetPath}");
         var ledger = SampleLedger.Read(SampleLedger.FilePath);
-        var accepted = await SampleLedger.ApplyAsync(fleet, client, ledger, cancellationToken);
-        Progress($"rectification ledger: {ledger.Count} items listed by the village clerks, {ledger.Count(static r => r.FixReported)} fixes reported, " +
-                 $"{accepted} accepted (销号) by the township reviewers from {SampleLedger.FilePath}");
+        var (accepted, alreadyHolding) = await SampleLedger.ApplyAsync(fleet, client, ledger, cancellationToken);
+        Progress(alreadyHolding > 0
+            ? $"rectification ledger: {alreadyHolding} villages already hold their items from an earlier run; {accepted} items are cleared"
+            : $"rectification ledger: {ledger.Count} items listed by the village clerks, {ledger.Count(static r => r.FixReported)} fixes reported, " +
+              $"{accepted} accepted (销号) by the township reviewers from {SampleLedger.FilePath}");
 
         var root = fleet[hierarchy.Root.Id];
         await client.WaitForCoverageAsync(

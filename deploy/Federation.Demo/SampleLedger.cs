@@ -46,7 +46,7 @@ internal static class SampleLedger
     /// Lists, fix-reports and accepts the items, village by village in parallel; returns the number cleared. A village whose
     /// node already holds items for the period (a data folder used before) is left as it is.
     /// </summary>
-    public static async Task<int> ApplyAsync(NodeFleet fleet, NodeClient client, IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken)
+    public static async Task<(int Cleared, int VillagesAlreadyHolding)> ApplyAsync(NodeFleet fleet, NodeClient client, IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken)
     {
         var hierarchy = fleet.Hierarchy;
         var unknown = rows.Select(static r => r.UnitId).Where(id => !hierarchy.Contains(id) || hierarchy.ChildrenOf(id).Any()).Distinct().ToList();
@@ -65,7 +65,7 @@ internal static class SampleLedger
                 deadline: Deadline(), cancellationToken: cancellationToken);
             if (held.Items.Count > 0)
             {
-                return held.Items.Count(static i => i.Status == LedgerItemStatus.Cleared);
+                return (Cleared: held.Items.Count(static i => i.Status == LedgerItemStatus.Cleared), Held: true);
             }
 
             var count = 0;
@@ -106,9 +106,9 @@ internal static class SampleLedger
                 }
             }
 
-            return count;
+            return (Cleared: count, Held: false);
         }));
-        return accepted.Sum();
+        return (accepted.Sum(static a => a.Cleared), accepted.Count(static a => a.Held));
     }
 
     /// <summary>

@@ -25,8 +25,9 @@ internal sealed class SummaryRebuilder(
     /// <summary>
     /// Rebuilds the period's summary and returns the current one. A new version is signed and queued only
     /// when an input changed: a rebuild whose contributions, coverage (stale and silent sets included),
-    /// aggregates and catalogue equal the current summary's keeps it. A period with no report and no child
-    /// summary gets no summary at all (null), so a pull or a stale mark on an empty period writes nothing.
+    /// aggregates and catalogue equal the current summary's keeps it. A period with no report, no child
+    /// summary and no ledger item gets no summary at all (null), so a pull or a stale mark on an empty period
+    /// writes nothing. Ledger items are tallied at the build time, so an item past its deadline counts as overdue.
     /// </summary>
     public SummaryDocument? Rebuild(NodeStore store, string period)
     {
@@ -78,7 +79,7 @@ internal sealed class SummaryRebuilder(
         }
 
         // Every tally the new summary cites is kept by its digest, so that an audit can be given the exact bytes.
-        foreach (var ledger in ledgers)
+        foreach (var ledger in ledgers.Where(l => summary.Contributions.Any(c => c.Kind == ContributionKind.Ledger && c.Digest.Span.SequenceEqual(l.Digest))))
         {
             store.KeepTally(ledger);
         }
