@@ -418,9 +418,10 @@ internal sealed class LedgerOperations(
             .GetLedgerHistoryAsync(new GetLedgerHistoryRequest { UnitId = child.Id, ItemId = itemId }, call).ResponseAsync);
         if (!read.Answered)
         {
-            // A refusal of the read (no such item) is the child's answer about its own ledger, passed on as it is.
-            return read.Error is { } error && RpcErrors.ReasonOf(error) is { } reason and not RejectionReason.RateLimited
-                ? Rejection.Of(reason, $"child '{child.Id}': {Echo.Truncate(error.Status.Detail, 300)}", "item_id")
+            // "No such item" (or unit) is the child's answer about its own ledger, passed on as it is; any other refusal
+            // is the child refusing, as for a delivery.
+            return read.Error is { } error && RpcErrors.ReasonOf(error) is RejectionReason.UnknownItem or RejectionReason.UnknownUnit
+                ? Rejection.Of(RpcErrors.ReasonOf(error)!.Value, $"child '{child.Id}': {Echo.Truncate(error.Status.Detail, 300)}", "item_id")
                 : NotDelivered(child.Id, read.Status, read.Error);
         }
 

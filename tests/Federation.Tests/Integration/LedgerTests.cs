@@ -3,9 +3,11 @@ using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Ledger;
 using Federation.Aggregator.Proofs;
 using Federation.Aggregator.Signing;
+using Federation.Node.Hosting;
 using Federation.Protos.V1;
 using Federation.Tests.Infrastructure;
 using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
 namespace Federation.Tests.Integration;
@@ -132,6 +134,10 @@ public sealed class LedgerTests
             new SendBackLedgerItemRequest { UnitId = Village, ItemId = "2", Reason = "缺少组织关系转接材料" }, deadline: Rpc.Deadline());
         Assert.Equal((LedgerItemStatus.Open, "缺少组织关系转接材料", 3u), (sentBack.Item.Status, sentBack.Item.LastNote, sentBack.Item.StepCount));
         await WaitForLedgerAsync(tree.Root, period, listed: 2, cleared: 1, overdue: 0, "the village's two items at the city");
+
+        await Rpc.FailsAsync(
+            async () => await townshipReviewer.AcceptLedgerItemAsync(new AcceptLedgerItemRequest { UnitId = Village, ItemId = "9" }, deadline: Rpc.Deadline()),
+            StatusCode.NotFound, "UNKNOWN_ITEM");
 
         // A village that cannot be reached: nothing is recorded anywhere, and the reviewer is told so.
         await villageClerk.ReportLedgerFixAsync(new ReportLedgerFixRequest { UnitId = Village, ItemId = "2", Note = "材料已补" }, deadline: Rpc.Deadline());
@@ -300,6 +306,62 @@ public sealed class LedgerTests
             StatusCode.InvalidArgument, "MALFORMED_REQUEST");
 
         Assert.Equal(before, await SnapshotAsync(township, period));
+        tree.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task ApplyParentLedgerStep_OnlyThePinnedParentsStepChainedToTheLast_ReplayChangesNothing()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await TestHierarchy.StartAsync(folder, new TreeNode(Township, "township", [new(Village, "village", [])]));
+        var (period, far) = (QuarterOf(ChinaToday()), Date(ChinaToday().AddDays(60)));
+        var village = tree[Village];
+        var clerk = Ledger(village, village.Tokens.Clerk);
+        await clerk.AddLedgerItemAsync(new AddLedgerItemRequest { UnitId = Village, Entry = Entry(period, "venue", far, "标识缺失") }, deadline: Rpc.Deadline());
+        var fixReport = await clerk.ReportLedgerFixAsync(new ReportLedgerFixRequest { UnitId = Village, ItemId = "1", Note = "已补" }, deadline: Rpc.Deadline());
+        using var townshipKey = NodeKeyFile.LoadOrCreate(folder.Sub(Township));
+        using var villageKey = NodeKeyFile.LoadOrCreate(folder.Sub(Village));
+        using var parentChannel = TestPki.Channel(village.Address, asNode: Township);
+        var asParent = new LedgerService.LedgerServiceClient(parentChannel);
+        var afterFix = ByteString.CopyFrom(Digests.Sha256(fixReport.Step.StepBytes.Span));
+        ApplyParentLedgerStepRequest Step(LedgerStepKind kind, uint sequence, ByteString previous, string holder = Village, NodeSigningKey? key = null) => new()
+        {
+            Step = SignedMessages.SignLedgerStep(new LedgerStep
+            {
+                NodeId = Township, HolderNodeId = holder, UnitId = holder, ItemId = "1", Kind = kind, Sequence = sequence, PreviousStepDigest = previous,
+                Note = "why", Account = "reviewer-" + Township, StepTime = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), ByTierAbove = true,
+            }, key ?? townshipKey),
+        };
+
+        await Rpc.FailsAsync(async () => await asParent.ApplyParentLedgerStepAsync(Step(LedgerStepKind.Accepted, 3, afterFix, key: villageKey), deadline: Rpc.Deadline()),
+            StatusCode.Unauthenticated, "UNKNOWN_SIGNER");
+        await Rpc.FailsAsync(async () => await asParent.ApplyParentLedgerStepAsync(Step(LedgerStepKind.Accepted, 3, afterFix, holder: "370113001004"), deadline: Rpc.Deadline()),
+            StatusCode.PermissionDenied, "SENDER_MISMATCH");
+        await Rpc.FailsAsync(async () => await asParent.ApplyParentLedgerStepAsync(Step(LedgerStepKind.FixReported, 3, afterFix), deadline: Rpc.Deadline()),
+            StatusCode.FailedPrecondition, "WRONG_REVIEW_STATE");
+        await Rpc.FailsAsync(async () => await asParent.ApplyParentLedgerStepAsync(Step(LedgerStepKind.Accepted, 2, fixReport.Step.StepBytes), deadline: Rpc.Deadline()),
+            StatusCode.FailedPrecondition, "STALE_VERSION");
+
+        var accept = Step(LedgerStepKind.Accepted, 3, afterFix);
+        var applied = await asParent.ApplyParentLedgerStepAsync(accept, deadline: Rpc.Deadline());
+        var replayed = await asParent.ApplyParentLedgerStepAsync(accept, deadline: Rpc.Deadline());
+        Assert.Equal((LedgerItemStatus.Cleared, 3u), (applied.Item.Status, applied.Item.StepCount));
+        Assert.Equal(applied.Item, replayed.Item);
+        await Rpc.FailsAsync(async () => await asParent.ApplyParentLedgerStepAsync(Step(LedgerStepKind.SentBack, 3, afterFix), deadline: Rpc.Deadline()),
+            StatusCode.FailedPrecondition, "STALE_VERSION");
+
+        // A listing delivered twice (the parent retrying after a lost answer) is one item.
+        var listing = new ApplyParentLedgerStepRequest
+        {
+            Step = SignedMessages.SignLedgerStep(new LedgerStep
+            {
+                NodeId = Township, HolderNodeId = Village, UnitId = Village, Kind = LedgerStepKind.List, Sequence = 1, Entry = Entry(period, "duty", far, "会议记录不全"),
+                Account = "reviewer-" + Township, StepTime = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), ByTierAbove = true,
+            }, townshipKey),
+        };
+        Assert.Equal("2", (await asParent.ApplyParentLedgerStepAsync(listing, deadline: Rpc.Deadline())).Item.ItemId);
+        Assert.Equal("2", (await asParent.ApplyParentLedgerStepAsync(listing, deadline: Rpc.Deadline())).Item.ItemId);
+        Assert.Equal(2, (await clerk.ListLedgerItemsAsync(new ListLedgerItemsRequest { UnitId = Village }, deadline: Rpc.Deadline())).Items.Count);
         tree.AssertNoErrors();
     }
 
