@@ -129,6 +129,12 @@ public enum RejectionReason
 
     /// <summary>A password too short, too long, or the account's own name.</summary>
     WeakPassword,
+
+    /// <summary>A report or sheet types an indicator the catalogue computes from the rectification ledger.</summary>
+    ComputedIndicator,
+
+    /// <summary>No rectification ledger item with that id for the unit.</summary>
+    UnknownItem,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

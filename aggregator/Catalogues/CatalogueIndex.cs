@@ -20,6 +20,10 @@ public sealed class CatalogueIndex
         Indicators = [.. catalogue.Indicators];
         Ratios = [.. catalogue.Indicators.Where(static i => i.Kind == ValueKind.Ratio)];
         Rules = [.. catalogue.Rules];
+        LedgerCategories = [.. catalogue.LedgerCategories];
+        LedgerIndicators = catalogue.Indicators
+            .Where(static i => i.LedgerCount != LedgerCount.Unspecified)
+            .ToFrozenDictionary(static i => i.LedgerCount, static i => i.Id);
         _required = catalogue.Indicators
             .SelectMany(static i => i.RequiredFor.Select(t => (Type: t, i.Id)))
             .GroupBy(static p => p.Type)
@@ -45,6 +49,27 @@ public sealed class CatalogueIndex
 
     /// <summary>The derived RATIO indicators.</summary>
     public IReadOnlyList<Indicator> Ratios { get; }
+
+    /// <summary>The categories of rectification ledger items, in display order.</summary>
+    public IReadOnlyList<Category> LedgerCategories { get; }
+
+    /// <summary>The indicators computed from the rectification ledger, by the count each is (at most one each).</summary>
+    public IReadOnlyDictionary<LedgerCount, string> LedgerIndicators { get; }
+
+    /// <summary>
+    /// True for an indicator whose unit values come from the rectification ledger, not from reports: one marked
+    /// <c>ledger_count</c>, or a ratio of such indicators. A unit may have ledger items without a report, so these
+    /// are bounded by the leaves expected, not the leaves reported.
+    /// </summary>
+    public bool IsFromLedger(Indicator indicator)
+    {
+        ArgumentNullException.ThrowIfNull(indicator);
+        return indicator.LedgerCount != LedgerCount.Unspecified ||
+               (indicator.Kind == ValueKind.Ratio && indicator.Ratio is { } ratio &&
+                (IsMarked(ratio.NumeratorIndicatorId) || IsMarked(ratio.DenominatorIndicatorId)));
+
+        bool IsMarked(string id) => TryGet(id, out var part) && part.LedgerCount != LedgerCount.Unspecified;
+    }
 
     /// <summary>The catalogue built from DOMAIN.md that ships with the product.</summary>
     public static CatalogueIndex Default { get; } = Create(LoadDefault());
@@ -99,6 +124,23 @@ public sealed class CatalogueIndex
             {
                 throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' cannot be required (a ratio, or an unspecified period type).");
             }
+
+            // A ledger count is a number of items: a COUNT, computed, so never required of a report.
+            if (indicator.LedgerCount != LedgerCount.Unspecified && (indicator.Kind != ValueKind.Count || indicator.RequiredFor.Count > 0))
+            {
+                throw ThrowHelper.InvalidCatalogue($"indicator '{indicator.Id}' is computed from the ledger: it must be a COUNT and cannot be required.");
+            }
+        }
+
+        if (catalogue.Indicators.Where(static i => i.LedgerCount != LedgerCount.Unspecified).GroupBy(static i => i.LedgerCount).FirstOrDefault(static g => g.Count() > 1) is { } twice)
+        {
+            throw ThrowHelper.InvalidCatalogue($"more than one indicator is the ledger count {twice.Key}.");
+        }
+
+        var ledgerCodes = new HashSet<string>(StringComparer.Ordinal);
+        if (catalogue.LedgerCategories.FirstOrDefault(c => string.IsNullOrWhiteSpace(c.Code) || !ledgerCodes.Add(c.Code)) is { } badCategory)
+        {
+            throw ThrowHelper.InvalidCatalogue($"ledger category code '{badCategory.Code}' is empty or repeated.");
         }
 
         var kinds = catalogue.Indicators.ToDictionary(static i => i.Id, static i => i.Kind, StringComparer.Ordinal);

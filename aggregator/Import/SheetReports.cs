@@ -127,6 +127,7 @@ public static class SheetReports
         RejectionReason.ValueKindMismatch => "数值类型不符",
         RejectionReason.DuplicateIndicator => "重复填写",
         RejectionReason.DerivedIndicator => "由其他指标计算得出，不能直接填写",
+        RejectionReason.ComputedIndicator => "由整改台账自动统计，不能直接填写（请在台账中挂牌、报告整改、验收销号）",
         RejectionReason.UnknownIndicator => "不是目录中的指标",
         RejectionReason.PeriodNotStarted => "报告期尚未开始",
         RejectionReason.MalformedPeriod => "报告期格式不正确",

@@ -101,12 +101,14 @@ public sealed class SheetTemplateLayout
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(units);
         var required = catalogue.RequiredFor(period.Type).ToHashSet(StringComparer.Ordinal);
+        // Ratios and the counts the rectification ledger computes are not entered: no column, a note saying why.
         var columns = catalogue.Indicators
-            .Where(static i => i.Kind != ValueKind.Ratio)
+            .Where(static i => i.Kind != ValueKind.Ratio && i.LedgerCount == LedgerCount.Unspecified)
             .Select(i => Column(i, required.Contains(i.Id), period, chinese))
             .ToList();
         var number = 0;
         var notes = columns.Select(c => NoteOf(++number, c.Indicator, c.Required, period, chinese, c.Choices)).ToList();
+        notes.AddRange(catalogue.Indicators.Where(static i => i.LedgerCount != LedgerCount.Unspecified).Select(i => NoteOf(++number, i, false, period, chinese, [])));
         notes.AddRange(catalogue.Ratios.Select(r => NoteOf(++number, r, false, period, chinese, [])));
         var title = chinese
             ? string.Create(CultureInfo.InvariantCulture, $"{nodeId} {period} 基层党建数据填报表（灰色列勿改；每行一个单位；空白表示未报）")
@@ -150,8 +152,10 @@ public sealed class SheetTemplateLayout
         chinese ? indicator.NameEn : indicator.NameZh,
         KindText(indicator.Kind, chinese),
         UnitOf(indicator, chinese),
-        indicator.Kind == ValueKind.Ratio ? RatioText(indicator, chinese) : Allowed(indicator, chinese, choices),
-        indicator.Kind == ValueKind.Ratio ? string.Empty : RequiredText(required, period, chinese),
+        indicator.Kind == ValueKind.Ratio ? RatioText(indicator, chinese)
+            : indicator.LedgerCount != LedgerCount.Unspecified ? LedgerText(chinese)
+            : Allowed(indicator, chinese, choices),
+        indicator.Kind == ValueKind.Ratio || indicator.LedgerCount != LedgerCount.Unspecified ? string.Empty : RequiredText(required, period, chinese),
         indicator.Target?.Description ?? string.Empty);
 
     private static string Allowed(Indicator indicator, bool chinese, IReadOnlyList<string> choices) => indicator.Kind switch
@@ -165,6 +169,10 @@ public sealed class SheetTemplateLayout
     private static string RatioText(Indicator ratio, bool chinese) => chinese
         ? $"不填写：由 {ratio.Ratio?.NumeratorIndicatorId} ÷ {ratio.Ratio?.DenominatorIndicatorId} 计算"
         : $"not entered: computed as {ratio.Ratio?.NumeratorIndicatorId} ÷ {ratio.Ratio?.DenominatorIndicatorId}";
+
+    private static string LedgerText(bool chinese) => chinese
+        ? "不填写：由整改台账自动统计（挂牌、报告整改、上级验收销号）"
+        : "not entered: counted from the rectification ledger (listed, fix reported, accepted by the tier above)";
 
     private static string RequiredText(bool required, Period period, bool chinese) => (required, chinese) switch
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Ledger;
 using Federation.Aggregator.Periods;
 using Federation.Aggregator.Ratings;
 using Federation.Aggregator.Signing;
@@ -50,6 +51,7 @@ public static class Auditor
         // Inputs are found by the digest the summary cites; a duplicate input is simply the same bytes twice.
         var children = bundle.ChildSummaries.GroupBy(static s => Digests.ToHex(Digests.Sha256(s.SummaryBytes.Span))).ToDictionary(static g => g.Key, static g => g.First());
         var reports = bundle.UnitReports.GroupBy(static r => Digests.ToHex(Digests.Sha256(r.Span))).ToDictionary(static g => g.Key, static g => g.First());
+        var tallies = bundle.LedgerTallies.GroupBy(static t => Digests.ToHex(Digests.Sha256(t.Span))).ToDictionary(static g => g.Key, static g => g.First());
         var parts = new List<IReadOnlyList<IndicatorAggregate>>();
         var histograms = new List<IReadOnlyList<StarHistogram>>();
         var counted = new HashSet<string>(StringComparer.Ordinal);
@@ -57,7 +59,8 @@ public static class Auditor
         foreach (var contribution in summary.Contributions)
         {
             var digest = Digests.ToHex(contribution.Digest.Span);
-            if (!counted.Add(contribution.SourceId))
+            // A unit is cited at most once per kind: by its report, and by its ledger.
+            if (!counted.Add(contribution.Kind == ContributionKind.Ledger ? "ledger|" + contribution.SourceId : contribution.SourceId))
             {
                 differences.Add($"{contribution.SourceId}: cited more than once.");
                 continue;
@@ -67,6 +70,7 @@ public static class Auditor
             {
                 ContributionKind.ChildSummary when children.TryGetValue(digest, out var signed) => ChildCounts(signed, contribution, summary.Period, trustedKeys, parts, histograms, differences),
                 ContributionKind.UnitReport when reports.TryGetValue(digest, out var bytes) => ReportCounts(bytes, contribution, period, catalogue, parts, differences),
+                ContributionKind.Ledger when tallies.TryGetValue(digest, out var tally) => LedgerCounts(tally, contribution, summary, catalogue, parts, differences),
                 _ => Missing(contribution, digest, differences),
             };
             if (counts is { } c)
@@ -224,9 +228,37 @@ public static class Auditor
             return null;
         }
 
-        parts.Add(Aggregates.FromReport(catalogue, report.Values));
+        parts.Add(Aggregates.FromReport(catalogue, LedgerTallies.WithoutComputed(catalogue, report.Values)));
         var inTime = report.ReceiveTime is null || Timeliness.IsOnTime(catalogue, period, report.ReceiveTime.ToDateTimeOffset());
         return (1, 1, inTime ? 1u : 0u);
+    }
+
+    /// <summary>
+    /// A unit's ledger tally: it must be the unit's for the summary's period at the version cited, and every overdue mark must
+    /// be what the rules give at the summary's build time; its counts are the unit's ledger-computed values. It adds no leaves.
+    /// </summary>
+    private static (uint Expected, uint Reported, uint OnTime)? LedgerCounts(
+        ByteString bytes, Contribution contribution, Summary summary, CatalogueIndex catalogue, List<IReadOnlyList<IndicatorAggregate>> parts, List<string> differences)
+    {
+        LedgerTally tally;
+        try
+        {
+            tally = LedgerTally.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            differences.Add($"{contribution.SourceId}: the supplied ledger tally is not a LedgerTally.");
+            return null;
+        }
+
+        if (!Cites(tally.UnitId, LedgerTallies.Version(tally), tally.Period, summary.Period, contribution, differences))
+        {
+            return null;
+        }
+
+        differences.AddRange(LedgerTallies.MisjudgedOverdue(tally, summary.BuildTime?.ToDateTimeOffset() ?? DateTimeOffset.MinValue));
+        parts.Add(Aggregates.FromReport(catalogue, LedgerTallies.Values(catalogue, tally)));
+        return (0, 0, 0);
     }
 
     private static (uint Expected, uint Reported, uint OnTime)? Missing(Contribution contribution, string digest, List<string> differences)

@@ -132,6 +132,11 @@ public static class ReportValidator
             return RejectionReason.DerivedIndicator;
         }
 
+        if (indicator.LedgerCount != LedgerCount.Unspecified)
+        {
+            return RejectionReason.ComputedIndicator;
+        }
+
         if (value.ValueCase != expected)
         {
             return RejectionReason.ValueKindMismatch;
@@ -168,6 +173,8 @@ public static class ReportValidator
             RejectionReason.DuplicateIndicator => new($"{field}.indicator_id", reason, $"{field}.indicator_id '{id}' appears more than once."),
             RejectionReason.DerivedIndicator => new($"{field}.indicator_id", reason,
                 $"{field}.indicator_id '{id}' is derived from other indicators and cannot be reported."),
+            RejectionReason.ComputedIndicator => new($"{field}.indicator_id", reason,
+                $"{field}.indicator_id '{id}' is computed from the rectification ledger (整改台账) and cannot be typed in: list, fix-report and accept ledger items instead."),
             RejectionReason.ValueKindMismatch => new(field, reason,
                 $"{field} for '{id}' must set '{FieldName(expected)}', not '{FieldName(value.ValueCase)}'."),
             RejectionReason.NegativeValue => new(valueField, reason,

@@ -154,7 +154,7 @@ public static class ReviewRules
 
     /// <summary>
     /// Whether a child's summary shows a single-leaf node: it expects exactly one leaf, a unit with the child's
-    /// own id, and holds nothing else (a village running its own node). Its parent then reviews that report as if
+    /// own id, and holds nothing else but that unit's own ledger (a village running its own node). Its parent then reviews that report as if
     /// it hosted the unit. <paramref name="report"/> is the report's contribution, null when the unit has not
     /// reported (or withdrew).
     /// </summary>
@@ -167,12 +167,14 @@ public static class ReviewRules
             return false;
         }
 
-        if (summary.Contributions.Count == 0)
+        // The unit's own rectification ledger is cited beside its report; it adds no leaf and decides nothing here.
+        var cited = summary.Contributions.Where(c => c.Kind != ContributionKind.Ledger || c.SourceId != childId).ToList();
+        if (cited.Count == 0)
         {
             return coverage.SilentSourceIds.Count == 1 && coverage.SilentSourceIds[0] == childId;
         }
 
-        if (summary.Contributions.Count == 1 && summary.Contributions[0] is { Kind: ContributionKind.UnitReport } only && only.SourceId == childId)
+        if (cited.Count == 1 && cited[0] is { Kind: ContributionKind.UnitReport } only && only.SourceId == childId)
         {
             report = only;
             return true;

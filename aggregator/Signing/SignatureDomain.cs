@@ -34,6 +34,9 @@ public sealed class SignatureDomain
     /// <summary>Star-rating statements: "federation.v1.RatingStatement\0".</summary>
     public static SignatureDomain RatingStatement { get; } = new("federation.v1.RatingStatement");
 
+    /// <summary>Rectification ledger steps (list, fix reported, accepted, sent back): "federation.v1.LedgerStep\0".</summary>
+    public static SignatureDomain LedgerStep { get; } = new("federation.v1.LedgerStep");
+
     public string Label { get; }
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>

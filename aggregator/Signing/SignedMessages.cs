@@ -175,6 +175,32 @@ public static class SignedMessages
         return verification;
     }
 
+    /// <summary>Signs a rectification ledger step with the signing node's key.</summary>
+    public static SignedLedgerStep SignLedgerStep(LedgerStep step, NodeSigningKey key)
+    {
+        var (bytes, signature, keyId) = Sign(step, key, SignatureDomain.LedgerStep);
+        return new SignedLedgerStep { StepBytes = bytes, Signature = signature, KeyId = keyId };
+    }
+
+    /// <summary>
+    /// Verifies a rectification ledger step against the signing node's public key, then parses it; valid only when the
+    /// key id is that key's and the step names a kind. Anyone holding the key can run this offline.
+    /// </summary>
+    public static Verification<LedgerStep> VerifyLedgerStep(SignedLedgerStep signed, ReadOnlySpan<byte> publicKeyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        {
+            return Verification<LedgerStep>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
+        }
+
+        var verification = VerifyThenParse(signed.StepBytes, signed.Signature, publicKeyBytes, SignatureDomain.LedgerStep, LedgerStep.Parser,
+            "step.signature does not verify over step_bytes.", "step.step_bytes is not a LedgerStep: ");
+        return verification.IsValid && verification.Value!.Kind == LedgerStepKind.Unspecified
+            ? Verification<LedgerStep>.Invalid(RejectionReason.MissingField, "a ledger step must name its kind.")
+            : verification;
+    }
+
     private static (ByteString Bytes, ByteString Signature, string KeyId) Sign(IMessage message, NodeSigningKey key, SignatureDomain domain)
     {
         ArgumentNullException.ThrowIfNull(message);

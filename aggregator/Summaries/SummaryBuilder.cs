@@ -1,5 +1,6 @@
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Ledger;
 using Federation.Aggregator.Periods;
 using Federation.Aggregator.Ratings;
 using Federation.Protos.V1;
@@ -25,6 +26,11 @@ public sealed record HostedUnitInput(string UnitId, UnitReport? Report, byte[] R
 public sealed record ChildInput(
     string ChildId, Summary? Summary, byte[] SummaryDigest, DateTimeOffset ReceiveTime, uint FallbackExpectedLeafCount, bool Stale = false);
 
+/// <summary>A hosted unit's rectification ledger for the period, tallied at the build time.</summary>
+/// <param name="Tally">The unit's items as they stand (its unit id and period are the tally's).</param>
+/// <param name="TallyDigest">SHA-256 of the tally's bytes as stored, which the contribution cites.</param>
+public sealed record LedgerInput(LedgerTally Tally, byte[] TallyDigest);
+
 /// <summary>Everything a node's summary for one period is built from. The caller supplies the instant and version.</summary>
 public sealed record SummaryInputs(
     string NodeId,
@@ -38,6 +44,9 @@ public sealed record SummaryInputs(
 {
     /// <summary>For a year: the node's own current rating statement, cited and merged into the star histograms; null when it rated nobody.</summary>
     public OwnRating? Rating { get; init; }
+
+    /// <summary>The ledgers of hosted units with items for the period; their counts are those units' ledger-computed values.</summary>
+    public IReadOnlyList<LedgerInput> Ledgers { get; init; } = [];
 }
 
 /// <summary>A node's own rating statement for the year, as its summary cites it.</summary>
@@ -82,7 +91,7 @@ public static class SummaryBuilder
             onTime += unitOnTime ? 1u : 0u;
             approved += unit.Approved ? 1u : 0u;
             corrected += unit.CorrectedAfterApproval ? 1u : 0u;
-            parts.Add(Aggregates.FromReport(inputs.Catalogue, unit.Report.Values));
+            parts.Add(Aggregates.FromReport(inputs.Catalogue, LedgerTallies.WithoutComputed(inputs.Catalogue, unit.Report.Values)));
             contributions.Add(new Contribution
             {
                 SourceId = unit.UnitId,
@@ -138,7 +147,28 @@ public static class SummaryBuilder
             }
         }
 
-        contributions.Sort(static (a, b) => string.CompareOrdinal(a.SourceId, b.SourceId));
+        foreach (var ledger in inputs.Ledgers)
+        {
+            // The unit's listed, cleared and overdue counts merge as its values: totals and the closure rate follow exactly.
+            var values = LedgerTallies.Values(inputs.Catalogue, ledger.Tally);
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            parts.Add(Aggregates.FromReport(inputs.Catalogue, values));
+            contributions.Add(new Contribution
+            {
+                SourceId = ledger.Tally.UnitId,
+                Kind = ContributionKind.Ledger,
+                Version = LedgerTallies.Version(ledger.Tally),
+                Digest = Google.Protobuf.ByteString.CopyFrom(ledger.TallyDigest),
+                ReceiveTime = LedgerTallies.NewestStepTime(ledger.Tally),
+            });
+        }
+
+        // A unit may be cited twice, by its report and by its ledger: the kind orders them.
+        contributions.Sort(static (a, b) => string.CompareOrdinal(a.SourceId, b.SourceId) is var bySource and not 0 ? bySource : a.Kind.CompareTo(b.Kind));
         silent.Sort(StringComparer.Ordinal);
         stale.Sort(static (a, b) => string.CompareOrdinal(a.ChildId, b.ChildId));
         var summary = new Summary

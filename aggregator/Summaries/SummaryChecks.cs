@@ -79,7 +79,9 @@ public static class SummaryChecks
                 return new(field, RejectionReason.MalformedSummary, "summary.aggregates must be sorted by indicator id without repeats.");
             }
 
-            if (CheckAggregate(indicator, aggregate, summary.Coverage.ReportedLeafCount, field) is { } problem)
+            // A unit may have ledger items without a report: ledger figures are bounded by the leaves expected.
+            var units = catalogue.IsFromLedger(indicator) ? summary.Coverage.ExpectedLeafCount : summary.Coverage.ReportedLeafCount;
+            if (CheckAggregate(indicator, aggregate, units, field) is { } problem)
             {
                 return problem;
             }
@@ -153,7 +155,9 @@ public static class SummaryChecks
         var sources = new HashSet<string>(StringComparer.Ordinal);
         foreach (var contribution in summary.Contributions)
         {
-            if (contribution.Kind == ContributionKind.Unspecified || !sources.Add(contribution.SourceId))
+            // A hosted unit is cited by its report and by its ledger; nothing is cited twice as the same kind.
+            var key = contribution.Kind == ContributionKind.Ledger ? "ledger|" + contribution.SourceId : contribution.SourceId;
+            if (contribution.Kind == ContributionKind.Unspecified || !sources.Add(key))
             {
                 return new("summary.contributions", RejectionReason.MalformedSummary,
                     $"summary.contributions lists '{contribution.SourceId}' twice or without a kind.");

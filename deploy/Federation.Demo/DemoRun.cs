@@ -93,10 +93,19 @@ internal sealed class DemoRun(DemoSettings settings)
 
         var submitted = await SampleReports.SubmitAsync(fleet, client, cancellationToken);
         Progress($"submitted {submitted} village reports for {SampleReports.Period} from {SampleReports.SheetPath}");
+        var ledger = SampleLedger.Read(SampleLedger.FilePath);
+        var (accepted, alreadyHolding) = await SampleLedger.ApplyAsync(fleet, client, ledger, cancellationToken);
+        Progress(alreadyHolding > 0
+            ? $"rectification ledger: {alreadyHolding} villages already hold their items from an earlier run; {accepted} items are cleared"
+            : $"rectification ledger: {ledger.Count} items listed by the village clerks, {ledger.Count(static r => r.FixReported)} fixes reported, " +
+              $"{accepted} accepted (销号) by the township reviewers from {SampleLedger.FilePath}");
 
         var root = fleet[hierarchy.Root.Id];
-        var city = await client.WaitForCoverageAsync(
+        await client.WaitForCoverageAsync(
             root.Address, fleet.Tokens[root.Node.Id], SampleReports.Period, hierarchy.Leaves.Count, s_coverageTimeout, Progress, cancellationToken);
+        var city = await client.WaitForTotalsAsync(
+            root.Address, fleet.Tokens[root.Node.Id], SampleReports.Period, t => LedgerTotal(t, "rectification_listed") == ledger.Count &&
+                LedgerTotal(t, "rectification_closed") == accepted, "every ledger item at the city", s_coverageTimeout, cancellationToken);
         var districts = await Task.WhenAll(hierarchy.ChildrenOf(hierarchy.Root.Id)
             .Select(d => client.GetTotalsAsync(fleet[d.Id].Address, fleet.Tokens[d.Id], SampleReports.Period, cancellationToken)));
 
@@ -107,7 +116,7 @@ internal sealed class DemoRun(DemoSettings settings)
         AnsiConsole.WriteLine();
 
         var report = TotalsVerifier.Verify(
-            city, SampleSheet.Read(SampleReports.SheetPath), CatalogueIndex.Default, Convert.FromBase64String(fleet.PublicKeys[hierarchy.Root.Id]));
+            city, SampleSheet.Read(SampleReports.SheetPath), ledger, DateTimeOffset.UtcNow, CatalogueIndex.Default, Convert.FromBase64String(fleet.PublicKeys[hierarchy.Root.Id]));
         foreach (var mismatch in report.Mismatches)
         {
             AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(mismatch)}");
@@ -125,6 +134,9 @@ internal sealed class DemoRun(DemoSettings settings)
         await Task.Delay(Timeout.Infinite, cancellationToken);
         return ExitOk;
     }
+
+    private static long LedgerTotal(Protos.V1.GetTotalsResponse totals, string indicatorId) =>
+        totals.Totals.FirstOrDefault(t => t.Indicator.Id == indicatorId)?.Aggregate?.Total ?? -1;
 
     /// <summary>Keeps the city reader's token in an owner-only file, for the commands printed below.</summary>
     private static string WriteCityToken(NodeFleet fleet)

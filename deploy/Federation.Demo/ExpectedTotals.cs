@@ -2,6 +2,9 @@ using Federation.Protos.V1;
 
 namespace Federation.Demo;
 
+/// <summary>An indicator of the catalogue by id; null when there is none.</summary>
+internal delegate Indicator? CatalogueLookup(string indicatorId);
+
 /// <summary>What the top of the tree should hold for one indicator, worked out from the raw rows.</summary>
 internal sealed record ExpectedAggregate(
     int UnitCount, long Total, long DenominatorTotal, long Min, long Max, IReadOnlyDictionary<string, int> Categories, int MeetingTargetCount);
@@ -12,10 +15,22 @@ internal sealed record ExpectedAggregate(
 /// of the code it checks. COUNT: sum; FLAG: units answering yes; MEASURE: sum, min, max; CATEGORY: units per
 /// code; RATIO: summed numerators and denominators over units reporting both. A unit meets a target when
 /// its own value does (a FLAG unit by answering yes; a RATIO unit only with a non-zero denominator).
+/// The counts the catalogue computes from the rectification ledger come from the sample ledger instead: per village
+/// with items, how many it listed, how many were cleared, and how many are overdue now.
 /// </summary>
 internal static class ExpectedTotals
 {
-    public static ExpectedAggregate For(Indicator indicator, SampleSheet sheet) => indicator.Kind switch
+    public static ExpectedAggregate For(Indicator indicator, SampleSheet sheet, IReadOnlyList<LedgerRow> ledger, DateTimeOffset now, CatalogueLookup lookup) =>
+        indicator switch
+        {
+            { LedgerCount: not LedgerCount.Unspecified } => LedgerCounts(indicator, ledger, now),
+            { Kind: ValueKind.Ratio } when lookup(indicator.Ratio.NumeratorIndicatorId) is { LedgerCount: not LedgerCount.Unspecified } numerator &&
+                                           lookup(indicator.Ratio.DenominatorIndicatorId) is { LedgerCount: not LedgerCount.Unspecified } denominator =>
+                LedgerRatio(indicator, numerator, denominator, ledger, now),
+            _ => For(indicator, sheet),
+        };
+
+    private static ExpectedAggregate For(Indicator indicator, SampleSheet sheet) => indicator.Kind switch
     {
         ValueKind.Count => Numbers(indicator, sheet, hasExtremes: false),
         ValueKind.Measure => Numbers(indicator, sheet, hasExtremes: true),
@@ -65,6 +80,30 @@ internal static class ExpectedTotals
             0,
             0,
             new Dictionary<string, int>(),
+            pairs.Count(p => p.D > 0 && Meets(indicator.Target, p.N, p.D)));
+    }
+
+    private static long CountOf(LedgerCount count, IEnumerable<LedgerRow> items, DateTimeOffset now) => count switch
+    {
+        LedgerCount.Listed => items.Count(),
+        LedgerCount.Cleared => items.Count(static r => r.Cleared),
+        LedgerCount.Overdue => items.Count(r => SampleLedger.IsOverdue(r, now)),
+        _ => throw new DemoException($"ledger count {count} is not one the check knows."),
+    };
+
+    private static ExpectedAggregate LedgerCounts(Indicator indicator, IReadOnlyList<LedgerRow> ledger, DateTimeOffset now)
+    {
+        var values = ledger.GroupBy(static r => r.UnitId).Select(g => CountOf(indicator.LedgerCount, g, now)).ToList();
+        return new ExpectedAggregate(values.Count, values.Sum(), 0, 0, 0, new Dictionary<string, int>(), values.Count(v => Meets(indicator.Target, v, 1)));
+    }
+
+    private static ExpectedAggregate LedgerRatio(Indicator indicator, Indicator numerator, Indicator denominator, IReadOnlyList<LedgerRow> ledger, DateTimeOffset now)
+    {
+        var pairs = ledger.GroupBy(static r => r.UnitId)
+            .Select(g => (N: CountOf(numerator.LedgerCount, g, now), D: CountOf(denominator.LedgerCount, g, now)))
+            .ToList();
+        return new ExpectedAggregate(
+            pairs.Count, pairs.Sum(static p => p.N), pairs.Sum(static p => p.D), 0, 0, new Dictionary<string, int>(),
             pairs.Count(p => p.D > 0 && Meets(indicator.Target, p.N, p.D)));
     }
 

@@ -76,6 +76,28 @@ internal sealed class NodeClient(string caPath) : IDisposable
         }
     }
 
+    /// <summary>Polls a node's totals until <paramref name="done"/> holds: figures a moment behind their cause (the ledger) arrive too.</summary>
+    public async Task<GetTotalsResponse> WaitForTotalsAsync(
+        string address, string token, string period, Func<GetTotalsResponse, bool> done, string what, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var latest = await GetTotalsAsync(address, token, period, cancellationToken);
+            if (done(latest))
+            {
+                return latest;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new DemoException($"timed out after {timeout.TotalSeconds:0} s waiting for {what} at {address}.");
+            }
+
+            await Task.Delay(s_pollInterval, cancellationToken);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var channel in _channels.Values)

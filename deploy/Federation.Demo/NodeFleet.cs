@@ -50,7 +50,7 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
 
     private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
-    /// <summary>A reviewer token for each node above the villages: the organiser who reviews the tier below.</summary>
+    /// <summary>A reviewer token for each node above the villages: the organiser who reviews the tier below and accepts its ledger items.</summary>
     public IReadOnlyDictionary<string, string> ReviewerTokens => _reviewerTokens;
 
     private readonly Dictionary<string, string> _reviewerTokens = new(StringComparer.Ordinal);
@@ -86,7 +86,7 @@ internal sealed class NodeFleet(DemoHierarchy hierarchy, string dataRoot) : IDis
         }
 
         await IssueTokensAsync(cancellationToken);
-        progress($"tokens: a clerk for each village, a reader for each node above, issued on each node's admin socket ({clock.Elapsed.TotalSeconds:0.0} s)");
+        progress($"tokens: a clerk for each village, a reader and a reviewer for each node above, issued on each node's admin socket ({clock.Elapsed.TotalSeconds:0.0} s)");
     }
 
     /// <summary>`federation ca init`, then `federation cert issue` for every node, as an operator would.</summary>

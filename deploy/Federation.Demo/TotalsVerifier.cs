@@ -5,19 +5,20 @@ using Federation.Protos.V1;
 namespace Federation.Demo;
 
 /// <summary>The outcome of checking the top's totals: every difference found, and how many indicators matched.</summary>
-internal sealed record VerificationReport(IReadOnlyList<string> Mismatches, int MatchingIndicatorCount, int IndicatorCount, int UnitCount)
+internal sealed record VerificationReport(IReadOnlyList<string> Mismatches, int MatchingIndicatorCount, int IndicatorCount, int UnitCount, int LedgerItemCount)
 {
     public bool Passed => Mismatches.Count == 0;
 
     public string Verdict => Passed
-        ? $"verified: {MatchingIndicatorCount} indicators match the {UnitCount} village reports"
-        : $"verification failed: {Mismatches.Count} problem(s); {MatchingIndicatorCount} of {IndicatorCount} indicators match the {UnitCount} village reports";
+        ? $"verified: {MatchingIndicatorCount} indicators match the {UnitCount} village reports and the {LedgerItemCount} ledger items"
+        : $"verification failed: {Mismatches.Count} problem(s); {MatchingIndicatorCount} of {IndicatorCount} indicators match the {UnitCount} village reports and the {LedgerItemCount} ledger items";
 }
 
 /// <summary>Checks the city's totals against the sample rows, field by field, and its signature against its pinned key.</summary>
 internal static class TotalsVerifier
 {
-    public static VerificationReport Verify(GetTotalsResponse totals, SampleSheet sheet, CatalogueIndex catalogue, byte[] signerPublicKey)
+    public static VerificationReport Verify(
+        GetTotalsResponse totals, SampleSheet sheet, IReadOnlyList<LedgerRow> ledger, DateTimeOffset now, CatalogueIndex catalogue, byte[] signerPublicKey)
     {
         var mismatches = new List<string>();
         var coverage = totals.Coverage ?? new Coverage();
@@ -33,14 +34,14 @@ internal static class TotalsVerifier
         foreach (var indicator in catalogue.Indicators)
         {
             var differences = byId.TryGetValue(indicator.Id, out var actual)
-                ? Compare(actual, ExpectedTotals.For(indicator, sheet))
+                ? Compare(actual, ExpectedTotals.For(indicator, sheet, ledger, now, id => catalogue.TryGet(id, out var found) ? found : null))
                 : ["missing from the city's totals"];
             mismatches.AddRange(differences.Select(d => $"{indicator.Id}: {d}"));
             matching += differences.Count == 0 ? 1 : 0;
         }
 
         mismatches.AddRange(byId.Keys.Where(id => !catalogue.TryGet(id, out _)).Select(static id => $"{id}: not in the catalogue"));
-        return new VerificationReport(mismatches, matching, catalogue.Indicators.Count, sheet.Rows.Count);
+        return new VerificationReport(mismatches, matching, catalogue.Indicators.Count, sheet.Rows.Count, ledger.Count);
     }
 
     private static List<string> Compare(IndicatorAggregate actual, ExpectedAggregate expected)

@@ -195,6 +195,7 @@ internal static class ImportCommands
 
     private static string KindText(Indicator indicator, bool chinese) => indicator.Kind switch
     {
+        ValueKind.Count when indicator.LedgerCount != LedgerCount.Unspecified => chinese ? "计数（由整改台账统计，不填报）" : "count (from the rectification ledger, not reported)",
         ValueKind.Count => chinese ? "计数" : "count",
         ValueKind.Flag => chinese ? "是/否" : "yes/no",
         ValueKind.Measure => chinese ? "数值" : "measure",

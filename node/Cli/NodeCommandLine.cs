@@ -32,7 +32,7 @@ public static class NodeCommandLine
         root.Subcommands.Add(ResetChild());
         root.Subcommands.Add(KeyCommands.Build());
         root.Subcommands.Add(RebuildCommand.Build());
-        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()).Concat(RatingCommands.All()))
+        foreach (var command in QueryCommands.All().Concat(AccessCommands.All()).Concat(ReviewCommands.All()).Concat(ImportCommands.All()).Concat(RatingCommands.All()).Concat(LedgerCommands.All()))
         {
             root.Subcommands.Add(command);
         }

@@ -32,6 +32,8 @@ internal static class RebuildCommand
 
         // Entered star-rating scores and the signed statements, kept for good; a statement's year is rebuilt below.
         RatingCollections.Scores, RatingCollections.ScoreHistory, RatingCollections.Statements,
+        // The rectification ledger: signed steps kept for good, and the tallies earlier summaries cited.
+        NodeStore.Collections.LedgerItems, NodeStore.Collections.LedgerSteps, NodeStore.Collections.LedgerTallies,
 
         // People's accounts and tokens: nothing else could recreate them.
         Security.AccessCollections.Accounts, Security.AccessCollections.Tokens, Security.AccessCollections.Passwords,
@@ -172,6 +174,7 @@ internal static class RebuildCommand
 
         var periods = fresh.Reports.FindAll().Select(static r => r.Period)
             .Concat(fresh.ChildSummaries.FindAll().Select(static s => s.Period))
+            .Concat(fresh.LedgerItems.FindAll().Select(static i => i.Period))
             .Concat(own.Select(static s => s.Id))
             .Concat(fresh.RatingStatements().FindAll().Select(static s => s.Year))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

@@ -80,6 +80,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<QueryRouter>();
         services.AddSingleton<AdminOperations>();
         services.AddSingleton<ReviewOperations>();
+        services.AddSingleton<Ledger.LedgerOperations>();
         services.AddHostedService<ConfiguredEnrolment>();
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ParentAnnouncer>();
@@ -122,6 +123,7 @@ internal static class NodeServiceCollectionExtensions
         app.MapGrpcService<AccessGrpcService>();
         app.MapGrpcService<ReviewGrpcService>();
         app.MapGrpcService<RatingGrpcService>();
+        app.MapGrpcService<LedgerGrpcService>();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Federation.Aggregator;
 using Federation.Aggregator.Aggregation;
 using Federation.Aggregator.Catalogues;
+using Federation.Aggregator.Ledger;
 using Federation.Aggregator.Periods;
 using Federation.Aggregator.Totals;
 using Federation.Aggregator.Units;
@@ -14,7 +15,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace Federation.Node.Queries;
 
 /// <summary>Drill-down, completeness, targets and history, answered by the node the query is about.</summary>
-internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, CatalogueIndex catalogue, SubtreeService subtree)
+internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, CatalogueIndex catalogue, SubtreeService subtree, TimeProvider time)
 {
     private const int MaxHistoryPoints = 240;
 
@@ -31,10 +32,10 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         }
 
         var key = parsed.ToString();
-        var (children, units) = store.Read(s => (
+        var (children, units, ledgers) = store.Read(s => (
             s.Children.FindAll().Select(c => (Child: c, Held: s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(c.Id, key)))).ToList(),
-            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, key))))
-                .Where(u => u.Report is not null || UnitRules.IsExpected(u.Unit.RetiredFromPeriod, parsed)).ToList()));
+            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, key)))).ToList(),
+            s.TallyLedgers(key, time.GetUtcNow()).ToDictionary(static l => l.Tally.UnitId, StringComparer.Ordinal)));
         var rows = new List<DrillDownRow>();
         foreach (var (child, held) in children)
         {
@@ -42,11 +43,23 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
             rows.Add(Row(child.Id, child.DisplayName, ContributionKind.ChildSummary, summary?.Coverage, summary?.Aggregates));
         }
 
-        foreach (var (unit, document) in units)
+        foreach (var (unit, document) in units.Where(u => u.Report is not null || ledgers.ContainsKey(u.Unit.Id) || UnitRules.IsExpected(u.Unit.RetiredFromPeriod, parsed)))
         {
+            // A unit's row holds what the summary merges for it: its report, and its ledger counts as they stand now.
             var report = document is null ? null : UnitReport.Parser.ParseFrom(document.Bytes);
             var coverage = new Coverage { ExpectedLeafCount = 1, ReportedLeafCount = report is null ? 0u : 1u };
-            rows.Add(Row(unit.Id, unit.DisplayName, ContributionKind.UnitReport, coverage, report is null ? null : Aggregates.FromReport(catalogue, report.Values)));
+            var parts = new List<IReadOnlyList<IndicatorAggregate>>();
+            if (report is not null)
+            {
+                parts.Add(Aggregates.FromReport(catalogue, LedgerTallies.WithoutComputed(catalogue, report.Values)));
+            }
+
+            if (ledgers.TryGetValue(unit.Id, out var ledger))
+            {
+                parts.Add(Aggregates.FromReport(catalogue, LedgerTallies.Values(catalogue, ledger.Tally)));
+            }
+
+            rows.Add(Row(unit.Id, unit.DisplayName, ContributionKind.UnitReport, coverage, parts.Count == 0 ? null : Aggregates.MergeAll(parts)));
         }
 
         var ranked = Rank(rows, sortIndicatorId, descending);

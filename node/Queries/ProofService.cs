@@ -76,6 +76,10 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
             {
                 bundle.UnitReports.Add(ByteString.CopyFrom(report.Bytes));
             }
+            else if (contribution.Kind == ContributionKind.Ledger && store.LedgerTallyBytes.FindById(Convert.ToHexStringLower(contribution.Digest.Span)) is { } tally)
+            {
+                bundle.LedgerTallies.Add(ByteString.CopyFrom(tally.Bytes));
+            }
         }
 
         return bundle;

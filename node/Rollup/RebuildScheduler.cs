@@ -8,16 +8,22 @@ namespace Federation.Node.Rollup;
 /// Decides when summaries are rebuilt. It follows the periods committed writes marked dirty; after a
 /// quiet moment (bursts coalesce, but never longer than the maximum delay) it rebuilds, signs and
 /// enqueues each through the writer, then wakes the outbox worker. The dirty marks are persisted with
-/// the changes, so a restart resumes any rebuild a crash cut short.
+/// the changes, so a restart resumes any rebuild a crash cut short. Time alone changes a summary too: when a
+/// rectification ledger item not cleared reaches its deadline, its period is marked dirty at that instant, so the
+/// overdue count moves without anyone writing.
 /// </summary>
 internal sealed class RebuildScheduler(
     NodeStore store, StoreWriter writer, PeriodChanges changes, SummaryRebuilder rebuilder, OutboxSignal outboxSignal,
     IOptions<SummaryOptions> options, TimeProvider time, ILogger<RebuildScheduler> logger) : BackgroundService
 {
+    private static readonly TimeSpan s_longestWait = TimeSpan.FromHours(1);
     private readonly SummaryOptions _options = options.Value;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private DateTimeOffset _firstDirtyTime;
+
+    // Ledger deadlines crossed up to this instant have marked their periods dirty (UTC ticks).
+    private long _deadlinesSeenTicks;
 
     /// <summary>Periods waiting for a rebuild (read by the status endpoint; approximate).</summary>
     public int PendingRebuildCount
@@ -75,6 +81,13 @@ internal sealed class RebuildScheduler(
                 MarkDirty(dirty);
             }
 
+            // Deadlines crossed while the node was stopped: those periods are rebuilt once (a summary already right is kept).
+            _deadlinesSeenTicks = time.GetUtcNow().UtcTicks;
+            foreach (var period in store.Read(s => s.PeriodsTurningOverdue(long.MinValue, _deadlinesSeenTicks)))
+            {
+                MarkDirty(period);
+            }
+
             while (!stoppingToken.IsCancellationRequested)
             {
                 DateTimeOffset? due = null;
@@ -88,12 +101,27 @@ internal sealed class RebuildScheduler(
                     }
                 }
 
-                if (due is { } rebuildAt)
+                var deadline = store.Read(s => s.NextOverdueFrom(_deadlinesSeenTicks));
+                if (deadline is { } crossing && crossing <= time.GetUtcNow())
                 {
-                    var wait = rebuildAt - time.GetUtcNow();
+                    MarkDeadlinesCrossed();
+                    continue;
+                }
+
+                var wakeAt = due is { } d && (deadline is not { } c || d <= c) ? due : deadline;
+                if (wakeAt is { } at)
+                {
+                    // A deadline may be months away; a timer cannot wait that long, so the loop looks again every hour.
+                    var wait = at - time.GetUtcNow();
+                    wait = wait < s_longestWait ? wait : s_longestWait;
                     if (wait <= TimeSpan.Zero || !await WaitForChangeAsync(reader, wait, stoppingToken))
                     {
-                        await RebuildDirtyAsync(stoppingToken);
+                        if (due is { } rebuildAt && rebuildAt <= time.GetUtcNow())
+                        {
+                            await RebuildDirtyAsync(stoppingToken);
+                        }
+
+                        // Otherwise a deadline is reached (or the timer woke early): the next turn sees which.
                         continue;
                     }
                 }
@@ -123,6 +151,19 @@ internal sealed class RebuildScheduler(
         await cts.CancelAsync();
         stoppingToken.ThrowIfCancellationRequested();
         return first == change && change.IsCompletedSuccessfully && await change;
+    }
+
+    /// <summary>Marks the periods of items whose deadline passed since the last look, up to now.</summary>
+    private void MarkDeadlinesCrossed()
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        foreach (var period in store.Read(s => s.PeriodsTurningOverdue(_deadlinesSeenTicks, now)))
+        {
+            RebuildLog.DeadlineCrossed(logger, period);
+            MarkDirty(period);
+        }
+
+        _deadlinesSeenTicks = now;
     }
 
     private void MarkDirty(string period)
@@ -184,4 +225,7 @@ internal static partial class RebuildLog
     // Debug: a rebuild follows every burst of writes; federation.rebuild.duration counts them.
     [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "Rebuilt summary of period {Period} as version {Version}: {ReportedLeafCount}/{ExpectedLeafCount} leaves")]
     public static partial void Rebuilt(ILogger logger, string period, long version, uint reportedLeafCount, uint expectedLeafCount);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "A rectification ledger item of period {Period} reached its deadline; the summary is rebuilt")]
+    public static partial void DeadlineCrossed(ILogger logger, string period);
 }

@@ -27,8 +27,9 @@ internal sealed class SummaryRebuilder(
     /// <summary>
     /// Rebuilds the period's summary and returns the current one. A new version is signed and queued only
     /// when an input changed: a rebuild whose contributions, coverage (stale and silent sets included),
-    /// aggregates and catalogue equal the current summary's keeps it. A period with no report and no child
-    /// summary gets no summary at all (null), so a pull or a stale mark on an empty period writes nothing.
+    /// aggregates and catalogue equal the current summary's keeps it. A period with no report, no child
+    /// summary and no ledger item gets no summary at all (null), so a pull or a stale mark on an empty period
+    /// writes nothing. Ledger items are tallied at the build time, so an item past its deadline counts as overdue.
     /// </summary>
     public SummaryDocument? Rebuild(NodeStore store, string period)
     {
@@ -39,7 +40,11 @@ internal sealed class SummaryRebuilder(
         var replaced = store.Summaries.FindById(period);
         var rating = OwnRatingOf(store, period);
         store.Dirty.Delete(period);
-        if (reports.Count == 0 && held.Count == 0 && replaced is null && rating is null)
+
+        // The ledger is tallied at the build time: an item past its deadline counts as overdue from then on.
+        var ledgers = store.TallyLedgers(period, now);
+        var withItems = ledgers.Select(static l => l.Tally.UnitId).ToHashSet(StringComparer.Ordinal);
+        if (reports.Count == 0 && held.Count == 0 && ledgers.Count == 0 && replaced is null && rating is null)
         {
             // Nothing below has figures for the period: coverage alone is not worth a signed summary. Once a
             // summary was signed, though, it is rebuilt even empty, so that a withdrawal reaches the parent.
@@ -50,7 +55,7 @@ internal sealed class SummaryRebuilder(
 
         var parsedPeriod = Period.Parse(period);
         var hosted = store.Units.FindAll()
-            .Where(unit => reports.ContainsKey(unit.Id) || UnitRules.IsExpected(unit.RetiredFromPeriod, parsedPeriod))
+            .Where(unit => reports.ContainsKey(unit.Id) || withItems.Contains(unit.Id) || UnitRules.IsExpected(unit.RetiredFromPeriod, parsedPeriod))
             .Select(unit => reports.TryGetValue(unit.Id, out var r)
                 ? HostedInput(store, unit.Id, period, r)
                 : new HostedUnitInput(unit.Id, null, []))
@@ -68,12 +73,22 @@ internal sealed class SummaryRebuilder(
         var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
             identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted,
-            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)]) { Rating = rating });
+            [.. children.Select(c => stale.Contains(c.ChildId) ? c with { Stale = true } : c)])
+        {
+            Rating = rating,
+            Ledgers = [.. ledgers.Select(static l => new LedgerInput(l.Tally, l.Digest))],
+        });
         if (replaced is not null && replaced.Version > floor && SameContent(summary, Summary.Parser.ParseFrom(replaced.SummaryBytes)))
         {
             RebuildLog.Unchanged(logger, period, replaced.Version);
             metrics?.Rebuilt(start, "unchanged");
             return replaced;
+        }
+
+        // Every tally the new summary cites is kept by its digest, so that an audit can be given the exact bytes.
+        foreach (var ledger in ledgers.Where(l => summary.Contributions.Any(c => c.Kind == ContributionKind.Ledger && c.Digest.Span.SequenceEqual(l.Digest))))
+        {
+            store.KeepTally(ledger);
         }
 
         var signed = SignedMessages.SignSummary(summary, identity.Key);

@@ -59,6 +59,9 @@ internal static class Policies
     /// <summary>Server reflection (the list of services): a person with any role's token, or the admin socket; no node.</summary>
     public const string Person = nameof(Person);
 
+    /// <summary>Reading the rectification ledger: a clerk, reviewer or reader, or the parent (it reads before it accepts, and routes queries).</summary>
+    public const string LedgerReader = nameof(LedgerReader);
+
     public static readonly IReadOnlyDictionary<string, Allowed> All = new Dictionary<string, Allowed>(StringComparer.Ordinal)
     {
         [Clerk] = Allowed.Clerk,
@@ -72,6 +75,7 @@ internal static class Policies
         [ParentNode] = Allowed.ParentNode,
         [Anyone] = Allowed.Anyone,
         [Person] = Allowed.AnyPerson,
+        [LedgerReader] = Allowed.Clerk | Allowed.Reviewer | Allowed.Reader | Allowed.ParentNode,
     };
 
     public static void Register(AuthorizationOptions options)

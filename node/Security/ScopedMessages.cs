@@ -184,3 +184,47 @@ public sealed partial class ListRatingFlagsRequest : IScopedRequest
 
     string IScopedRequest.Target => NodeId;
 }
+
+public sealed partial class AddLedgerItemRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class ReportLedgerFixRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class AcceptLedgerItemRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+public sealed partial class SendBackLedgerItemRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => ScopeTargetKind.Unit;
+
+    string IScopedRequest.Target => UnitId;
+}
+
+// A node below (node_id) travels down the tree like a query; otherwise a unit named is checked as a unit, and no unit
+// means every unit of the node, which only a scope of the node reaches.
+public sealed partial class ListLedgerItemsRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => NodeId.Length == 0 && UnitId.Length > 0 ? ScopeTargetKind.Unit : ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId.Length == 0 && UnitId.Length > 0 ? UnitId : NodeId;
+}
+
+public sealed partial class GetLedgerHistoryRequest : IScopedRequest
+{
+    ScopeTargetKind IScopedRequest.TargetKind => NodeId.Length == 0 ? ScopeTargetKind.Unit : ScopeTargetKind.Node;
+
+    string IScopedRequest.Target => NodeId.Length == 0 ? UnitId : NodeId;
+}

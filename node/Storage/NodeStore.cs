@@ -22,7 +22,7 @@ internal sealed class NodeStore : IDisposable
     /// <summary>The log is moved into the data file once it grows past this (LiteDB's own default is 1,000 pages).</summary>
     private const long CheckpointLogBytes = 1000 * 8192;
 
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
     private readonly StoreManifest _manifest;
@@ -186,6 +186,15 @@ internal sealed class NodeStore : IDisposable
     /// <summary>The state the last decision about each subject and period left.</summary>
     public ILiteCollection<ReviewStateDocument> ReviewStates => Database.GetCollection<ReviewStateDocument>(Collections.ReviewStates);
 
+    /// <summary>Rectification ledger items of the units this node hosts.</summary>
+    public ILiteCollection<LedgerItemDocument> LedgerItems => Database.GetCollection<LedgerItemDocument>(Collections.LedgerItems);
+
+    /// <summary>Signed ledger steps, kept for good.</summary>
+    public ILiteCollection<LedgerStepDocument> LedgerSteps => Database.GetCollection<LedgerStepDocument>(Collections.LedgerSteps);
+
+    /// <summary>Ledger tallies this node's summaries cited, by digest.</summary>
+    public ILiteCollection<LedgerTallyDocument> LedgerTallyBytes => Database.GetCollection<LedgerTallyDocument>(Collections.LedgerTallies);
+
     /// <summary>The version the next summary of the period must exceed because the parent already holds it (0 when none).</summary>
     public long VersionFloor(string period) => VersionFloors.FindById(period)?.Version ?? 0;
 
@@ -259,6 +268,15 @@ internal sealed class NodeStore : IDisposable
         if (Database.UserVersion < 2)
         {
             Decisions.EnsureIndex(static d => d.SubjectKey);
+            Database.UserVersion = 2;
+        }
+
+        if (Database.UserVersion < 3)
+        {
+            LedgerItems.EnsureIndex(static i => i.Period);
+            LedgerItems.EnsureIndex(static i => i.OverdueFromTicks);
+            LedgerItems.EnsureIndex(static i => i.ListDigest);
+            LedgerSteps.EnsureIndex(static s => s.ItemKey);
             Database.UserVersion = SchemaVersion;
         }
     }
@@ -282,5 +300,8 @@ internal sealed class NodeStore : IDisposable
         public const string VersionFloors = "version_floors";
         public const string Decisions = "decisions";
         public const string ReviewStates = "review_states";
+        public const string LedgerItems = "ledger_items";
+        public const string LedgerSteps = "ledger_steps";
+        public const string LedgerTallies = "ledger_tallies";
     }
 }

@@ -61,7 +61,7 @@ public sealed class HostileMessages
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor, LedgerService.Descriptor,
     ];
 
     private static readonly HashSet<string> s_writes =
@@ -69,6 +69,7 @@ public sealed class HostileMessages
             "SubmitReport", "ImportSheet", "PushSummary", "Announce", "RotateKey", "EnrolChild", "AddHostedUnit", "IssueToken", "RevokeToken",
             "RetireHostedUnit", "ApproveReport", "ReturnReport", "ReopenReport", "WithdrawReport", "ApproveChild", "ReopenChild", "ApplyParentDecision",
             "SetScores", "SetPassword",
+            "AddLedgerItem", "ReportLedgerFix", "AcceptLedgerItem", "SendBackLedgerItem", "ApplyParentLedgerStep",
         ];
 
     private static readonly NodeSigningKey s_stranger = NodeSigningKey.FromPrivateKeyBytes(Enumerable.Repeat((byte)99, NodeSigningKey.PrivateKeyByteCount).ToArray());
@@ -299,6 +300,24 @@ public sealed class HostileMessages
         "GetRatings" => new GetRatingsRequest { Year = "2026", UnitId = Units[_rng.Next(Units.Length)] },
         "ListRatingFlags" => new ListRatingFlagsRequest { Year = "2026", PageSize = 10 },
         "GetRatingScheme" => new GetRatingSchemeRequest(),
+        // The unit id goes last and is 100 characters: over any id limit, and no flip shortens it into a hosted unit.
+        "AddLedgerItem" => new AddLedgerItemRequest
+        {
+            Entry = new LedgerEntry { Period = Quarter, Category = "venue", Problem = "hostile", Measure = "hostile", Deadline = "2026-06-30", Responsible = "hostile" },
+            UnitId = new string('7', 100),
+        },
+        "ReportLedgerFix" => new ReportLedgerFixRequest { UnitId = new string('7', 100), ItemId = "1", Note = "hostile" },
+        "AcceptLedgerItem" => new AcceptLedgerItemRequest { UnitId = new string('7', 100), ItemId = "1" },
+        "SendBackLedgerItem" => new SendBackLedgerItemRequest { UnitId = new string('7', 100), ItemId = "1", Reason = "hostile" },
+        // Reads: mutations give a page, a history or a one-line refusal, and store nothing.
+        "ListLedgerItems" => new ListLedgerItemsRequest { UnitId = Units[_rng.Next(Units.Length)], Period = Quarter },
+        "GetLedgerHistory" => new GetLedgerHistoryRequest { UnitId = Units[_rng.Next(Units.Length)], ItemId = "1" },
+        // Signed by a key nobody pinned: refused, whatever is flipped.
+        "ApplyParentLedgerStep" => new ApplyParentLedgerStepRequest
+        {
+            Step = SignedMessages.SignLedgerStep(
+                new LedgerStep { NodeId = Parent, HolderNodeId = Township, UnitId = Township, Kind = LedgerStepKind.Accepted, ItemId = "1", Sequence = 3, ByTierAbove = true }, s_stranger),
+        },
         _ => throw new InvalidOperationException($"No baseline for {method.FullName}: the abuse suite must cover every RPC."),
     };
 
@@ -308,7 +327,9 @@ public sealed class HostileMessages
         "GetReport" or "GetReviewStatus" or "GetDecisions" => Sender.Reviewer,
         "ApproveReport" or "ReturnReport" or "ReopenReport" or "ApproveChild" or "ReopenChild" or "SetScores" => Sender.Reviewer,
         "WithdrawReport" => Sender.Clerk,
-        "ApplyParentDecision" => Sender.Parent,
+        "ApplyParentDecision" or "ApplyParentLedgerStep" => Sender.Parent,
+        "AddLedgerItem" or "ReportLedgerFix" => Sender.Clerk,
+        "AcceptLedgerItem" or "SendBackLedgerItem" => Sender.Reviewer,
         "PushSummary" or "Announce" or "RotateKey" => Sender.Child,
         "PullSummary" or "GetSubtreeStatus" or "GetProofChain" => Sender.Parent,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Sender.Reader,

@@ -27,6 +27,7 @@ public sealed class NodeLayerTests
         ["Admin"] = 2,
         ["Review"] = 2,
         ["Ratings"] = 2,
+        ["Ledger"] = 2,
         ["Security"] = 2,
         ["Storage"] = 1,
         // The node's instruments and health check: every service counts through them; they read the store.

@@ -11,7 +11,8 @@ public static class Reports
     {
         var catalogue = CatalogueIndex.Default;
         var values = new Dictionary<string, IndicatorValue>(StringComparer.Ordinal);
-        foreach (var indicator in catalogue.Indicators.Where(static i => i.Kind != ValueKind.Ratio))
+        // Ratios are derived and the rectification counts come from the ledger: neither is reported.
+        foreach (var indicator in catalogue.Indicators.Where(static i => i.Kind != ValueKind.Ratio && i.LedgerCount == LedgerCount.Unspecified))
         {
             if (!complete && rng.Next(4) == 0)
             {

@@ -12,6 +12,9 @@ public sealed record TreeNode(string Id, string Tier, IReadOnlyList<TreeNode> Ch
     /// <summary>Units the node hosts, with their names; by default a node without children hosts itself.</summary>
     public IReadOnlyList<(string Id, string Name)>? HostedUnits { get; init; }
 
+    /// <summary>Units a node with children hosts besides them (villages without a server of their own).</summary>
+    public IReadOnlyList<string> HostedUnitIds { get; init; } = [];
+
     public IEnumerable<TreeNode> SelfAndDescendants() => Children.SelectMany(static c => c.SelfAndDescendants()).Prepend(this);
 
     /// <summary>Jinan: two districts, two townships each, three villages each (19 nodes, 12 villages).</summary>
@@ -52,7 +55,10 @@ public sealed class TestHierarchy : IAsyncDisposable
 
     public IReadOnlyList<string> VillageIds => [.. Shape.SelfAndDescendants().Where(static n => n.Children.Count == 0).Select(static n => n.Id)];
 
-    public static async Task<TestHierarchy> StartAsync(TempFolder folder, TreeNode root)
+    /// <param name="folder">Where the nodes keep their data.</param>
+    /// <param name="root">The tree.</param>
+    /// <param name="time">The clock every node runs on; the system clock when null.</param>
+    public static async Task<TestHierarchy> StartAsync(TempFolder folder, TreeNode root, TimeProvider? time = null)
     {
         var all = root.SelfAndDescendants().ToList();
         var keys = all.ToDictionary(static n => n.Id, n => TestNode.CreateKey(folder.Sub(n.Id)));
@@ -67,9 +73,10 @@ public sealed class TestHierarchy : IAsyncDisposable
                     ParentAddress = item.Parent?.Address,
                     ParentId = item.Parent?.Id,
                     ParentPublicKey = item.Parent is null ? null : keys[item.Parent.Id],
-                    HostedUnitIds = item.Node.HostedUnits is { } hosted ? [.. hosted.Select(static u => u.Id)] : item.Node.Children.Count == 0 ? [item.Node.Id] : [],
+                    HostedUnitIds = item.Node.HostedUnits is { } hosted ? [.. hosted.Select(static u => u.Id)] : item.Node.Children.Count == 0 ? [item.Node.Id] : item.Node.HostedUnitIds,
                     Children = [.. item.Node.Children.Select(c => (c.Id, keys[c.Id]))],
                     Settings = Names(item.Node),
+                    Time = time,
                 },
                 folder.Sub(item.Node.Id))));
             foreach (var node in started)

@@ -2,6 +2,8 @@ using Federation.Node.Hosting;
 using Federation.Protos.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Tests.Infrastructure;
@@ -31,6 +33,9 @@ public sealed record NodeSpec(string Id, string Tier)
 
     /// <summary>Changes to the host's services after the node's own (a test clock for one part, say).</summary>
     public Action<WebApplicationBuilder>? Customize { get; init; }
+
+    /// <summary>The node's clock (a <see cref="TickingClock"/>'s fake time, say); the system clock when null.</summary>
+    public TimeProvider? Time { get; init; }
 }
 
 /// <summary>Tokens a test node issues itself at start through its admin socket, one per role, scoped to the node.</summary>
@@ -182,6 +187,12 @@ public sealed class TestNode : IAsyncDisposable
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(Logs);
+            if (_spec.Time is { } time)
+            {
+                // The composition root registers the system clock only if none is there; this one replaces it.
+                builder.Services.Replace(ServiceDescriptor.Singleton(time));
+            }
+
             _spec.Customize?.Invoke(builder);
         });
         await _app.StartAsync();

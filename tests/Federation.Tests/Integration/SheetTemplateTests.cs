@@ -38,7 +38,7 @@ public sealed class SheetTemplateTests : IAsyncLifetime
     public async Task GetSheetTemplate_AnnualChinese_ListsUnitsAsTextIndicatorsWithNotesAndChecks()
     {
         var catalogue = (await _node.Federation.GetCatalogueAsync(new GetCatalogueRequest(), deadline: Rpc.Deadline())).Catalogue;
-        var entered = catalogue.Indicators.Where(static i => i.Kind != ValueKind.Ratio).ToList();
+        var entered = catalogue.Indicators.Where(static i => i.Kind != ValueKind.Ratio && i.LedgerCount == LedgerCount.Unspecified).ToList();
 
         var response = await _node.Import.GetSheetTemplateAsync(new GetSheetTemplateRequest { Period = "2026" }, deadline: Rpc.Deadline());
 
@@ -105,7 +105,7 @@ public sealed class SheetTemplateTests : IAsyncLifetime
             var period = language == "zh" ? "2026-Q1" : "2026-Q2";
             var template = await _node.Import.GetSheetTemplateAsync(new GetSheetTemplateRequest { Period = period, Language = language }, deadline: Rpc.Deadline());
             var catalogue = (await _node.Federation.GetCatalogueAsync(new GetCatalogueRequest(), deadline: Rpc.Deadline())).Catalogue;
-            var entered = catalogue.Indicators.Where(static i => i.Kind != ValueKind.Ratio).ToList();
+            var entered = catalogue.Indicators.Where(static i => i.Kind != ValueKind.Ratio && i.LedgerCount == LedgerCount.Unspecified).ToList();
             var filled = Fill(template.FileBytes.ToByteArray(), period, new Dictionary<(int Row, int Column), object>
             {
                 [(3, ColumnOf(entered, "party_members"))] = 45,

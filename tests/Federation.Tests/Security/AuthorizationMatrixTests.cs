@@ -33,7 +33,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private static readonly ServiceDescriptor[] s_services =
     [
         ReportingService.Descriptor, FederationService.Descriptor, QueryService.Descriptor, AdminService.Descriptor, AccessService.Descriptor,
-        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor,
+        ReviewService.Descriptor, ImportService.Descriptor, RatingService.Descriptor, LedgerService.Descriptor,
     ];
 
     private readonly TempFolder _folder = new();
@@ -89,6 +89,13 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["RatingService.GetRatings"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["RatingService.ListRatingFlags"] = Who.Reviewer | Who.Reader | Who.Parent,
         ["RatingService.GetRatingScheme"] = Who.Anyone,
+        ["LedgerService.AddLedgerItem"] = Who.Clerk | Who.Reviewer,
+        ["LedgerService.ReportLedgerFix"] = Who.Clerk,
+        ["LedgerService.AcceptLedgerItem"] = Who.Reviewer,
+        ["LedgerService.SendBackLedgerItem"] = Who.Reviewer,
+        ["LedgerService.ListLedgerItems"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Parent,
+        ["LedgerService.GetLedgerHistory"] = Who.Clerk | Who.Reviewer | Who.Reader | Who.Parent,
+        ["LedgerService.ApplyParentLedgerStep"] = Who.Parent,
     };
 
     [Flags]
@@ -419,6 +426,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         "SetScores" => Target.Unit,
         "GetRatings" or "ListRatingFlags" => Target.Node,
         "GetRatingScheme" => Target.None,
+        "AddLedgerItem" or "ReportLedgerFix" or "AcceptLedgerItem" or "SendBackLedgerItem" or "ListLedgerItems" or "GetLedgerHistory" => Target.Unit,
         "ApproveChild" or "ReopenChild" => Target.Node,
         "GetTotals" or "GetDrillDown" or "GetCompleteness" or "GetTargets" or "GetHistory" or "GetPromotion" or "GetAuditBundle" => Target.Node,
         "GetCatalogue" or "GetIdentity" or "WhoAmI" => Target.None,
@@ -534,6 +542,17 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "GetRatings" => new GetRatingsRequest { NodeId = node, Year = "2026" },
             "ListRatingFlags" => new ListRatingFlagsRequest { NodeId = node, Year = "2026" },
             "GetRatingScheme" => new GetRatingSchemeRequest(),
+            "AddLedgerItem" => new AddLedgerItemRequest
+            {
+                UnitId = unit,
+                Entry = new LedgerEntry { Period = Quarter, Category = "venue", Problem = "matrix", Measure = "matrix", Deadline = "2026-06-30", Responsible = "matrix" },
+            },
+            "ReportLedgerFix" => new ReportLedgerFixRequest { UnitId = unit, ItemId = "1", Note = "matrix" },
+            "AcceptLedgerItem" => new AcceptLedgerItemRequest { UnitId = unit, ItemId = "1" },
+            "SendBackLedgerItem" => new SendBackLedgerItemRequest { UnitId = unit, ItemId = "1", Reason = "matrix" },
+            "ListLedgerItems" => new ListLedgerItemsRequest { UnitId = unit },
+            "GetLedgerHistory" => new GetLedgerHistoryRequest { UnitId = unit, ItemId = "1" },
+            "ApplyParentLedgerStep" => new ApplyParentLedgerStepRequest(),
             _ => throw new InvalidOperationException($"No sample request for {method.FullName}: add one, and its row in the matrix."),
         };
     }
