@@ -33,7 +33,7 @@ public sealed class LedgerCliTests
 
         var byClerk = await Cli.RunAsync(As(clerk, "ledger", "accept", "--unit", UnitOne, "--item", "1", "--lang", "zh"));
         Assert.Equal(1, byClerk.ExitCode);
-        Assert.StartsWith("错误 PermissionDenied ROLE_NOT_ALLOWED:", Assert.Single(byClerk.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.StartsWith("错误 PermissionDenied ROLE_NOT_ALLOWED（您的角色无权执行此操作）: ", Assert.Single(byClerk.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
 
         var accepted = await Cli.RunAsync(As(reviewer, "ledger", "accept", "--unit", UnitOne, "--item", "1", "--note", "验收合格", "--json"));
         Assert.True(accepted.ExitCode == 0, accepted.StandardError);
@@ -42,7 +42,7 @@ public sealed class LedgerCliTests
 
         var late = await Cli.RunAsync(As(reviewer, "ledger", "send-back", "--unit", UnitOne, "--item", "1", "--reason", "复查不合格", "--lang", "zh"));
         Assert.Equal(1, late.ExitCode);
-        Assert.StartsWith("错误 FailedPrecondition WRONG_REVIEW_STATE:", Assert.Single(late.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.StartsWith("错误 FailedPrecondition WRONG_REVIEW_STATE（当前审核状态下不能这样操作）: ", Assert.Single(late.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
 
         var list = await Cli.RunAsync(As(node.Tokens.Reader, "ledger", "list", "--period", "2026-Q1", "--lang", "zh"));
         Assert.True(list.ExitCode == 0, list.StandardError);

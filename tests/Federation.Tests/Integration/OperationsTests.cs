@@ -62,7 +62,7 @@ public sealed partial class OperationsTests : IAsyncLifetime
 
         Assert.Equal(
             [
-                "federation.v1.AccessService", "federation.v1.AdminService", "federation.v1.FederationService", "federation.v1.ImportService",
+                "federation.v1.AccessService", "federation.v1.AdminService", "federation.v1.FederationService", "federation.v1.ImportService", "federation.v1.LedgerService",
                 "federation.v1.QueryService", "federation.v1.RatingService", "federation.v1.ReportingService", "federation.v1.ReviewService",
                 "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
             ],
