@@ -248,26 +248,9 @@ internal static class LedgerCommands
     private static string Time(Google.Protobuf.WellKnownTypes.Timestamp? time) =>
         time is null ? "-" : time.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    /// <summary>Runs a command in the chosen language; an error is one line naming the status, the reason and the message.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, Func<LedgerText, Task> action)
-    {
-        var text = new LedgerText(CliLanguage.IsChinese(parse));
-        try
-        {
-            await action(text);
-            return 0;
-        }
-        catch (RpcException ex)
-        {
-            await Console.Error.WriteLineAsync(CliLanguage.Describe(ex, text.Zh));
-            return 1;
-        }
-        catch (Exception ex) when (ex is FormatException or UriFormatException or IOException)
-        {
-            await Console.Error.WriteLineAsync($"{text.Error} {ex.Message}");
-            return 1;
-        }
-    }
+    /// <summary>Runs a command in the chosen language; an error is one line (see <see cref="NodeCommandLine.CallAsync"/>).</summary>
+    private static Task<int> RunAsync(ParseResult parse, Func<LedgerText, Task> action) =>
+        NodeCommandLine.CallAsync(parse, () => action(new LedgerText(CliLanguage.IsChinese(parse))));
 }
 
 /// <summary>The ledger commands' words in one language.</summary>

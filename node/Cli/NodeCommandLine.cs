@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.CommandLine;
+using System.Globalization;
 using Federation.Aggregator.Catalogues;
 using Federation.Node.Hosting;
 using Federation.Protos.V1;
@@ -376,8 +376,9 @@ public static class NodeCommandLine
             await Console.Error.WriteLineAsync(chinese ? $"{error} 不是有效的 JSON：{ex.Message}" : $"{error} not valid JSON: {ex.Message}");
             return 1;
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or UriFormatException or InvalidJsonException or InvalidProtocolBufferException)
         {
+            // A file that is missing, unreadable or not what it should be: the file's fault, said in one line.
             await Console.Error.WriteLineAsync($"{error} {ex.Message}");
             return 1;
         }

@@ -330,26 +330,9 @@ internal static class RatingCommands
 
     private static string Tenths(long tenths) => (tenths / 10m).ToString("0.0", CultureInfo.InvariantCulture);
 
-    /// <summary>Runs a command in the chosen language; an error is one line naming the status, the reason and the message.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, Func<RatingText, Task> action)
-    {
-        var text = new RatingText(new CliText(CliLanguage.IsChinese(parse)).Zh);
-        try
-        {
-            await action(text);
-            return 0;
-        }
-        catch (RpcException ex)
-        {
-            await Console.Error.WriteLineAsync(CliLanguage.Describe(ex, text.Zh));
-            return 1;
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidJsonException or InvalidProtocolBufferException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            await Console.Error.WriteLineAsync($"{text.Error} {ex.Message}");
-            return 1;
-        }
-    }
+    /// <summary>Runs a command in the chosen language; an error is one line (see <see cref="NodeCommandLine.CallAsync"/>).</summary>
+    private static Task<int> RunAsync(ParseResult parse, Func<RatingText, Task> action) =>
+        NodeCommandLine.CallAsync(parse, () => action(new RatingText(CliLanguage.IsChinese(parse))));
 }
 
 /// <summary>The rating commands' words in one language.</summary>

@@ -235,26 +235,9 @@ internal static class ReviewCommands
     private static string Time(Decision d) =>
         d.DecideTime is null ? "-" : d.DecideTime.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    /// <summary>Runs a command in the chosen language; an error is one line naming the status, the reason and the message.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, Func<CliText, Task> action)
-    {
-        var text = new CliText(CliLanguage.IsChinese(parse));
-        try
-        {
-            await action(text);
-            return 0;
-        }
-        catch (RpcException ex)
-        {
-            await Console.Error.WriteLineAsync(CliLanguage.Describe(ex, text.Zh));
-            return 1;
-        }
-        catch (FormatException ex)
-        {
-            await Console.Error.WriteLineAsync($"{text.Error} {ex.Message}");
-            return 1;
-        }
-    }
+    /// <summary>Runs a command in the chosen language; an error is one line (see <see cref="NodeCommandLine.CallAsync"/>).</summary>
+    private static Task<int> RunAsync(ParseResult parse, Func<CliText, Task> action) =>
+        NodeCommandLine.CallAsync(parse, () => action(new CliText(CliLanguage.IsChinese(parse))));
 }
 
 /// <summary>The review commands' words in one language.</summary>
