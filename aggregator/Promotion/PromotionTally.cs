@@ -105,6 +105,7 @@ public sealed class PromotionTally
         _omitted += child.NotMovedOmittedCount;
         _answer.UnansweredNodeIds.AddRange(child.UnansweredNodeIds);
         _answer.UnansweredLeafCount += child.UnansweredLeafCount;
+        _answer.UnansweredNodes.AddRange(child.UnansweredNodes);
     }
 
     /// <summary>Records a child that did not answer, and the leaves below it that are therefore not counted.</summary>
@@ -112,6 +113,7 @@ public sealed class PromotionTally
     {
         _answer.UnansweredNodeIds.Add(nodeId);
         _answer.UnansweredLeafCount += leafCount;
+        _answer.UnansweredNodes.Add(new UnansweredNode { NodeId = nodeId, LeafCount = leafCount });
     }
 
     /// <summary>The answer: each grade judged against its target, lists sorted and bounded.</summary>
@@ -130,6 +132,9 @@ public sealed class PromotionTally
         var unanswered = answer.UnansweredNodeIds.Order(StringComparer.Ordinal).ToList();
         answer.UnansweredNodeIds.Clear();
         answer.UnansweredNodeIds.AddRange(unanswered);
+        var nodes = answer.UnansweredNodes.OrderBy(static n => n.NodeId, StringComparer.Ordinal).ToList();
+        answer.UnansweredNodes.Clear();
+        answer.UnansweredNodes.AddRange(nodes);
         return answer;
     }
 

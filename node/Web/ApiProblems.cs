@@ -32,7 +32,7 @@ internal static class ApiProblems
     {
         ArgumentNullException.ThrowIfNull(exception);
         ArgumentNullException.ThrowIfNull(texts);
-        var reason = exception.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason ?? string.Empty;
+        var reason = Reason(exception);
         return exception.StatusCode switch
         {
             StatusCode.Unauthenticated => new(ProblemKind.Login, StatusCodes.Status401Unauthorized, texts["login.expired"]),
@@ -55,6 +55,13 @@ internal static class ApiProblems
                 _ => texts.Format("error.refused", Bounded(exception.Status.Detail)),
             }),
         };
+    }
+
+    /// <summary>The refusal's ErrorInfo reason (UPPER_SNAKE), or empty when it carries none.</summary>
+    public static string Reason(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason ?? string.Empty;
     }
 
     private static int StatusOf(StatusCode code) => code switch

@@ -18,6 +18,7 @@ internal static class XlsxTable
     private const uint IntegerStyle = 2;
     private const uint PercentStyle = 3;
     private const uint DecimalStyle = 4;
+    private const uint Decimal2Style = 5;
 
     public static byte[] Write(WebTable table)
     {
@@ -88,6 +89,7 @@ internal static class XlsxTable
     {
         "0.0%" => PercentStyle,
         "0.0" => DecimalStyle,
+        "0.00" => Decimal2Style,
         _ => IntegerStyle,
     };
 
@@ -116,7 +118,8 @@ internal static class XlsxTable
     private static Stylesheet Styles() => new(
         new NumberingFormats(
             new NumberingFormat { NumberFormatId = 164, FormatCode = "0.0%" },
-            new NumberingFormat { NumberFormatId = 165, FormatCode = "0.0" }) { Count = 2 },
+            new NumberingFormat { NumberFormatId = 165, FormatCode = "0.0" },
+            new NumberingFormat { NumberFormatId = 166, FormatCode = "0.00" }) { Count = 3 },
         new Fonts(new Font(), new Font(new Bold())) { Count = 2 },
         new Fills(
             new Fill(new PatternFill { PatternType = PatternValues.None }),
@@ -128,5 +131,6 @@ internal static class XlsxTable
             new CellFormat { FontId = 1, FillId = 2, ApplyFont = true, ApplyFill = true },
             new CellFormat { NumberFormatId = 3, ApplyNumberFormat = true },
             new CellFormat { NumberFormatId = 164, ApplyNumberFormat = true },
-            new CellFormat { NumberFormatId = 165, ApplyNumberFormat = true }) { Count = 5 });
+            new CellFormat { NumberFormatId = 165, ApplyNumberFormat = true },
+            new CellFormat { NumberFormatId = 166, ApplyNumberFormat = true }) { Count = 6 });
 }

@@ -46,11 +46,20 @@ public abstract class WebPageModel : PageModel
     /// <summary>The period as sent to the API.</summary>
     internal string PeriodText => Period!;
 
+    /// <summary>What a download's file name says the table is for: the period, unless the page asks by year or range.</summary>
+    internal virtual string DownloadLabel => PeriodText;
+
     /// <summary>The node as sent to the API: the one asked for, else the account's scope when it is below this node, else this node ("").</summary>
     internal string TargetNode => !string.IsNullOrEmpty(NodeId) ? NodeId
         : Session is { Role: Role.Reader or Role.Reviewer } s && s.Scope != Self.NodeId ? s.Scope : string.Empty;
 
     internal string TargetNodeOrSelf => TargetNode.Length > 0 ? TargetNode : Self.NodeId;
+
+    /// <summary>This year and the four before it, newest first, for the year pickers.</summary>
+    internal IEnumerable<string> RecentYears => Enumerable.Range(0, 5).Select(i => (Now().Year - i).ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The current year in China, where every period is reckoned.</summary>
+    internal int CurrentYear => Now().Year;
 
     /// <summary>Recent periods for the picker: months, quarters, halves and years around now.</summary>
     internal IEnumerable<string> RecentPeriods
@@ -107,12 +116,15 @@ public abstract class WebPageModel : PageModel
             return NotFound();
         }
 
-        var name = string.Create(CultureInfo.InvariantCulture, $"{TargetNodeOrSelf}-{PeriodText}-{found.Name}.xlsx");
+        var name = string.Create(CultureInfo.InvariantCulture, $"{TargetNodeOrSelf}-{DownloadLabel}-{found.Name}.xlsx");
         return File(XlsxTable.Write(found), XlsxTable.ContentType, name);
     }
 
     /// <summary>Fills the page's figures and tables through the API.</summary>
     protected abstract Task LoadAsync(CancellationToken cancellationToken);
+
+    /// <summary>The page's own line for a refusal reason (an ErrorInfo reason), or null for the common one.</summary>
+    protected virtual string? Explain(string reason) => null;
 
     /// <summary>Runs API calls; a refusal becomes a line, the 403 page, or (credential gone) the login page.</summary>
     protected async Task<IActionResult> RunAsync(Func<CancellationToken, Task> work)
@@ -135,7 +147,8 @@ public abstract class WebPageModel : PageModel
                     Notice = problem.Line;
                     return Page();
                 default:
-                    Problem = problem;
+                    // A page may say more precisely what its own parameters got wrong than the generic line does.
+                    Problem = problem.Kind == ProblemKind.Line && Explain(ApiProblems.Reason(ex)) is { } line ? problem with { Line = line } : problem;
                     Response.StatusCode = problem.StatusCode;
                     return Page();
             }

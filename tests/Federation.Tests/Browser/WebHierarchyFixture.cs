@@ -7,10 +7,10 @@ namespace Federation.Tests.Browser;
 /// <summary>
 /// A running hierarchy of real nodes with figures for 2026-Q1, accounts with passwords and tokens, and one
 /// headless Chromium, shared by the browser tests (figures for 2025-Q4 too, for the trend). Jinan (3701) with two districts; Wenchang street
-/// (370113001) hosts three villages itself, and three villages run their own nodes. Beicun (370113002001)
-/// lags: satisfaction 60% and one reserve cadre.
+/// (370113001) hosts three villages itself, Ping'an street (370113003) one, and two villages run their own nodes. Beicun (370113002001)
+/// lags: satisfaction 60% and one reserve cadre. Star ratings and grades for 2025 and 2026: see the other part of this class.
 /// </summary>
-public sealed class WebHierarchyFixture : IAsyncLifetime
+public sealed partial class WebHierarchyFixture : IAsyncLifetime
 {
     public const string Quarter = "2026-Q1";
     public const string EarlierQuarter = "2025-Q4";
@@ -21,6 +21,9 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
     public const string Guyunhu = "370113002";
     public const string Beicun = "370113002001";
     public const string Xicun = "370113001002";
+    public const string Pingan = "370113003";
+    public const string Ancun = "370113003001";
+    public const int LeafCount = 6;
     public const string CityReader = "zhang.wei";
     public const string CityReaderPassword = "济南市读者2026-pass";
     public const string TownshipReviewer = "li.na";
@@ -45,6 +48,7 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
         [
             new(Wenchang, "township", []) { DisplayName = "文昌街道", HostedUnits = [("370113001001", "东村"), (Xicun, "西村"), ("370113001003", "南村")] },
             new(Guyunhu, "township", [new(Beicun, "village", []) { DisplayName = "北村" }]) { DisplayName = "崮云湖街道" },
+            new(Pingan, "township", []) { DisplayName = "平安街道", HostedUnits = [(Ancun, "安村")] },
         ]) { DisplayName = "长清区" },
         new(Shanghe, "county",
         [
@@ -61,8 +65,10 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
             Hierarchy = await TestHierarchy.StartAsync(_folder, Tree());
             await SubmitAsync(EarlierQuarter, satisfied: 75);
             await SubmitAsync(Quarter, satisfied: 90);
-            await TestHierarchy.WaitForTotalsAsync(Hierarchy.Root, EarlierQuarter, static t => t.Coverage.ReportedLeafCount == 5, "the city to cover 2025-Q4");
-            await TestHierarchy.WaitForTotalsAsync(Hierarchy.Root, Quarter, static t => t.Coverage.ReportedLeafCount == 5, "the city to cover all five villages");
+            await TestHierarchy.WaitForTotalsAsync(Hierarchy.Root, EarlierQuarter, static t => t.Coverage.ReportedLeafCount == LeafCount, "the city to cover 2025-Q4");
+            await TestHierarchy.WaitForTotalsAsync(Hierarchy.Root, Quarter, static t => t.Coverage.ReportedLeafCount == LeafCount, "the city to cover all six villages");
+            await GradeAsync();
+            await RateAsync();
             await Hierarchy.Root.Access.SetPasswordAsync(
                 new SetPasswordRequest { Account = CityReader, Role = Role.Reader, Scope = City, Password = CityReaderPassword }, deadline: Rpc.Deadline());
             await Hierarchy[Wenchang].Access.SetPasswordAsync(
@@ -143,10 +149,9 @@ public sealed class WebHierarchyFixture : IAsyncLifetime
             Reports.Flag("venue_up_to_standard", true),
             Reports.Measure("secretary_age", 45),
         ]);
-        var township = Hierarchy[Wenchang].Reporting;
-        foreach (var (unit, members) in new[] { ("370113001001", 41L), (Xicun, 37L), ("370113001003", 52L) })
+        foreach (var (host, unit, members) in new[] { (Wenchang, "370113001001", 41L), (Wenchang, Xicun, 37L), (Wenchang, "370113001003", 52L), (Pingan, Ancun, 29L) })
         {
-            await township.SubmitReportAsync(new SubmitReportRequest { UnitId = unit, Period = quarter, Values = { good(members) } }, deadline: Rpc.Deadline());
+            await Hierarchy[host].Reporting.SubmitReportAsync(new SubmitReportRequest { UnitId = unit, Period = quarter, Values = { good(members) } }, deadline: Rpc.Deadline());
         }
 
         await Hierarchy.SubmitAsync("370126001001", quarter, good(33));

@@ -76,6 +76,19 @@ public sealed class WebPartsTests
         Assert.DoesNotContain("style=", svg, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void SvgChart_Bars_DrawsOneBarPerSeriesAndCategory_WithWholeNumberGridlines()
+    {
+        var svg = SvgChart.Bars(["5★", "4★", "无星"], [new("township <a>", [0, 2, 1]), new("village", [1, 0, 0])], "星级 & 分布");
+
+        Assert.Equal(6, CountOf(svg, "<rect class=\"bar\""));
+        Assert.Contains("township &lt;a&gt;", svg, StringComparison.Ordinal);
+        Assert.Contains("星级 &amp; 分布", svg, StringComparison.Ordinal);
+        Assert.DoesNotContain(">0.5<", svg, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", svg, StringComparison.Ordinal);
+        Assert.DoesNotContain("style=", svg, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0.9, 0.2, 1.0)]
     [InlineData(191, 50, 200)]

@@ -103,6 +103,12 @@ public sealed class TestHierarchy : IAsyncDisposable
             settings[$"Node:HostedUnits:{i}:DisplayName"] = node.HostedUnits![i].Name;
         }
 
+        // A village hosting itself goes by its own name, as its deployment would configure it.
+        if (node.HostedUnits is null && node.Children.Count == 0 && node.DisplayName is not null)
+        {
+            settings["Node:HostedUnits:0:DisplayName"] = node.DisplayName;
+        }
+
         // A parent knows its children's names from its own configuration, as a deployment's would.
         for (var i = 0; i < node.Children.Count; i++)
         {

@@ -97,6 +97,7 @@ public sealed class PromotionTests : IAsyncLifetime
 
         Assert.Equal([West], answer.UnansweredNodeIds);
         Assert.Equal(13u, answer.UnansweredLeafCount);
+        Assert.Equal([(West, 13u)], answer.UnansweredNodes.Select(static n => (n.NodeId, n.LeafCount)));
         AssertEqualsIndependentCount(answer, _grades.Keys.Where(static u => u.StartsWith(East, StringComparison.Ordinal)));
     }
 
