@@ -70,6 +70,7 @@ public static class SummaryBuilder
         var contributions = new List<Contribution>();
         var silent = new List<string>();
         var stale = new List<StaleChild>();
+        var unconfirmed = new Unconfirmed();
         uint expected = 0;
         uint reported = 0;
         uint onTime = 0;
@@ -115,6 +116,7 @@ public static class SummaryBuilder
                 if (child.Stale)
                 {
                     stale.Add(new StaleChild { ChildId = child.ChildId });
+                    unconfirmed.AddStale(child.ChildId, child.FallbackExpectedLeafCount, null);
                 }
 
                 continue;
@@ -144,6 +146,11 @@ public static class SummaryBuilder
             if (child.Stale)
             {
                 stale.Add(new StaleChild { ChildId = child.ChildId, AsOfTime = receiveTime });
+                unconfirmed.AddStale(child.ChildId, coverage.ExpectedLeafCount, receiveTime);
+            }
+            else
+            {
+                unconfirmed.AddBelow(coverage);
             }
         }
 
@@ -194,6 +201,7 @@ public static class SummaryBuilder
         summary.Contributions.AddRange(contributions);
         summary.Coverage.StaleChildren.AddRange(stale);
         summary.Coverage.SilentSourceIds.AddRange(silent);
+        unconfirmed.WriteTo(summary.Coverage);
         return summary;
     }
 }

@@ -118,7 +118,9 @@ public static class SummaryChecks
                 $"{field} must have approved and corrected-after-approval leaves ≤ reported leaves ({coverage.ReportedLeafCount}).");
         }
 
-        return null;
+        return Unconfirmed.Problem(coverage) is { } unconfirmed
+            ? new($"{field}.unconfirmed_nodes", RejectionReason.InconsistentCounts, $"{field} {unconfirmed}")
+            : null;
     }
 
     /// <summary>Star histograms and the rating citation belong to year summaries, and must be a merge of statements.</summary>

@@ -39,16 +39,23 @@ public static class TotalsTable
         return table;
     }
 
-    /// <summary>Children that did not answer a pull, or sent nothing; empty when every figure is confirmed.</summary>
+    /// <summary>Nodes below, at any depth, whose figures are not confirmed fresh, and children that sent nothing; empty when all is confirmed.</summary>
     public static string Unconfirmed(Coverage coverage, bool chinese)
     {
         ArgumentNullException.ThrowIfNull(coverage);
         var parts = new List<string>();
-        if (coverage.StaleChildren.Count > 0)
+        if (coverage.UnconfirmedNodes.Count > 0 || coverage.UnconfirmedLeafCount > 0)
         {
-            var stale = string.Join(chinese ? "、" : ", ", coverage.StaleChildren.Select(s =>
-                $"{s.ChildId} ({(chinese ? "截至" : "as of")} {s.AsOfTime?.ToDateTimeOffset().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? (chinese ? "从未" : "never")})"));
-            parts.Add(chinese ? $"未确认最新：{stale}" : $"not confirmed fresh: {stale}");
+            var nodes = string.Join(chinese ? "、" : ", ", coverage.UnconfirmedNodes.Select(n =>
+            {
+                var asOf = n.AsOfTime?.ToDateTimeOffset().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? (chinese ? "从未上报" : "never");
+                return chinese ? $"{n.NodeId}（{n.LeafCount} 个单位，截至 {asOf}）" : $"{n.NodeId} ({n.LeafCount} units, as of {asOf})";
+            }));
+            var more = coverage.UnconfirmedOmittedCount == 0 ? string.Empty
+                : chinese ? $" 等，另有 {coverage.UnconfirmedOmittedCount} 个节点" : $" and {coverage.UnconfirmedOmittedCount} more nodes";
+            parts.Add(chinese
+                ? $"未确认最新 {coverage.UnconfirmedLeafCount} 个单位：{nodes}{more}"
+                : $"not confirmed fresh, {coverage.UnconfirmedLeafCount} units: {nodes}{more}");
         }
 
         if (coverage.SilentSourceIds.Count > 0)

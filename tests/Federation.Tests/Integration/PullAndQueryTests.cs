@@ -38,6 +38,35 @@ public sealed class PullAndQueryTests
     }
 
     [Fact]
+    public async Task PullWithRefresh_AtTheCity_NamesAStoppedTownshipTwoTiersDownAndItsLeavesAsUnconfirmed()
+    {
+        using var folder = new TempFolder();
+        await using var tree = await TestHierarchy.StartAsync(folder, TreeNode.Jinan());
+        var rng = new Random(12);
+        await Task.WhenAll(tree.VillageIds.Select(id => tree.SubmitAsync(id, Quarter, Reports.Random(rng))));
+        await TestHierarchy.WaitForTotalsAsync(tree.Root, Quarter, t => t.Coverage.ReportedLeafCount == tree.VillageIds.Count, "the city to cover every village");
+        var fresh = await tree.Root.Query.GetTotalsAsync(new GetTotalsRequest { Period = Quarter, Refresh = true }, deadline: DateTime.UtcNow.AddSeconds(5));
+        Assert.Empty(fresh.Coverage.UnconfirmedNodes);
+        Assert.Equal(0u, fresh.Coverage.UnconfirmedLeafCount);
+
+        await tree["370113002"].StopAsync();
+        var totals = await tree.Root.Query.GetTotalsAsync(new GetTotalsRequest { Period = Quarter, Refresh = true }, deadline: DateTime.UtcNow.AddSeconds(5));
+
+        // The counties answered; the township below one of them did not, and the city's signed answer says so.
+        Assert.Empty(totals.Coverage.StaleChildren);
+        var unconfirmed = Assert.Single(totals.Coverage.UnconfirmedNodes);
+        Assert.Equal(("370113002", 3u), (unconfirmed.NodeId, unconfirmed.LeafCount));
+        Assert.NotNull(unconfirmed.AsOfTime);
+        Assert.Equal(3u, totals.Coverage.UnconfirmedLeafCount);
+        Assert.Equal(totals.Coverage, Summary.Parser.ParseFrom(totals.SignedSummary.SummaryBytes).Coverage);
+
+        var pull = await Cli.RunAsync("pull", "--node", tree.Root.Address, "--token", tree.Root.Tokens.Reader, "--ca", TestPki.CaPath,
+            "--period", Quarter, "--lang", "en");
+        Assert.True(pull.ExitCode == 0, pull.StandardError);
+        Assert.Contains("not confirmed fresh, 3 units: 370113002 (3 units, as of", pull.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PullWithRefresh_ChildThatNeverAnswers_AnswersWithinTheCallersDeadline()
     {
         using var folder = new TempFolder();
