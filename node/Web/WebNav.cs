@@ -20,5 +20,6 @@ internal static class WebNav
         new("/laggards", "nav.laggards", static _ => true),
         new("/trends", "nav.trends", static _ => true),
         new("/review", "nav.review", static s => s.Role == Role.Reviewer),
+        new("/ledger", "nav.ledger", static _ => true),
     ];
 }
