@@ -51,9 +51,28 @@ internal static class ApiProblems
                 "LOCKED" => texts["error.locked"],
                 "BELOW_NOT_APPROVED" => texts["error.below-not-approved"],
                 "WRONG_REVIEW_STATE" => texts["error.wrong-state"],
+                "UNKNOWN_ITEM" => texts["error.unknown-item"],
                 _ when exception.StatusCode is StatusCode.Internal or StatusCode.Unknown => texts["error.generic"],
                 _ => texts.Format("error.refused", Bounded(exception.Status.Detail)),
             }),
+        };
+    }
+
+    /// <summary>
+    /// A refusal of a ledger step taken from the page. Who may take it is the API's answer (the tier above, never the
+    /// unit itself), so a role the step does not admit is a line beside the ledger, not the 403 page.
+    /// </summary>
+    public static WebProblem ForLedgerStep(RpcException exception, WebTexts texts)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(texts);
+        return (exception.StatusCode, Reason(exception)) switch
+        {
+            (StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED") => new(ProblemKind.Line, StatusCodes.Status403Forbidden, texts["error.ledger-tier-above"]),
+            (StatusCode.NotFound, "UNKNOWN_UNIT") => new(ProblemKind.Line, StatusCodes.Status404NotFound, texts["error.ledger-unit"]),
+            (_, "CHILD_REFUSED") => new(ProblemKind.Line, StatusCodes.Status409Conflict, texts.Format("error.child-refused",
+                exception.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Metadata.GetValueOrDefault("child_reason") ?? "—")),
+            _ => From(exception, texts),
         };
     }
 

@@ -22,5 +22,6 @@ internal static class WebNav
         new("/ratings", "nav.ratings", static _ => true),
         new("/promotion", "nav.promotion", static _ => true),
         new("/review", "nav.review", static s => s.Role == Role.Reviewer),
+        new("/ledger", "nav.ledger", static _ => true),
     ];
 }

@@ -127,9 +127,13 @@ public abstract class WebPageModel : PageModel
     protected virtual string? Explain(string reason) => null;
 
     /// <summary>Runs API calls; a refusal becomes a line, the 403 page, or (credential gone) the login page.</summary>
-    protected async Task<IActionResult> RunAsync(Func<CancellationToken, Task> work)
+    protected Task<IActionResult> RunAsync(Func<CancellationToken, Task> work) => RunAsync(work, ApiProblems.From);
+
+    /// <summary>As <see cref="RunAsync(Func{CancellationToken, Task})"/>, with the page's own reading of the API's refusals (a step it takes).</summary>
+    private protected async Task<IActionResult> RunAsync(Func<CancellationToken, Task> work, Func<RpcException, WebTexts, WebProblem> refusal)
     {
         ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(refusal);
         try
         {
             await work(HttpContext.RequestAborted);
@@ -137,7 +141,7 @@ public abstract class WebPageModel : PageModel
         }
         catch (RpcException ex)
         {
-            var problem = ApiProblems.From(ex, T);
+            var problem = refusal(ex, T);
             switch (problem.Kind)
             {
                 case ProblemKind.Login:

@@ -111,6 +111,18 @@ public sealed class WebPartsTests
     }
 
     [Fact]
+    public void ApiProblems_ForLedgerStep_ARoleNotAllowedIsALine_NotThe403Page()
+    {
+        var own = ApiProblems.ForLedgerStep(Refusal(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED"), WebTexts.Zh);
+        Assert.Equal((ProblemKind.Line, 403), (own.Kind, own.StatusCode));
+        Assert.Contains("上一级", own.Line, StringComparison.Ordinal);
+        Assert.Equal(ProblemKind.Forbidden, ApiProblems.ForLedgerStep(Refusal(StatusCode.PermissionDenied, "OUT_OF_SCOPE"), WebTexts.Zh).Kind);
+        Assert.Equal("There is no such ledger item.", ApiProblems.ForLedgerStep(Refusal(StatusCode.NotFound, "UNKNOWN_ITEM"), WebTexts.En).Line);
+        Assert.Equal("请填写理由。", ApiProblems.ForLedgerStep(Refusal(StatusCode.InvalidArgument, "REASON_REQUIRED"), WebTexts.Zh).Line);
+        Assert.Equal("当前审核状态下不能这样操作。", ApiProblems.ForLedgerStep(Refusal(StatusCode.FailedPrecondition, "WRONG_REVIEW_STATE"), WebTexts.Zh).Line);
+    }
+
+    [Fact]
     public void WebTexts_EveryEntry_HasChineseAndEnglish()
     {
         foreach (var key in WebTexts.Keys)
