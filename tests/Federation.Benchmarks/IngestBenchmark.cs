@@ -27,16 +27,23 @@ internal static class IngestBenchmark
         var sample = reports.Request(UnitId(0), quarter.ToString(), 0);
         var reportBytes = new UnitReport { UnitId = sample.UnitId, Period = sample.Period, Version = 1, ReceiveTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), Values = { sample.Values } }.CalculateSize();
 
-        var liteDb = LiteDbBaseline.DurableBatchedUpsertsPerSecond(Path.Combine(root, "litedb"), settings.RateDuration, BatchSize, units, reportBytes);
-        log.WriteLine($"  LiteDB alone: {liteDb:N0} upserts/s in fsynced batches of {BatchSize} ({reportBytes}-byte reports)");
-
-        var echo = await EchoRateAsync(root, pki, clients, settings.RateDuration, sample.CalculateSize());
-        log.WriteLine($"  gRPC echo over TLS, {clients} clients: {echo:N0} calls/s ({sample.CalculateSize()}-byte requests)");
+        // The baselines are taken half before and half after the node's loads and averaged, so that a
+        // neighbour's disk or processor load drifting during the run weighs on both sides alike.
+        var half = settings.RateDuration / 2;
+        var liteDbBefore = LiteDbBaseline.DurableBatchedUpsertsPerSecond(Path.Combine(root, "litedb-before"), half, BatchSize, units, reportBytes);
+        var echoBefore = await EchoRateAsync(root, pki, clients, half, sample.CalculateSize());
 
         var first = await NodeRateAsync(Path.Combine(root, "node-first"), pki, reports, units, clients, settings.RateDuration, corrections: false, quarter);
         log.WriteLine($"  node, first reports, {clients} clients: {first:N0} reports/s");
         var corrected = await NodeRateAsync(Path.Combine(root, "node-corrections"), pki, reports, units, clients, settings.RateDuration, corrections: true, quarter);
         log.WriteLine($"  node, corrections, {clients} clients: {corrected:N0} reports/s");
+
+        var liteDbAfter = LiteDbBaseline.DurableBatchedUpsertsPerSecond(Path.Combine(root, "litedb-after"), half, BatchSize, units, reportBytes);
+        var echoAfter = await EchoRateAsync(root, pki, clients, half, sample.CalculateSize());
+        var liteDb = (liteDbBefore + liteDbAfter) / 2;
+        var echo = (echoBefore + echoAfter) / 2;
+        log.WriteLine($"  LiteDB alone: {liteDbBefore:N0} before, {liteDbAfter:N0} after upserts/s in fsynced batches of {BatchSize} ({reportBytes}-byte reports)");
+        log.WriteLine($"  gRPC echo over TLS, {clients} clients: {echoBefore:N0} before, {echoAfter:N0} after calls/s ({sample.CalculateSize()}-byte requests)");
 
         var liteDbName = $"litedb.upserts_batch{BatchSize}_fsynced";
         var echoName = $"grpc.echo_{clients}_clients";
@@ -53,7 +60,7 @@ internal static class IngestBenchmark
 
     private static async Task<double> EchoRateAsync(string root, BenchPki pki, int clients, TimeSpan duration, int payloadBytes)
     {
-        var (certificate, key) = pki.IssueNode("echo", Path.Combine(root, "echo"));
+        var (certificate, key) = pki.IssueNode("echo", Path.Combine(root, "echo-" + Guid.NewGuid().ToString("N")[..6]));
         await using var server = await EchoServer.StartAsync(certificate, key);
         var channels = Enumerable.Range(0, clients).Select(_ => pki.PlainChannel(server.Address)).ToList();
         try

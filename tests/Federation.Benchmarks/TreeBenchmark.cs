@@ -39,13 +39,19 @@ internal static class TreeBenchmark
         Check(asNodes, tree, expected, "villages as nodes");
         var verifyRate = (verifyBefore + Ed25519Rates.ParallelVerifyPerSecond(asNodes.MeanVerifiedBytes, calibration / 2)) / 2;
         var verifyBound = asNodes.VerifyCount / verifyRate;
+
+        // For reading beside it: the same bound with the villages' own signatures, which the goal's bound leaves out.
+        var villageSignRate = Ed25519Rates.ParallelSignPerSecond(asNodes.MeanSignedBytes, calibration / 2);
+        var verifySignBound = verifyBound + (asNodes.SignCount / villageSignRate);
         log.WriteLine($"  (a) every village a node: {asNodes.Elapsed.TotalSeconds:0.00} s; {asNodes.VerifyCount:N0} verifications (mean {asNodes.MeanVerifiedBytes:N0} bytes) " +
-            $"at {verifyRate:N0}/s on {Environment.ProcessorCount} cores = {verifyBound:0.00} s; {asNodes.SignCount:N0} signatures (mean {asNodes.MeanSignedBytes:N0} bytes); {Describe(asNodes.Memory)}");
+            $"at {verifyRate:N0}/s on {Environment.ProcessorCount} cores = {verifyBound:0.00} s; {asNodes.SignCount:N0} signatures (mean {asNodes.MeanSignedBytes:N0} bytes) " +
+            $"at {villageSignRate:N0}/s, with them {verifySignBound:0.00} s; {Describe(asNodes.Memory)}");
         if (treeRows)
         {
             measurements.AddRange(
             [
                 new("tree.villages_as_nodes", "s", asNodes.Elapsed.TotalSeconds, "ed25519.verify_bound_all_cores", verifyBound, Goal.Maximum(1.5)),
+                new("tree.villages_as_nodes.vs_verify_sign", "s", asNodes.Elapsed.TotalSeconds, "ed25519.verify_sign_bound_all_cores", verifySignBound, null),
                 new("tree.villages_as_nodes.peak_working_set", "MiB", asNodes.Memory.PeakWorkingSetBytes / MemoryUse.MiB, "working_set_before", asNodes.Memory.StartWorkingSetBytes / MemoryUse.MiB, null),
                 new("tree.villages_as_nodes.allocated", "MiB", asNodes.Memory.AllocatedBytes / MemoryUse.MiB, "summary_bytes_signed", asNodes.SignedBytes / MemoryUse.MiB, null),
             ]);

@@ -124,6 +124,9 @@ internal static class FleetBenchmark
             new("fleet.pull_hung_township.p50", "ms", Percentiles.Of(Times(hung), 0.5), "fleet.pull_deadline", deadlineMs, Goal.Maximum(1)),
             new("fleet.pull_hung_township.p99", "ms", Percentiles.Of(Times(hung), 0.99), "fleet.pull_deadline", deadlineMs, Goal.Maximum(1)),
             new("fleet.pull_hung_township.in_deadline", "pulls", hung.Count(static p => p.InDeadline), "fleet.pulls_made", hung.Count, Goal.Minimum(1)),
+
+            // Freshness is visible: once the city has its answer, the county's own figures name the hung township stale.
+            new("fleet.pull_hung_township.marked_stale", "pulls", staleAtCounty, "fleet.pulls_made", hung.Count, Goal.Minimum(1)),
         ];
     }
 
