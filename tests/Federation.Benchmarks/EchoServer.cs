@@ -19,10 +19,12 @@ namespace Federation.Benchmarks;
 internal sealed class EchoServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly X509Certificate2 _certificate;
 
-    private EchoServer(WebApplication app, string address)
+    private EchoServer(WebApplication app, X509Certificate2 certificate, string address)
     {
         _app = app;
+        _certificate = certificate;
         Address = address;
     }
 
@@ -45,13 +47,14 @@ internal sealed class EchoServer : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()
             ?? throw new BenchmarkException("the echo server has no addresses.");
         var address = addresses.Addresses.Single();
-        return new EchoServer(app, address);
+        return new EchoServer(app, certificate, address);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _certificate.Dispose();
     }
 
     private sealed class EchoEndpoint : EchoService.EchoServiceBase

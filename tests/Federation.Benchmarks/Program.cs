@@ -17,6 +17,14 @@ catch (FormatException ex)
     return 2;
 }
 
+// In-process nodes take the working directory as their content root, which the host watches for appsettings
+// changes: run from the program's folder, as the container image does (WORKDIR /app), wherever we were started.
+if (options.JsonPath is not null)
+{
+    options = options with { JsonPath = Path.GetFullPath(options.JsonPath) };
+}
+
+Directory.SetCurrentDirectory(AppContext.BaseDirectory);
 var settings = options.Quick ? BenchSettings.Quick : BenchSettings.Full;
 var log = Console.Out;
 var total = Stopwatch.StartNew();

@@ -44,7 +44,7 @@ internal sealed class FleetNode : IDisposable
         File.Delete(Path.Combine(dataPath, NodeHost.EndpointFileName));
         var process = new Process
         {
-            StartInfo = StartInfo(dataPath, "serve", "--config", configPath, "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
+            StartInfo = StartInfo("serve", "--config", configPath, "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
         };
         var log = new StreamWriter(Path.Combine(dataPath, LogFileName), append: true) { AutoFlush = true };
         var node = new FleetNode(id, dataPath, process, log);
@@ -157,7 +157,7 @@ internal sealed class FleetNode : IDisposable
     public static async Task<string> KeygenAsync(string dataPath)
     {
         Directory.CreateDirectory(dataPath);
-        using var process = Process.Start(StartInfo(dataPath, "keygen", "--data", dataPath)) ?? throw new BenchmarkException("could not start the node program.");
+        using var process = Process.Start(StartInfo("keygen", "--data", dataPath)) ?? throw new BenchmarkException("could not start the node program.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -177,14 +177,18 @@ internal sealed class FleetNode : IDisposable
             : throw new BenchmarkException($"`federation keygen --data {dataPath}` failed ({process.ExitCode}): {(await error).Trim()}");
     }
 
-    private static ProcessStartInfo StartInfo(string workingDirectory, params string[] arguments)
+    private static ProcessStartInfo StartInfo(params string[] arguments)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
+
+            // The program's folder, as the container image's WORKDIR /app: the host watches its working
+            // directory (the content root) for appsettings changes, and a data folder there would feed it
+            // an event for every database write.
+            WorkingDirectory = AppContext.BaseDirectory,
         };
         start.ArgumentList.Add(AssemblyPath);
         foreach (var argument in arguments)
