@@ -20,7 +20,9 @@ public static class NodeHost
     /// </summary>
     public static WebApplication Build(string? configFile, IReadOnlyDictionary<string, string?> overrides, Action<WebApplicationBuilder>? customize = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The content root is the program's folder, never the working directory: a node started from its data
+        // folder would otherwise have the settings watcher woken by every write to its database.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 
         // First, so that every other source (the file, FEDERATION_Logging__LogLevel__…, overrides) can change them.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = s_logLevels });
