@@ -275,22 +275,16 @@ internal sealed class LedgerOperations(
     /// </summary>
     public async Task<Outcome<ApplyParentLedgerStepResponse>> ApplyParentStepAsync(SignedLedgerStep? signed, CancellationToken cancellationToken)
     {
-        if (signed is null || signed.StepBytes.IsEmpty)
+        var checkedStep = ParentStatements.Verify(signed is null || signed.StepBytes.IsEmpty, _parentKey, "step", "ledger step",
+            key => SignedMessages.VerifyLedgerStep(signed!, key));
+        if (checkedStep.Rejection is { } refused)
         {
-            return Rejection.Of(RejectionReason.MissingField, "step is required.", "step");
+            return refused;
         }
 
-        if (_parentKey is null)
-        {
-            return Rejection.Of(RejectionReason.UnknownSigner, "no parent key is pinned (Node:Parent:PublicKey); a parent's ledger step cannot be verified.", "step");
-        }
+        var present = signed!; // ParentStatements refused a missing one
 
-        var verification = SignedMessages.VerifyLedgerStep(signed, _parentKey);
-        if (!verification.IsValid)
-        {
-            return Rejection.Of(verification.Reason, verification.Message, "step");
-        }
-
+        var verification = checkedStep.Value!;
         var step = verification.Value!;
         var digest = verification.Digest;
         if (step.NodeId != _parentId || step.HolderNodeId != identity.NodeId || step.UnitId != identity.NodeId)
@@ -351,7 +345,7 @@ internal sealed class LedgerOperations(
                     return full;
                 }
 
-                item = NewItem(unitId, number, listed, signed, step.StepTime?.ToDateTimeOffset() ?? now);
+                item = NewItem(unitId, number, listed, present, step.StepTime?.ToDateTimeOffset() ?? now);
             }
             else
             {
@@ -379,7 +373,7 @@ internal sealed class LedgerOperations(
                 }
             }
 
-            Record(s, item, signed, step);
+            Record(s, item, present, step);
             context.MarkDirty(item.Period);
             return new ApplyParentLedgerStepResponse { Item = ToItem(item, now) };
         }, cancellationToken);

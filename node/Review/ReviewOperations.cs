@@ -211,23 +211,16 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
     /// </summary>
     public async Task<Outcome<ApplyParentDecisionResponse>> ApplyParentDecisionAsync(SignedDecision? signed, CancellationToken cancellationToken)
     {
-        if (signed is null || signed.DecisionBytes.IsEmpty)
+        var checkedDecision = ParentStatements.Verify(signed is null || signed.DecisionBytes.IsEmpty, _parentKey, "decision", "decision",
+            key => SignedMessages.VerifyDecision(signed!, key));
+        if (checkedDecision.Rejection is { } refused)
         {
-            return Rejection.Of(RejectionReason.MissingField, "decision is required.", "decision");
+            return refused;
         }
 
-        if (_parentKey is null)
-        {
-            return Rejection.Of(RejectionReason.UnknownSigner, "no parent key is pinned (Node:Parent:PublicKey); a parent's decision cannot be verified.", "decision");
-        }
+        var present = signed!; // ParentStatements refused a missing one
 
-        var verification = SignedMessages.VerifyDecision(signed, _parentKey);
-        if (!verification.IsValid)
-        {
-            return Rejection.Of(verification.Reason, verification.Message, "decision");
-        }
-
-        var decision = verification.Value!;
+        var decision = checkedDecision.Value!.Value!;
         if (decision.NodeId != _parentId || decision.Subject is not (DecisionSubject.ChildSummary or DecisionSubject.ChildReport) || decision.SubjectId != identity.NodeId)
         {
             return Rejection.Of(RejectionReason.SenderMismatch,
@@ -253,8 +246,8 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         {
             return await writer.ExecuteAsync<Outcome<ApplyParentDecisionResponse>>(
                 context => decision.Subject == DecisionSubject.ChildReport
-                    ? ApplyToReport(context, signed, decision, period, decideTicks)
-                    : ApplyToSummary(context.Store, signed, decision, period, decideTicks),
+                    ? ApplyToReport(context, present, decision, period, decideTicks)
+                    : ApplyToSummary(context.Store, present, decision, period, decideTicks),
                 cancellationToken);
         }
         finally
