@@ -94,7 +94,7 @@ public sealed class LeaderCliTests : IAsyncLifetime
     [Fact]
     public async Task PullStatusAndIdentity_WithJson_PrintProtoJson()
     {
-        var pull = await Cli.RunAsync(AsReader("pull", "--period", "2026-Q1", "--json"));
+        var pull = await Cli.RunAsync(AsReader("pull", "--period", "2026-Q1", "--timeout", "30", "--json"));
         var identity = await Cli.RunAsync(AsReader("identity", "--json"));
         var status = await Cli.RunAsync("status", "--json", "--node", _tree.Root.Address, "--token", _tree.Root.Tokens.Admin, "--ca", TestPki.CaPath);
 
