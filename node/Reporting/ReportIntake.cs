@@ -75,8 +75,8 @@ internal sealed class ReportIntake(
 
             var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
-            var review = ReviewRules.Submit(
-                ReviewRules.Current(context.Store.RecordOf(unitId, canonicalPeriod), replaced?.Digest), context.Store.UnitLockedAbove(unitId, canonicalPeriod));
+            var record = context.Store.RecordOf(unitId, canonicalPeriod);
+            var review = ReviewRules.Submit(ReviewRules.Current(record, replaced?.Digest), context.Store.UnitLockedAbove(canonicalPeriod, record));
             if (!review.IsAllowed)
             {
                 return Rejection.Of(review.Reason, $"unit '{unitId}' for {canonicalPeriod}: {review.Message}", "unit_id");
@@ -205,8 +205,8 @@ internal sealed class ReportIntake(
                 refusal = new("unit_id", RejectionReason.UnknownUnit,
                     $"unit '{unit.UnitId}' was retired from {hosted.RetiredFromPeriod} and reports no more for {canonicalPeriod}.");
             }
-            else if (ReviewRules.Submit(ReviewRules.Current(s.RecordOf(unit.UnitId, canonicalPeriod), replaced?.Digest), s.UnitLockedAbove(unit.UnitId, canonicalPeriod)) is
-                     { IsAllowed: false } review)
+            else if (s.RecordOf(unit.UnitId, canonicalPeriod) is var record &&
+                     ReviewRules.Submit(ReviewRules.Current(record, replaced?.Digest), s.UnitLockedAbove(canonicalPeriod, record)) is { IsAllowed: false } review)
             {
                 refusal = new("unit_id", review.Reason, $"unit '{unit.UnitId}' for {canonicalPeriod}: {review.Message}");
             }

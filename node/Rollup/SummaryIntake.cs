@@ -95,7 +95,10 @@ internal sealed class SummaryIntake(
 
     private Outcome<SummaryAcceptance> Apply(Storage.WriteContext context, string childId, Summary summary, SignedSummary signed, byte[] digest)
     {
-        var child = context.Store.Children.FindById(childId);
+        // Every way out of here leaves the roster true to the transaction, so the next push of the batch may take it.
+        var roster = ChildRoster.For(context, summary.Period);
+        context.Keep(roster);
+        var child = roster.Child(childId);
         if (child is null)
         {
             return Rejection.Of(RejectionReason.UnknownSigner, $"child '{childId}' is no longer enrolled at node {identity.NodeId}.", "signed_summary.key_id");
@@ -107,8 +110,7 @@ internal sealed class SummaryIntake(
         // After an operator's reset, what was held before it no longer bounds the child's versions.
         var binding = held is not null && held.ReceiveTicks > child.ResetTicks ? held : null;
         var version = (long)summary.Version;
-        var children = context.Store.Children.FindAll().ToList();
-        var allowance = LeafBudget.Allowances(context.Store, children)[childId];
+        var allowance = roster.AllowanceOf(childId);
         switch (VersionRules.Decide((ulong?)binding?.Version, binding is null ? [] : binding.Digest, summary.Version, digest))
         {
             case VersionVerdict.AlreadyHeld:
@@ -122,7 +124,7 @@ internal sealed class SummaryIntake(
                     $"summary version {version} of {summary.Period} is older than version {binding!.Version} held for child '{childId}'.", "summary.version");
         }
 
-        if (LeafCountProblem(context, child, children, allowance, summary) is { } tooMany)
+        if (LeafCountProblem(roster, child, allowance, summary) is { } tooMany)
         {
             return tooMany;
         }
@@ -145,6 +147,7 @@ internal sealed class SummaryIntake(
         }
 
         context.Store.ChildSummaries.Upsert(document);
+        roster.Hold(childId, summary.Coverage.ExpectedLeafCount);
         ClearStale(context, childId, summary.Period);
         if (child.ExpectedLeafCount != (int)summary.Coverage.ExpectedLeafCount)
         {
@@ -162,12 +165,10 @@ internal sealed class SummaryIntake(
     /// period's total with this summary must stay within what the grandparent accepts. Together they
     /// keep this node's own summary in bounds whatever a child claims.
     /// </summary>
-    private static Rejection? LeafCountProblem(
-        Storage.WriteContext context, ChildDocument child, List<ChildDocument> children, uint allowance, Summary summary)
+    private static Rejection? LeafCountProblem(ChildRoster roster, ChildDocument child, uint allowance, Summary summary)
     {
         const string field = "summary.coverage.expected_leaf_count";
         var claimed = summary.Coverage.ExpectedLeafCount;
-        var hosted = (long)context.Store.Units.Count();
         if (claimed > allowance)
         {
             return TooMany($"{field} is {claimed}; child '{child.Id}' may claim at most {allowance} leaves " +
@@ -176,16 +177,8 @@ internal sealed class SummaryIntake(
         }
 
         // The allowances add up to the capacity unless enrolments changed since other children's summaries were accepted.
-        var held = context.Store.ChildSummaries.Find(s => s.Period == summary.Period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal);
-        var total = hosted + claimed;
-        foreach (var other in children.Where(c => c.Id != child.Id))
-        {
-            total += held.TryGetValue(other.Id, out var s)
-                ? Summary.Parser.ParseFrom(s.SummaryBytes).Coverage?.ExpectedLeafCount ?? 0
-                : Math.Max(0, other.ExpectedLeafCount);
-        }
-
-        var capacity = LeafBudget.Capacity(context.Store);
+        var total = roster.TotalWith(child.Id, claimed);
+        var capacity = roster.Capacity;
         return total > capacity
             ? TooMany($"{field} is {claimed}; with the other children's figures for {summary.Period} this node would cover {total} leaves, more than {capacity}.",
                 (uint)Math.Max(0, capacity - (total - claimed)))

@@ -80,5 +80,9 @@ internal static class ReviewLookups
     /// or the report itself was approved by the tier above (a single-leaf node's parent).
     /// </summary>
     public static bool UnitLockedAbove(this NodeStore store, string unitId, string period) =>
-        store.LockedAbove(period) || ReviewRules.ApprovedAbove(store.RecordOf(unitId, period));
+        store.UnitLockedAbove(period, store.RecordOf(unitId, period));
+
+    /// <summary>The same, for a unit whose review record the caller has already read.</summary>
+    public static bool UnitLockedAbove(this NodeStore store, string period, ReviewRecord? record) =>
+        store.LockedAbove(period) || ReviewRules.ApprovedAbove(record);
 }

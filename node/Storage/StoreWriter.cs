@@ -9,14 +9,39 @@ internal sealed class WriteContext(NodeStore store, TimeProvider time)
 
     public HashSet<string> DirtyPeriods { get; } = new(StringComparer.Ordinal);
 
+    // The operation running in this batch, counted from 0, and what the operation before it kept for its successor.
+    private int _sequence = -1;
+    private object? _kept;
+    private int _keptAt = -1;
+
     public DateTimeOffset UtcNow() => time.GetUtcNow();
 
     /// <summary>Records, in the same transaction as the change, that the period's summary must be rebuilt.</summary>
     public void MarkDirty(string period)
     {
-        Store.Dirty.Upsert(new DirtyDocument { Id = period, MarkedTicks = UtcNow().UtcTicks });
-        DirtyPeriods.Add(period);
+        // Once per period and batch: the mark is one document, and the batch commits or fails whole.
+        if (DirtyPeriods.Add(period))
+        {
+            Store.Dirty.Upsert(new DirtyDocument { Id = period, MarkedTicks = UtcNow().UtcTicks });
+        }
     }
+
+    /// <summary>
+    /// What the operation just before this one in the batch kept with <see cref="Keep"/>, or null. Only the
+    /// directly preceding operation counts: any other write in between may have changed what it read, so a
+    /// run of operations of one kind can share their reads while everything else starts afresh.
+    /// </summary>
+    public T? Kept<T>() where T : class => _keptAt == _sequence - 1 ? _kept as T : null;
+
+    /// <summary>Hands <paramref name="state"/>, kept true to the open transaction, to the next operation of the batch.</summary>
+    public void Keep(object state)
+    {
+        _kept = state;
+        _keptAt = _sequence;
+    }
+
+    /// <summary>Called by the writer before each operation of the batch.</summary>
+    internal void BeginOperation() => _sequence++;
 }
 
 /// <summary>Raised to callers whose write arrives after the node began to stop.</summary>
@@ -109,6 +134,7 @@ internal sealed class StoreWriter(
             {
                 foreach (var write in batch)
                 {
+                    context.BeginOperation();
                     write.Run(context);
                 }
 
