@@ -17,6 +17,9 @@ internal sealed class RebuildScheduler(
     IOptions<SummaryOptions> options, TimeProvider time, ILogger<RebuildScheduler> logger) : BackgroundService
 {
     private static readonly TimeSpan s_longestWait = TimeSpan.FromHours(1);
+
+    // Off-writer rebuilds of one period that lose to another before one is built inside the writer.
+    private const int OffWriterAttempts = 3;
     private readonly SummaryOptions _options = options.Value;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
@@ -44,29 +47,57 @@ internal sealed class RebuildScheduler(
     /// </summary>
     public async Task<SummaryDocument?> RebuildIfDirtyAsync(string period, CancellationToken cancellationToken)
     {
-        var rebuilt = false;
-        var summary = await writer.ExecuteAsync(context =>
+        bool dirty;
+        lock (_gate)
         {
-            bool dirty;
-            lock (_gate)
-            {
-                dirty = _dirty.Remove(period);
-            }
-
-            if (context.DirtyPeriods.Remove(period) | dirty | context.Store.Dirty.FindById(period) is not null)
-            {
-                rebuilt = true;
-                return rebuilder.Rebuild(context.Store, period);
-            }
-
-            return context.Store.Summaries.FindById(period);
-        }, cancellationToken);
-        if (rebuilt)
-        {
-            outboxSignal.Notify();
+            dirty = _dirty.Remove(period);
         }
 
+        // A committed write marks its periods in the same transaction, so the persisted mark is there even
+        // before the scheduler has heard of the change.
+        if (!dirty && store.Read(s => s.Dirty.FindById(period)) is null)
+        {
+            return store.Read(s => s.Summaries.FindById(period));
+        }
+
+        var summary = await RebuildAsync(period, cancellationToken);
+        outboxSignal.Notify();
         return summary;
+    }
+
+    /// <summary>
+    /// Reads the period's inputs under the store's gate, builds and signs its summary off the writer, then keeps
+    /// it through the writer if it still numbers right; writes committed meanwhile marked the period again, so
+    /// their rebuild follows. If other rebuilds of the period keep getting there first, the last try builds
+    /// inside the writer, where nothing can come between.
+    /// </summary>
+    private async Task<SummaryDocument?> RebuildAsync(string period, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < OffWriterAttempts; attempt++)
+        {
+            var plan = rebuilder.Build(store.Read(s => rebuilder.Read(s, period)));
+            var (kept, current) = await writer.ExecuteAsync(context =>
+            {
+                if (!plan.Inputs.StillNumbers(context.Store))
+                {
+                    return (false, null);
+                }
+
+                plan.Inputs.ClearMarkIfUnchanged(context.Store);
+                return (true, rebuilder.Store(context.Store, plan));
+            }, cancellationToken);
+            if (kept)
+            {
+                return current;
+            }
+        }
+
+        return await writer.ExecuteAsync(context =>
+        {
+            // The rebuild sees every change made before it in this batch.
+            context.DirtyPeriods.Remove(period);
+            return rebuilder.Rebuild(context.Store, period);
+        }, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -189,12 +220,7 @@ internal sealed class RebuildScheduler(
             _dirty.Clear();
         }
 
-        var rebuilds = periods.Select(period => (Period: period, Task: writer.ExecuteAsync(context =>
-        {
-            // The rebuild sees every change made before it in this batch.
-            context.DirtyPeriods.Remove(period);
-            return rebuilder.Rebuild(context.Store, period);
-        }, stoppingToken))).ToList();
+        var rebuilds = periods.Select(period => (Period: period, Task: RebuildAsync(period, stoppingToken))).ToList();
         foreach (var (period, task) in rebuilds)
         {
             try

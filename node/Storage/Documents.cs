@@ -251,6 +251,9 @@ internal sealed class DirtyDocument
     public string Id { get; set; } = string.Empty;
 
     public long MarkedTicks { get; set; }
+
+    /// <summary>Counts the commits that marked the period since it was last rebuilt, so a rebuild can tell whether one came after its read.</summary>
+    public long Sequence { get; set; }
 }
 
 /// <summary>A child that sent two different summaries under one version.</summary>

@@ -22,7 +22,8 @@ internal sealed class WriteContext(NodeStore store, TimeProvider time)
         // Once per period and batch: the mark is one document, and the batch commits or fails whole.
         if (DirtyPeriods.Add(period))
         {
-            Store.Dirty.Upsert(new DirtyDocument { Id = period, MarkedTicks = UtcNow().UtcTicks });
+            var sequence = (Store.Dirty.FindById(period)?.Sequence ?? 0) + 1;
+            Store.Dirty.Upsert(new DirtyDocument { Id = period, MarkedTicks = UtcNow().UtcTicks, Sequence = sequence });
         }
     }
 
