@@ -59,6 +59,12 @@ internal sealed class ReportIntake(
         }
 
         var canonicalPeriod = validation.Period.ToString();
+        var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
+
+        // The report is merged, checked, serialized and hashed here, against the version read now, so that the
+        // writer only has to confirm that version is still the current one; if not, it drafts again.
+        var seen = store.Read(s => s.Reports.FindById(key));
+        var draft = Draft(unitId, validation.Period, validation.Values, mode, seen, time.GetUtcNow());
         return await writer.ExecuteAsync<Outcome<ReportReceipt>>(context =>
         {
             if (context.Store.Units.FindById(unitId) is not { } unit)
@@ -73,7 +79,6 @@ internal sealed class ReportIntake(
                     $"unit '{unitId}' was retired from {unit.RetiredFromPeriod} and reports no more for {canonicalPeriod}.", "unit_id");
             }
 
-            var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
             var replaced = context.Store.Reports.FindById(key);
             var record = context.Store.RecordOf(unitId, canonicalPeriod);
             var review = ReviewRules.Submit(ReviewRules.Current(record, replaced?.Digest), context.Store.UnitLockedAbove(canonicalPeriod, record));
@@ -82,44 +87,13 @@ internal sealed class ReportIntake(
                 return Rejection.Of(review.Reason, $"unit '{unitId}' for {canonicalPeriod}: {review.Message}", "unit_id");
             }
 
-            var version = (replaced?.Version ?? 0) + 1;
-
-            // The whole-report rules need the previous version, so they run inside the write, on what would be stored.
-            IReadOnlyList<IndicatorValue> previous = replaced is null ? [] : UnitReport.Parser.ParseFrom(replaced.Bytes).Values;
-            var merged = ReportMerge.Apply(mode, previous, validation.Values);
-            if (merged.DroppedIndicatorIds.Count > 0)
+            var current = SameVersion(seen, replaced) ? draft : Draft(unitId, validation.Period, validation.Values, mode, replaced, context.UtcNow());
+            if (current.Rejection is { } refused)
             {
-                return Rejection.Of(ReportMerge.DroppedViolation(merged.DroppedIndicatorIds));
+                return refused;
             }
 
-            var rules = ReportRules.Check(catalogue, validation.Period, merged.Values);
-            if (!rules.IsValid)
-            {
-                return Rejection.Of(rules.Violations, rules.OmittedViolationCount);
-            }
-
-            var receiveTime = context.UtcNow();
-            var report = new UnitReport
-            {
-                UnitId = unitId,
-                Period = canonicalPeriod,
-                Version = (ulong)version,
-                ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
-            };
-            report.Values.AddRange(merged.Values);
-            var bytes = report.ToByteArray();
-            var digest = Digests.Sha256(bytes);
-            var document = new ReportDocument
-            {
-                Id = key,
-                UnitId = unitId,
-                Period = canonicalPeriod,
-                Version = version,
-                Bytes = bytes,
-                Digest = digest,
-                ReceiveTicks = receiveTime.UtcTicks,
-                Warnings = [.. rules.Warnings.Select(ReportWarningDocument.From)],
-            };
+            var (document, receipt) = current.Value!;
             if (replaced is not null)
             {
                 context.Store.ReportHistory.Upsert(replaced.ToHistory());
@@ -127,8 +101,62 @@ internal sealed class ReportIntake(
 
             context.Store.Reports.Upsert(document);
             context.MarkDirty(canonicalPeriod);
-            return new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings);
+            return receipt;
         }, cancellationToken);
+    }
+
+    /// <summary>A report ready to store, and the receipt its clerk gets.</summary>
+    private sealed record ReportDraft(ReportDocument Document, ReportReceipt Receipt);
+
+    private static bool SameVersion(ReportDocument? seen, ReportDocument? current) =>
+        seen is null ? current is null : current is not null && seen.Digest.AsSpan().SequenceEqual(current.Digest);
+
+    /// <summary>
+    /// The report that <paramref name="values"/> make of <paramref name="replaced"/> (null for a first report) under
+    /// <paramref name="mode"/>, received at <paramref name="receiveTime"/>, with its receipt; or why it is refused.
+    /// </summary>
+    private Outcome<ReportDraft> Draft(
+        string unitId, Aggregator.Periods.Period period, IReadOnlyList<IndicatorValue> values, SubmitMode mode, ReportDocument? replaced, DateTimeOffset receiveTime)
+    {
+        var canonicalPeriod = period.ToString();
+        var version = (replaced?.Version ?? 0) + 1;
+
+        // The whole-report rules need the previous version, so they run on what would be stored.
+        IReadOnlyList<IndicatorValue> previous = replaced is null ? [] : UnitReport.Parser.ParseFrom(replaced.Bytes).Values;
+        var merged = ReportMerge.Apply(mode, previous, values);
+        if (merged.DroppedIndicatorIds.Count > 0)
+        {
+            return Rejection.Of(ReportMerge.DroppedViolation(merged.DroppedIndicatorIds));
+        }
+
+        var rules = ReportRules.Check(catalogue, period, merged.Values);
+        if (!rules.IsValid)
+        {
+            return Rejection.Of(rules.Violations, rules.OmittedViolationCount);
+        }
+
+        var report = new UnitReport
+        {
+            UnitId = unitId,
+            Period = canonicalPeriod,
+            Version = (ulong)version,
+            ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
+        };
+        report.Values.AddRange(merged.Values);
+        var bytes = report.ToByteArray();
+        var digest = Digests.Sha256(bytes);
+        var document = new ReportDocument
+        {
+            Id = ReportDocument.KeyOf(unitId, canonicalPeriod),
+            UnitId = unitId,
+            Period = canonicalPeriod,
+            Version = version,
+            Bytes = bytes,
+            Digest = digest,
+            ReceiveTicks = receiveTime.UtcTicks,
+            Warnings = [.. rules.Warnings.Select(ReportWarningDocument.From)],
+        };
+        return new ReportDraft(document, new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings));
     }
 
     /// <summary>

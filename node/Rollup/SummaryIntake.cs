@@ -89,11 +89,19 @@ internal sealed class SummaryIntake(
         }
 
         var digest = verification.Digest;
-        return await writer.ExecuteAsync<Outcome<SummaryAcceptance>>(
+        var applied = await writer.ExecuteAsync<Outcome<Held>>(
             context => Apply(context, child.Id, summary, signed, digest), cancellationToken);
+
+        // Signed off the writer: the receipt states what the commit kept.
+        return applied.Rejection is { } refused
+            ? refused
+            : new SummaryAcceptance(applied.Value!.Outcome, Receipt(applied.Value.Summary, applied.Value.Allowance));
     }
 
-    private Outcome<SummaryAcceptance> Apply(Storage.WriteContext context, string childId, Summary summary, SignedSummary signed, byte[] digest)
+    /// <summary>What a push left held for the child, and the child's leaf allowance, to be stated in the receipt.</summary>
+    private sealed record Held(PushOutcome Outcome, ChildSummaryDocument Summary, uint Allowance);
+
+    private Outcome<Held> Apply(Storage.WriteContext context, string childId, Summary summary, SignedSummary signed, byte[] digest)
     {
         // Every way out of here leaves the roster true to the transaction, so the next push of the batch may take it.
         var roster = ChildRoster.For(context, summary.Period);
@@ -114,7 +122,7 @@ internal sealed class SummaryIntake(
         switch (VersionRules.Decide((ulong?)binding?.Version, binding is null ? [] : binding.Digest, summary.Version, digest))
         {
             case VersionVerdict.AlreadyHeld:
-                return new SummaryAcceptance(PushOutcome.AlreadyHeld, Receipt(binding!, allowance));
+                return new Held(PushOutcome.AlreadyHeld, binding!, allowance);
             case VersionVerdict.Equivocation:
                 RecordEquivocation(context, child, summary, signed, binding!);
                 return Rejection.Of(RejectionReason.Equivocation,
@@ -157,7 +165,7 @@ internal sealed class SummaryIntake(
         }
 
         context.MarkDirty(summary.Period);
-        return new SummaryAcceptance(PushOutcome.Stored, Receipt(document, allowance));
+        return new Held(PushOutcome.Stored, document, allowance);
     }
 
     /// <summary>
