@@ -60,6 +60,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ReportFlagsQuery>();
         services.AddSingleton<Import.SheetImporter>();
         services.AddSingleton<Import.SheetTemplates>();
+        services.AddSingleton<ParsedMessages>();
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<ChildKeys>();

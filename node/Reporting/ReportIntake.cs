@@ -7,6 +7,7 @@ using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Operations;
+using Federation.Node.Rollup;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf;
@@ -31,7 +32,7 @@ internal sealed record BatchUnitOutcome(
 
 /// <summary>Validates a hosted unit's figures and stores them durably before acknowledging.</summary>
 internal sealed class ReportIntake(
-    CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics)
+    CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics, ParsedMessages parsed)
 {
     public async Task<Outcome<ReportReceipt>> SubmitAsync(
         string unitId, string period, IReadOnlyList<IndicatorValue> values, SubmitMode mode, CancellationToken cancellationToken)
@@ -93,7 +94,7 @@ internal sealed class ReportIntake(
                 return refused;
             }
 
-            var (document, receipt) = current.Value!;
+            var (document, receipt, report) = current.Value!;
             if (replaced is not null)
             {
                 context.Store.ReportHistory.Upsert(replaced.ToHistory());
@@ -101,12 +102,13 @@ internal sealed class ReportIntake(
 
             context.Store.Reports.Upsert(document);
             context.MarkDirty(canonicalPeriod);
+            parsed.Remember(document.Digest, report);
             return receipt;
         }, cancellationToken);
     }
 
     /// <summary>A report ready to store, and the receipt its clerk gets.</summary>
-    private sealed record ReportDraft(ReportDocument Document, ReportReceipt Receipt);
+    private sealed record ReportDraft(ReportDocument Document, ReportReceipt Receipt, UnitReport Report);
 
     private static bool SameVersion(ReportDocument? seen, ReportDocument? current) =>
         seen is null ? current is null : current is not null && seen.Digest.AsSpan().SequenceEqual(current.Digest);
@@ -156,7 +158,7 @@ internal sealed class ReportIntake(
             ReceiveTicks = receiveTime.UtcTicks,
             Warnings = [.. rules.Warnings.Select(ReportWarningDocument.From)],
         };
-        return new ReportDraft(document, new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings));
+        return new ReportDraft(document, new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings), report);
     }
 
     /// <summary>

@@ -22,7 +22,7 @@ internal sealed record SummaryAcceptance(PushOutcome Outcome, SignedReceipt Rece
 /// </summary>
 internal sealed class SummaryIntake(
     CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, TimeProvider time, NodeMetrics metrics,
-    ILogger<SummaryIntake> logger)
+    ILogger<SummaryIntake> logger, ParsedMessages parsed)
 {
     /// <summary>Conflicting summaries kept with their evidence per child; later ones are only counted.</summary>
     public const int MaxEquivocationRecordsPerChild = 4;
@@ -91,6 +91,12 @@ internal sealed class SummaryIntake(
         var digest = verification.Digest;
         var applied = await writer.ExecuteAsync<Outcome<Held>>(
             context => Apply(context, child.Id, summary, signed, digest), cancellationToken);
+
+        if (applied.Value is { Outcome: PushOutcome.Stored })
+        {
+            // The next rebuild merges it as parsed here.
+            parsed.Remember(digest, summary);
+        }
 
         // Signed off the writer: the receipt states what the commit kept.
         return applied.Rejection is { } refused

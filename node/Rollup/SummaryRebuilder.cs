@@ -21,8 +21,10 @@ namespace Federation.Node.Rollup;
 /// </summary>
 internal sealed class SummaryRebuilder(
     NodeIdentity identity, CatalogueIndex catalogue, IOptions<NodeOptions> options, TimeProvider time, ILogger<SummaryRebuilder> logger,
-    NodeMetrics? metrics = null)
+    NodeMetrics? metrics = null, ParsedMessages? parsed = null)
 {
+    private readonly ParsedMessages _parsed = parsed ?? new ParsedMessages();
+
     private readonly bool _hasParent = options.Value.Parent.IsConfigured;
 
     /// <summary>
@@ -84,10 +86,10 @@ internal sealed class SummaryRebuilder(
             return new RebuildPlan(inputs, null, []);
         }
 
-        var hosted = inputs.Hosted.Select(static h => h.Report is { } r ? HostedInput(h.UnitId, r, h.Record) : new HostedUnitInput(h.UnitId, null, [])).ToList();
+        var hosted = inputs.Hosted.Select(h => h.Report is { } r ? HostedInput(h.UnitId, r, h.Record) : new HostedUnitInput(h.UnitId, null, [])).ToList();
         var children = inputs.Children
             .Select(child => inputs.Held.TryGetValue(child.Id, out var s)
-                ? new ChildInput(child.Id, Summary.Parser.ParseFrom(s.SummaryBytes), s.Digest, new DateTimeOffset(s.ReceiveTicks, TimeSpan.Zero), (uint)child.ExpectedLeafCount)
+                ? new ChildInput(child.Id, _parsed.Summary(s.Digest, s.SummaryBytes), s.Digest, new DateTimeOffset(s.ReceiveTicks, TimeSpan.Zero), (uint)child.ExpectedLeafCount)
                 : new ChildInput(child.Id, null, [], default, (uint)child.ExpectedLeafCount))
             .Select(c => inputs.Stale.Contains(c.ChildId) ? c with { Stale = true } : c)
             .ToList();
@@ -180,9 +182,9 @@ internal sealed class SummaryRebuilder(
     }
 
     /// <summary>A hosted unit's current report with where it stands in review.</summary>
-    private static HostedUnitInput HostedInput(string unitId, ReportDocument report, ReviewRecord? record)
+    private HostedUnitInput HostedInput(string unitId, ReportDocument report, ReviewRecord? record)
     {
-        var parsed = UnitReport.Parser.ParseFrom(report.Bytes);
+        var parsed = _parsed.Report(report.Digest, report.Bytes);
         return new HostedUnitInput(unitId, parsed, report.Digest,
             Approved: ReviewRules.Current(record, report.Digest) == ReviewState.Approved,
             CorrectedAfterApproval: ReviewRules.CorrectedAfterApproval(record, parsed.Version));
