@@ -97,10 +97,15 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
         var self = new SubtreeNode { NodeId = identity.NodeId, Tier = identity.Tier, DisplayName = identity.DisplayName };
         var nodes = new List<SubtreeNode> { self };
         var leaves = new List<LeafStatus>();
-        var hosted = store.Read(s => s.Units.FindAll().OrderBy(static u => u.Id, StringComparer.Ordinal)
-            .Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, periodText))))
-            .Where(u => u.Report is not null || UnitRules.IsExpected(u.Unit.RetiredFromPeriod, period))
-            .ToList());
+        var hosted = store.Read(s =>
+        {
+            // One read of the period's reports by its index: a province-sized host holds tens of thousands.
+            var reports = s.Reports.Find(r => r.Period == periodText).ToDictionary(static r => r.UnitId, StringComparer.Ordinal);
+            return s.Units.FindAll().OrderBy(static u => u.Id, StringComparer.Ordinal)
+                .Select(u => (Unit: u, Report: reports.GetValueOrDefault(u.Id)))
+                .Where(u => u.Report is not null || UnitRules.IsExpected(u.Unit.RetiredFromPeriod, period))
+                .ToList();
+        });
         foreach (var (unit, report) in hosted)
         {
             var leaf = LeafOf(unit, report, period);
