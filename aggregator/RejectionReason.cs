@@ -135,6 +135,9 @@ public enum RejectionReason
 
     /// <summary>No rectification ledger item with that id for the unit.</summary>
     UnknownItem,
+
+    /// <summary>A page token of a listing the node no longer holds: expired, lost in a restart, or let go for newer ones.</summary>
+    PageTokenExpired,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

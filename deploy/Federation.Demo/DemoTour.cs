@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Federation.Aggregator.Proofs;
+using Federation.Node.Application;
 using Federation.Node.Cli;
 using Federation.Protos.V1;
 using Google.Protobuf;
+using Grpc.Core;
 using Spectre.Console;
 
 namespace Federation.Demo;
@@ -34,8 +36,8 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
         DrillDownRow? worst = null;
         for (var depth = 0; depth < 8 && (worst is null || worst.Kind == ContributionKind.ChildSummary); depth++)
         {
-            var drill = await query.GetDrillDownAsync(new GetDrillDownRequest { NodeId = nodeId, Period = period, SortIndicatorId = RankBy },
-                deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+            var drill = await AllPages.GetDrillDownAsync(query, new GetDrillDownRequest { NodeId = nodeId, Period = period, SortIndicatorId = RankBy },
+                () => new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken));
             AnsiConsole.WriteLine();
             AnsiConsole.Write(QueryCommands.DrillTable(drill, RankBy, CliLanguage.IsChinese((string?)null)));
             worst = drill.Rows.FirstOrDefault();
@@ -47,8 +49,8 @@ internal sealed class DemoTour(NodeFleet fleet, NodeClient client, string period
             nodeId = worst.SourceId;
         }
 
-        var completeness = await query.GetCompletenessAsync(new GetCompletenessRequest { Period = period },
-            deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+        var completeness = await AllPages.GetCompletenessAsync(query, new GetCompletenessRequest { Period = period },
+            () => new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken));
         AnsiConsole.WriteLine();
         AnsiConsole.Write(QueryCommands.CompletenessTable(completeness, CliLanguage.IsChinese((string?)null)));
 

@@ -3,8 +3,11 @@ using System.Globalization;
 using System.Text.Json;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Proofs;
+using Federation.Node.Application;
+using Federation.Node.Queries;
 using Federation.Protos.V1;
 using Google.Protobuf;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -136,9 +139,13 @@ public static class QueryCommands
                 sortId = IndicatorNamed(catalogue, named, chinese);
             }
 
-            var response = await new QueryService.QueryServiceClient(channel).GetDrillDownAsync(
-                new GetDrillDownRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, SortIndicatorId = sortId, Descending = parse.GetValue(descending) },
-                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            var response = await AllPages.GetDrillDownAsync(new QueryService.QueryServiceClient(channel),
+                new GetDrillDownRequest
+                {
+                    NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, SortIndicatorId = sortId, Descending = parse.GetValue(descending),
+                    PageSize = LocalQueries.MaxDrillPageSize,
+                },
+                () => new CallOptions(deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ToJson(response));
@@ -215,9 +222,9 @@ public static class QueryCommands
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
-            var response = await new QueryService.QueryServiceClient(channel).GetCompletenessAsync(
-                new GetCompletenessRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
-                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            var response = await AllPages.GetCompletenessAsync(new QueryService.QueryServiceClient(channel),
+                new GetCompletenessRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, PageSize = LocalQueries.MaxWalkPageSize },
+                () => new CallOptions(deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ToJson(response));
@@ -263,9 +270,9 @@ public static class QueryCommands
         command.SetAction(async (parse, cancellationToken) => await NodeCommandLine.CallAsync(parse, async () =>
         {
             using var channel = CliConnection.Open(parse, node);
-            var response = await new QueryService.QueryServiceClient(channel).GetTargetsAsync(
-                new GetTargetsRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)! },
-                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+            var response = await AllPages.GetTargetsAsync(new QueryService.QueryServiceClient(channel),
+                new GetTargetsRequest { NodeId = parse.GetValue(of) ?? string.Empty, Period = parse.GetValue(period)!, PageSize = LocalQueries.MaxWalkPageSize },
+                () => new CallOptions(deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ToJson(response));
@@ -303,13 +310,13 @@ public static class QueryCommands
             var chinese = CliLanguage.IsChinese(parse);
             var catalogue = (await new FederationService.FederationServiceClient(channel)
                 .GetCatalogueAsync(new GetCatalogueRequest(), deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken)).Catalogue;
-            var response = await new QueryService.QueryServiceClient(channel).GetHistoryAsync(
+            var response = await AllPages.GetHistoryAsync(new QueryService.QueryServiceClient(channel),
                 new GetHistoryRequest
                 {
                     NodeId = parse.GetValue(of) ?? string.Empty, IndicatorId = IndicatorNamed(catalogue, parse.GetValue(indicator)!, chinese),
-                    FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)!,
+                    FromPeriod = parse.GetValue(from)!, ToPeriod = parse.GetValue(to)!, PageSize = LocalQueries.MaxHistoryPageSize,
                 },
-                deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken);
+                () => new CallOptions(deadline: NodeCommandLine.Deadline(), cancellationToken: cancellationToken));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ToJson(response));

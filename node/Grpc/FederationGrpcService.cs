@@ -26,7 +26,7 @@ internal sealed class FederationGrpcService(
 
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetSubtreeStatusResponse> GetSubtreeStatus(GetSubtreeStatusRequest request, ServerCallContext context) =>
-        await subtree.GetAsync(RequestChecks.Period(request.Period), peers.For(context));
+        (await subtree.GetPageAsync(request, RequestChecks.Period(request.Period), peers.For(context))).ValueOrThrow();
 
     [Authorize(Policy = Policies.ParentNode)]
     public override async Task<GetProofChainResponse> GetProofChain(GetProofChainRequest request, ServerCallContext context)

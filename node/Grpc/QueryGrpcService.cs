@@ -44,7 +44,7 @@ internal sealed class QueryGrpcService(
     {
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
-            ? queries.DrillDown(request.Period, request.SortIndicatorId, request.Descending).ValueOrThrow()
+            ? (await queries.DrillDownAsync(request)).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetDrillDownAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
@@ -52,7 +52,7 @@ internal sealed class QueryGrpcService(
     {
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
-            ? (await queries.CompletenessAsync(request.Period, peers.For(context))).ValueOrThrow()
+            ? (await queries.CompletenessAsync(request, peers.For(context))).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetCompletenessAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
@@ -60,7 +60,7 @@ internal sealed class QueryGrpcService(
     {
         CheckNodeAndPeriod(request.NodeId, request.Period);
         return router.IsLocal(request.NodeId, context)
-            ? (await queries.TargetsAsync(request.Period, peers.For(context))).ValueOrThrow()
+            ? (await queries.TargetsAsync(request, peers.For(context))).ValueOrThrow()
             : await router.ForwardAsync(request.NodeId, (c, o) => c.GetTargetsAsync(request, o).ResponseAsync, static r => r.NodeId, context);
     }
 
@@ -71,7 +71,7 @@ internal sealed class QueryGrpcService(
         if (router.IsLocal(request.NodeId, context) || router.IsHostedUnit(request.NodeId, context))
         {
             var unitId = router.IsLocal(request.NodeId, context) ? string.Empty : request.NodeId;
-            return queries.History(request.IndicatorId, request.FromPeriod, request.ToPeriod, unitId).ValueOrThrow();
+            return queries.History(request, unitId).ValueOrThrow();
         }
 
         return await router.ForwardAsync(request.NodeId, (c, o) => c.GetHistoryAsync(request, o).ResponseAsync, static r => r.NodeId, context);

@@ -74,6 +74,8 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ChildChannels>();
         services.AddSingleton<PeerCalls>();
         services.AddSingleton<PullService>();
+        services.AddSingleton<ListingCache>();
+        services.AddSingleton<ListingPages>();
         services.AddSingleton<SubtreeService>();
         services.AddSingleton<LocalQueries>();
         services.AddSingleton<PromotionQuery>();

@@ -39,5 +39,8 @@ internal sealed class WebTable(string name, string title, IReadOnlyList<WebColum
     /// <summary>Shown instead of the rows when there are none.</summary>
     public string? EmptyText { get; init; }
 
+    /// <summary>Shown under the rows when the list goes on beyond them (the page reads a long listing only so far).</summary>
+    public string? MoreText { get; set; }
+
     public void Add(params WebCell[] cells) => Rows.Add(new WebRow(cells));
 }

@@ -225,6 +225,8 @@ internal sealed class WebTexts
         ["ledger.no-counts"] = ("本期尚无汇总数据，暂无计数。", "No figures for this period yet, so no counts."),
         ["ledger.unit-only"] = ("仅显示单位 {0} {1}", "Only unit {0} {1}"),
         ["ledger.all-units"] = ("显示全部单位", "Show every unit"),
+        ["listing.more"] = ("列表较长：仅列出前 {0} 项，共 {1} 项。", "A long list: the first {0} of {1} are listed."),
+        ["listing.more-unknown"] = ("列表较长：仅列出前 {0} 项，还有更多。", "A long list: only the first {0} are listed, and there are more."),
         ["ledger.more"] = ("仅列出前 {0} 项，还有更多：请缩小筛选范围。", "Only the first {0} items are listed and there are more: narrow the filters."),
         ["ledger.history"] = ("整改过程（每一步均经签名）", "History (every step signed)"),
         ["ledger.step-no"] = ("步骤", "Step"),

@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Protos.V1;
 
 namespace Federation.Node.Web.Pages;
@@ -5,10 +6,13 @@ namespace Federation.Node.Web.Pages;
 /// <summary>
 /// Who has reported, on time or late, at every node below (GetCompleteness). A node that did not answer is
 /// marked with the time its figures are from (or unknown), and its units not yet reported are counted as
-/// unknown beside the missing list, never dropped from it.
+/// unknown beside the missing list, never dropped from it. The listing's pages are followed (as far as
+/// <see cref="WebPageModel.MaxListingPages"/>; a table cut short says how long its list is).
 /// </summary>
 public sealed class CompletenessModel : WebPageModel
 {
+    private const int ListingPageSize = 10_000;
+
     internal GetCompletenessResponse? Answer { get; private set; }
 
     /// <summary>Units below nodes that did not answer whose standing is unknown: expected minus reported as last known.</summary>
@@ -26,8 +30,8 @@ public sealed class CompletenessModel : WebPageModel
     {
         Title = T.Format("completeness.title", TargetNodeOrSelf, TargetNodeOrSelf, PeriodText);
         var channel = await Api.ChannelAsync(cancellationToken);
-        Answer = await new QueryService.QueryServiceClient(channel).GetCompletenessAsync(
-            new GetCompletenessRequest { NodeId = TargetNode, Period = PeriodText }, Api.Call(Session!, cancellationToken));
+        Answer = await AllPages.GetCompletenessAsync(new QueryService.QueryServiceClient(channel),
+            new GetCompletenessRequest { NodeId = TargetNode, Period = PeriodText, PageSize = ListingPageSize }, () => Api.Call(Session!, cancellationToken), MaxListingPages);
         var self = Answer.Nodes.FirstOrDefault();
         Title = T.Format("completeness.title", self?.DisplayName ?? Answer.NodeId, Answer.NodeId, Answer.Period);
 
@@ -80,6 +84,9 @@ public sealed class CompletenessModel : WebPageModel
             late.Rows.Add(new WebRow([leaf.UnitId, leaf.DisplayName, leaf.HostNodeId, FigureCells.Time(leaf.ReceiveTime)], leaf.UnitId));
         }
 
+        nodes.MoreText = More(nodes.Rows.Count, Answer.NodeCount);
+        missing.MoreText = More(missing.Rows.Count, Answer.MissingCount);
+        late.MoreText = More(late.Rows.Count, Answer.LateCount);
         Tables.Add(nodes);
         Tables.Add(missing);
         if (unknown.Rows.Count > 0)
@@ -89,4 +96,6 @@ public sealed class CompletenessModel : WebPageModel
 
         Tables.Add(late);
     }
+
+    private string? More(int listed, uint total) => listed < total ? T.Format("listing.more", listed, total) : null;
 }

@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Protos.V1;
 using Microsoft.AspNetCore.Mvc;
 
@@ -38,9 +39,9 @@ public sealed class DrillModel : WebPageModel
         var totals = await query.GetTotalsAsync(new GetTotalsRequest { NodeId = TargetNode, Period = PeriodText }, Api.Call(Session!, cancellationToken));
         Title = T.Format("drill.title", totals.DisplayName, totals.NodeId, totals.Period);
         Coverage = totals.Coverage;
-        var drill = await query.GetDrillDownAsync(
-            new GetDrillDownRequest { NodeId = TargetNode, Period = PeriodText, SortIndicatorId = Sort ?? string.Empty, Descending = Descending },
-            Api.Call(Session!, cancellationToken));
+        var drill = await AllPages.GetDrillDownAsync(query,
+            new GetDrillDownRequest { NodeId = TargetNode, Period = PeriodText, SortIndicatorId = Sort ?? string.Empty, Descending = Descending, PageSize = 1000 },
+            () => Api.Call(Session!, cancellationToken), MaxListingPages);
 
         // The headline columns: party members, every indicator with a target, and the one ranked by.
         var shown = Indicators.Where(i => i.Id == "party_members" || i.Target is not null || i.Id == Sort).ToList();
@@ -79,6 +80,11 @@ public sealed class DrillModel : WebPageModel
 
             cells.Add(T.List(row.UnmetIndicatorIds.Select(id => byId.TryGetValue(id, out var i) ? T.Name(i) : id)));
             table.Rows.Add(new WebRow(cells, row.SourceId, row.UnmetIndicatorIds.Count > 0 ? "lagging" : null));
+        }
+
+        if (table.Rows.Count < drill.RowCount)
+        {
+            table.MoreText = T.Format("listing.more", table.Rows.Count, drill.RowCount);
         }
 
         Tables.Add(table);

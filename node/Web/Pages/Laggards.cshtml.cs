@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Protos.V1;
 using Grpc.Core;
 
@@ -5,16 +6,21 @@ namespace Federation.Node.Web.Pages;
 
 /// <summary>
 /// Target attainment at a node and the leaf units below it that fall short (后进, GetTargets), one row per
-/// unit with every target it misses. Names come from the completeness walk where a unit is known by name.
+/// unit with every target it misses. Names come from the completeness walk where a unit is known by name. Both
+/// listings' pages are followed (as far as <see cref="WebPageModel.MaxListingPages"/>); a unit's targets all come on one
+/// page, so each row read is whole, and a table cut short says how many units there are.
 /// </summary>
 public sealed class LaggardsModel : WebPageModel
 {
+    private const int ListingPageSize = 10_000;
+
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
         Title = T.Format("laggards.title", TargetNodeOrSelf, TargetNodeOrSelf, PeriodText);
         var channel = await Api.ChannelAsync(cancellationToken);
         var query = new QueryService.QueryServiceClient(channel);
-        var targets = await query.GetTargetsAsync(new GetTargetsRequest { NodeId = TargetNode, Period = PeriodText }, Api.Call(Session!, cancellationToken));
+        var targets = await AllPages.GetTargetsAsync(query,
+            new GetTargetsRequest { NodeId = TargetNode, Period = PeriodText, PageSize = ListingPageSize }, () => Api.Call(Session!, cancellationToken), MaxListingPages);
         var (names, nodeIds) = await NamesAsync(query, cancellationToken);
         Title = T.Format("laggards.title", names.GetValueOrDefault(targets.NodeId) ?? targets.NodeId, targets.NodeId, targets.Period);
 
@@ -34,7 +40,7 @@ public sealed class LaggardsModel : WebPageModel
                 FigureCells.Target(target.Indicator, T),
                 FigureCells.Status(target.Attainment, hasData, T),
                 target.Attainment is { } a ? new WebCell($"{a.MeetingUnitCount}/{a.UnitCount}") : new WebCell(string.Empty),
-                FigureCells.Count(target.LaggingUnitIds.Count),
+                FigureCells.Count(Math.Max(target.LaggingUnitCount, (uint)target.LaggingUnitIds.Count)),
             ], target.Indicator.Id, target.Attainment is { Met: false } && hasData ? "lagging" : null));
             foreach (var unit in target.LaggingUnitIds)
             {
@@ -57,6 +63,11 @@ public sealed class LaggardsModel : WebPageModel
             laggards.Rows.Add(new WebRow([code, names.GetValueOrDefault(unit) ?? string.Empty, T.List(missed), FigureCells.Count(missed.Count)], unit, "lagging"));
         }
 
+        if (laggards.Rows.Count < targets.LaggingUnitCount)
+        {
+            laggards.MoreText = T.Format("listing.more", laggards.Rows.Count, targets.LaggingUnitCount);
+        }
+
         Tables.Add(standing);
         Tables.Add(laggards);
     }
@@ -68,7 +79,8 @@ public sealed class LaggardsModel : WebPageModel
         var nodeIds = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            var walk = await query.GetCompletenessAsync(new GetCompletenessRequest { NodeId = TargetNode, Period = PeriodText }, Api.Call(Session!, cancellationToken));
+            var walk = await AllPages.GetCompletenessAsync(query,
+                new GetCompletenessRequest { NodeId = TargetNode, Period = PeriodText, PageSize = ListingPageSize }, () => Api.Call(Session!, cancellationToken), MaxListingPages);
             foreach (var node in walk.Nodes)
             {
                 names.TryAdd(node.NodeId, node.DisplayName);

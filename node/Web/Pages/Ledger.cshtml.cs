@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Protos.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -240,9 +241,9 @@ public sealed class LedgerModel : WebPageModel
             CountsMissing = true;
         }
 
-        var drill = await query.GetDrillDownAsync(
-            new GetDrillDownRequest { NodeId = TargetNode, Period = PeriodText, SortIndicatorId = overdue?.Id ?? string.Empty, Descending = overdue is not null },
-            Api.Call(Session!, cancellationToken));
+        var drill = await AllPages.GetDrillDownAsync(query,
+            new GetDrillDownRequest { NodeId = TargetNode, Period = PeriodText, SortIndicatorId = overdue?.Id ?? string.Empty, Descending = overdue is not null, PageSize = 1000 },
+            () => Api.Call(Session!, cancellationToken), MaxListingPages);
         HostsUnits = drill.Rows.Any(static r => r.Kind != ContributionKind.ChildSummary);
         var columns = new List<WebColumn> { new(T["code"]), new(T["name"]), new(T["kind"]) };
         columns.AddRange(shown.Select(s => new WebColumn(T.Name(s.Indicator), Numeric: true)));
@@ -297,8 +298,8 @@ public sealed class LedgerModel : WebPageModel
     {
         try
         {
-            var drill = await new QueryService.QueryServiceClient(channel).GetDrillDownAsync(
-                new GetDrillDownRequest { Period = PeriodText }, Api.Call(Session!, cancellationToken));
+            var drill = await AllPages.GetDrillDownAsync(new QueryService.QueryServiceClient(channel),
+                new GetDrillDownRequest { Period = PeriodText, PageSize = 1000 }, () => Api.Call(Session!, cancellationToken), MaxListingPages);
             return [.. drill.Rows.Where(static r => r.Kind == ContributionKind.ChildSummary).Select(static r => r.SourceId)];
         }
         catch (RpcException ex) when (ex.StatusCode is RpcStatus.PermissionDenied or RpcStatus.NotFound)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Federation.Node.Application;
 using Federation.Protos.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Mvc;
@@ -84,7 +85,8 @@ public sealed class RatingsModel : WebPageModel
         var name = summary?.DisplayName is { Length: > 0 } known ? known : TargetNodeOrSelf;
         var nodeId = rated?.NodeId ?? summary?.NodeId ?? TargetNodeOrSelf;
         Title = T.Format("ratings.title", name, nodeId, Year);
-        var below = await query.GetDrillDownAsync(new GetDrillDownRequest { NodeId = TargetNode, Period = Year }, Api.Call(Session!, cancellationToken));
+        var below = await AllPages.GetDrillDownAsync(query,
+            new GetDrillDownRequest { NodeId = TargetNode, Period = Year, PageSize = 1000 }, () => Api.Call(Session!, cancellationToken), MaxListingPages);
         var links = below.Rows.ToDictionary(
             static r => r.SourceId,
             r => new RatedLink(r.SourceId, r.DisplayName, r.Kind == ContributionKind.ChildSummary ? Link("/ratings", r.SourceId, ("year", Year)) : null),

@@ -40,6 +40,7 @@ public sealed class ReviewModel : WebPageModel
         var channel = await Api.ChannelAsync(cancellationToken);
         var review = new ReviewService.ReviewServiceClient(channel);
         var request = new ListUnitsRequest { Period = PeriodText, PageSize = PageSize };
+        var more = false;
         for (var pages = 0; pages < MaxPages; pages++)
         {
             var page = await review.ListUnitsAsync(request, Api.Call(Session!, cancellationToken));
@@ -53,6 +54,8 @@ public sealed class ReviewModel : WebPageModel
                 break;
             }
 
+            // A queue longer than the pages read is said to go on, never cut off silently.
+            more = pages == MaxPages - 1;
             request.PageToken = page.NextPageToken;
         }
 
@@ -79,6 +82,11 @@ public sealed class ReviewModel : WebPageModel
                 new WebCell($"{entry.ApprovedLeafCount}/{entry.ExpectedLeafCount}"),
                 reasons.GetValueOrDefault(entry.Id) ?? string.Empty,
             ], entry.Id));
+        }
+
+        if (more)
+        {
+            table.MoreText = T.Format("listing.more-unknown", table.Rows.Count);
         }
 
         Tables.Add(table);

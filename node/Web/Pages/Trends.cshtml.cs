@@ -1,3 +1,4 @@
+using Federation.Node.Application;
 using Federation.Protos.V1;
 using Microsoft.AspNetCore.Mvc;
 using PeriodValue = Federation.Aggregator.Periods.Period;
@@ -47,8 +48,8 @@ public sealed class TrendsModel : WebPageModel
             return;
         }
 
-        var history = await new QueryService.QueryServiceClient(channel).GetHistoryAsync(
-            new GetHistoryRequest { NodeId = TargetNode, IndicatorId = IndicatorId, FromPeriod = From, ToPeriod = To }, Api.Call(Session!, cancellationToken));
+        var history = await AllPages.GetHistoryAsync(new QueryService.QueryServiceClient(channel),
+            new GetHistoryRequest { NodeId = TargetNode, IndicatorId = IndicatorId, FromPeriod = From, ToPeriod = To }, () => Api.Call(Session!, cancellationToken), MaxListingPages);
         var indicator = history.Indicator ?? Indicators.First(i => i.Id == IndicatorId);
         Title = T.Format("trends.title", T.Name(indicator), history.NodeId, $"{From} – {To}");
 
@@ -76,6 +77,11 @@ public sealed class TrendsModel : WebPageModel
             ], point.Period));
         }
 
+        if (history.NextPageToken.Length > 0)
+        {
+            table.MoreText = T.Format("listing.more", table.Rows.Count, CountOfPeriods());
+        }
+
         Tables.Add(table);
         if (indicator.Kind != ValueKind.Category)
         {
@@ -83,5 +89,20 @@ public sealed class TrendsModel : WebPageModel
             var threshold = FigureCells.Threshold(indicator);
             Chart = SvgChart.Line(points, share ? threshold : null, share, Title, T["no-data"], FigureCells.Target(indicator, T));
         }
+    }
+
+    /// <summary>Periods in the range asked (From and To parsed the same, as the API accepted them).</summary>
+    private int CountOfPeriods()
+    {
+        var count = 0;
+        if (PeriodValue.TryParse(From, out var period) && PeriodValue.TryParse(To, out var last))
+        {
+            for (; period <= last; period = period.Next())
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 }

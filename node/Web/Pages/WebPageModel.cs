@@ -18,6 +18,9 @@ public abstract class WebPageModel : PageModel
 {
     private const int MaxParameterLength = 64;
 
+    /// <summary>Most pages of one listing a page reads (each at most 1 MiB); beyond them the table says the list goes on.</summary>
+    internal const int MaxListingPages = 20;
+
     internal WebTexts T { get; private set; } = WebTexts.Zh;
 
     /// <summary>The period asked for (<c>?period=</c>), or the current quarter.</summary>
