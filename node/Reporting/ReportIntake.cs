@@ -34,6 +34,10 @@ internal sealed record BatchUnitOutcome(
 internal sealed class ReportIntake(
     CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics, ParsedMessages parsed)
 {
+    // The version last stored for each unit and period, as a hint for drafting (the writer checks it). Written only
+    // by the writer; a batch rolled back may leave a hint to a version never committed, which the check turns down.
+    private readonly LastStored _lastStored = new();
+
     public async Task<Outcome<ReportReceipt>> SubmitAsync(
         string unitId, string period, IReadOnlyList<IndicatorValue> values, SubmitMode mode, CancellationToken cancellationToken)
     {
@@ -62,9 +66,11 @@ internal sealed class ReportIntake(
         var canonicalPeriod = validation.Period.ToString();
         var key = ReportDocument.KeyOf(unitId, canonicalPeriod);
 
-        // The report is merged, checked, serialized and hashed here, against the version read now, so that the
-        // writer only has to confirm that version is still the current one; if not, it drafts again.
-        var seen = store.Read(s => s.Reports.FindById(key));
+        // The report is merged, checked, serialized and hashed here, against the version this node last stored
+        // for the unit as far as it remembers, so that the writer only has to confirm that version is still the
+        // current one (if not, it drafts again). Nothing is read from the store for it: readers would queue
+        // for the store's gate with the writer.
+        var seen = _lastStored.TryGetValue(key, out var remembered) ? remembered : null;
         var draft = Draft(unitId, validation.Period, validation.Values, mode, seen, time.GetUtcNow());
         return await writer.ExecuteAsync<Outcome<ReportReceipt>>(context =>
         {
@@ -103,6 +109,7 @@ internal sealed class ReportIntake(
             context.Store.Reports.Upsert(document);
             context.MarkDirty(canonicalPeriod);
             parsed.Remember(document.Digest, report);
+            _lastStored[key] = document;
             return receipt;
         }, cancellationToken);
     }
@@ -288,5 +295,27 @@ internal sealed class ReportIntake(
             (true, null) => Rejection.Of(RejectionReason.NoFigures, $"unit '{unitId}' has not reported for {parsed}.", "period"),
             _ => Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id"),
         };
+    }
+}
+
+/// <summary>The report last stored for each unit and period key, bounded: past its capacity it starts afresh.</summary>
+internal sealed class LastStored
+{
+    private const int Capacity = ParsedMessages.Capacity;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ReportDocument> _documents = new(StringComparer.Ordinal);
+
+    public bool TryGetValue(string key, out ReportDocument? document) => _documents.TryGetValue(key, out document);
+
+    public ReportDocument this[string key]
+    {
+        set
+        {
+            if (_documents.Count >= Capacity)
+            {
+                _documents.Clear();
+            }
+
+            _documents[key] = value;
+        }
     }
 }
