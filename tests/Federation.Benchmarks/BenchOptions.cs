@@ -4,7 +4,7 @@ namespace Federation.Benchmarks;
 internal sealed record BenchOptions(bool Quick, string? JsonPath, IReadOnlySet<string> Only)
 {
     /// <summary>The groups a run can be narrowed to, in the order they run.</summary>
-    public static IReadOnlyList<string> Groups { get; } = ["ingest", "merge", "tree", "correction", "fleet"];
+    public static IReadOnlyList<string> Groups { get; } = ["ingest", "merge", "tree", "correction", "fleet", "startup"];
 
     public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
 
@@ -50,7 +50,7 @@ internal sealed record BenchOptions(bool Quick, string? JsonPath, IReadOnlySet<s
         return new BenchOptions(quick, json, only);
     }
 
-    public const string Usage = "usage: dotnet run -c Release --project tests/Federation.Benchmarks -- [--quick] [--json PATH] [--only ingest|merge|tree|correction|fleet …]";
+    public const string Usage = "usage: dotnet run -c Release --project tests/Federation.Benchmarks -- [--quick] [--json PATH] [--only ingest|merge|tree|correction|fleet|startup …]";
 }
 
 /// <summary>How big and how long each measurement is: the full run, or the small one (<c>--quick</c>) that checks the harness.</summary>
@@ -66,7 +66,11 @@ internal sealed record BenchSettings(
     int VisibleSampleCount,
     int PullSampleCount,
     int HungPullSampleCount,
-    TimeSpan PullDeadline)
+    TimeSpan PullDeadline,
+    TimeSpan StartupWindow,
+    TimeSpan SteadyWindow,
+    double StartupSubmissionsPerSecond,
+    bool StartupEachChangeAlone)
 {
     /// <summary>Villages a township merges in the township measurement (a large township).</summary>
     public const int TownshipVillageCount = 245;
@@ -83,7 +87,11 @@ internal sealed record BenchSettings(
         VisibleSampleCount: 100,
         PullSampleCount: 100,
         HungPullSampleCount: 30,
-        PullDeadline: TimeSpan.FromSeconds(2));
+        PullDeadline: TimeSpan.FromSeconds(2),
+        StartupWindow: TimeSpan.FromSeconds(60),
+        SteadyWindow: TimeSpan.FromSeconds(30),
+        StartupSubmissionsPerSecond: 10,
+        StartupEachChangeAlone: true);
 
     public static BenchSettings Quick { get; } = new(
         RateDuration: TimeSpan.FromSeconds(1),
@@ -97,5 +105,9 @@ internal sealed record BenchSettings(
         VisibleSampleCount: 10,
         PullSampleCount: 10,
         HungPullSampleCount: 4,
-        PullDeadline: TimeSpan.FromSeconds(2));
+        PullDeadline: TimeSpan.FromSeconds(2),
+        StartupWindow: TimeSpan.FromSeconds(20),
+        SteadyWindow: TimeSpan.FromSeconds(10),
+        StartupSubmissionsPerSecond: 10,
+        StartupEachChangeAlone: false);
 }
