@@ -135,6 +135,9 @@ public enum RejectionReason
 
     /// <summary>No rectification ledger item with that id for the unit.</summary>
     UnknownItem,
+
+    /// <summary>A replaced version a proof asked for is no longer kept: the history's retention rule let it go.</summary>
+    HistoryPruned,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>
