@@ -4,7 +4,7 @@ namespace Federation.Benchmarks;
 internal sealed record BenchOptions(bool Quick, string? JsonPath, IReadOnlySet<string> Only)
 {
     /// <summary>The groups a run can be narrowed to, in the order they run.</summary>
-    public static IReadOnlyList<string> Groups { get; } = ["ingest", "merge", "tree", "correction", "fleet", "startup"];
+    public static IReadOnlyList<string> Groups { get; } = ["ingest", "merge", "tree", "correction", "fleet", "startup", "history"];
 
     public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
 
@@ -50,7 +50,7 @@ internal sealed record BenchOptions(bool Quick, string? JsonPath, IReadOnlySet<s
         return new BenchOptions(quick, json, only);
     }
 
-    public const string Usage = "usage: dotnet run -c Release --project tests/Federation.Benchmarks -- [--quick] [--json PATH] [--only ingest|merge|tree|correction|fleet|startup …]";
+    public const string Usage = "usage: dotnet run -c Release --project tests/Federation.Benchmarks -- [--quick] [--json PATH] [--only ingest|merge|tree|correction|fleet|startup|history …]";
 }
 
 /// <summary>How big and how long each measurement is: the full run, or the small one (<c>--quick</c>) that checks the harness.</summary>
@@ -70,7 +70,12 @@ internal sealed record BenchSettings(
     TimeSpan StartupWindow,
     TimeSpan SteadyWindow,
     double StartupSubmissionsPerSecond,
-    bool StartupEachChangeAlone)
+    bool StartupEachChangeAlone,
+    int HistoryUnitCount,
+    int HistoryMonthCount,
+    int HistoryClientCount,
+    TimeSpan HistorySimulatedMonth,
+    TimeSpan HistoryPruneInterval)
 {
     /// <summary>Villages a township merges in the township measurement (a large township).</summary>
     public const int TownshipVillageCount = 245;
@@ -91,7 +96,12 @@ internal sealed record BenchSettings(
         StartupWindow: TimeSpan.FromSeconds(60),
         SteadyWindow: TimeSpan.FromSeconds(30),
         StartupSubmissionsPerSecond: 10,
-        StartupEachChangeAlone: true);
+        StartupEachChangeAlone: true,
+        HistoryUnitCount: TownshipVillageCount,
+        HistoryMonthCount: 60,
+        HistoryClientCount: 4,
+        HistorySimulatedMonth: TimeSpan.FromSeconds(4),
+        HistoryPruneInterval: TimeSpan.FromMilliseconds(500));
 
     public static BenchSettings Quick { get; } = new(
         RateDuration: TimeSpan.FromSeconds(1),
@@ -109,5 +119,10 @@ internal sealed record BenchSettings(
         StartupWindow: TimeSpan.FromSeconds(20),
         SteadyWindow: TimeSpan.FromSeconds(10),
         StartupSubmissionsPerSecond: 10,
-        StartupEachChangeAlone: false);
+        StartupEachChangeAlone: false,
+        HistoryUnitCount: 24,
+        HistoryMonthCount: 6,
+        HistoryClientCount: 4,
+        HistorySimulatedMonth: TimeSpan.FromSeconds(1),
+        HistoryPruneInterval: TimeSpan.FromMilliseconds(200));
 }

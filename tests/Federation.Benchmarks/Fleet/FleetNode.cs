@@ -126,6 +126,26 @@ internal sealed class FleetNode : IDisposable
         IsSuspended = false;
     }
 
+    /// <summary>SIGTERM, as a supervisor stops a node: it finishes its writes and checkpoints its database. Killed if it takes longer than <paramref name="timeout"/>.</summary>
+    public async Task StopGracefullyAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            Signal("-TERM");
+            using var wait = new CancellationTokenSource(timeout);
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed below.
+            }
+        }
+
+        Stop();
+    }
+
     /// <summary>Kills the process and anything it started (SIGKILL also ends a stopped process). Safe to call twice, from any thread.</summary>
     public void Stop()
     {
