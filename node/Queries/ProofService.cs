@@ -41,13 +41,13 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
 
         return Task.FromResult<Outcome<Proof>>(pruned is null
             ? Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} never signed a summary with digest {Convert.ToHexStringLower(summaryDigest)}.", "summary_digest")
-            : Pruned(period, pruned));
+            : Pruned(period, pruned, "summary_digest"));
     }
 
     /// <summary>A version of the period is not held, and the retention rule let versions of it go.</summary>
-    private Rejection Pruned(string period, PrunedHistoryDocument pruned) => Rejection.Of(RejectionReason.HistoryPruned,
+    private Rejection Pruned(string period, PrunedHistoryDocument pruned, string field) => Rejection.Of(RejectionReason.HistoryPruned,
         $"node {identity.NodeId} no longer keeps that version of {period}: replaced versions no kept summary cites are let go " +
-        $"after History:KeepReplacedFor ({pruned.SummaryCount + pruned.ReportCount + pruned.ChildSummaryCount} of {period} so far).", "summary_digest");
+        $"after History:KeepReplacedFor ({pruned.SummaryCount + pruned.ReportCount + pruned.ChildSummaryCount} of {period} so far).", field);
 
     /// <summary>This node's current summary and every input it cites.</summary>
     public Outcome<AuditBundle> Bundle(string period) => store.Read(s => Bundle(s, period));
@@ -109,7 +109,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
 
             if (pruned is not null)
             {
-                return Pruned(summary.Period, pruned);
+                return Pruned(summary.Period, pruned, "unit_id");
             }
         }
 

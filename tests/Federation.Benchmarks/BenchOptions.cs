@@ -94,7 +94,7 @@ internal sealed record BenchSettings(
         HungPullSampleCount: 30,
         PullDeadline: TimeSpan.FromSeconds(2),
         StartupWindow: TimeSpan.FromSeconds(60),
-        SteadyWindow: TimeSpan.FromSeconds(30),
+        SteadyWindow: TimeSpan.FromSeconds(120),
         StartupSubmissionsPerSecond: 10,
         StartupEachChangeAlone: true,
         HistoryUnitCount: TownshipVillageCount,
