@@ -138,6 +138,8 @@ public enum RejectionReason
 
     /// <summary>A page token of a listing the node no longer holds: expired, lost in a restart, or let go for newer ones.</summary>
     PageTokenExpired,
+    /// <summary>A replaced version a proof asked for is no longer kept: the history's retention rule let it go.</summary>
+    HistoryPruned,
 }
 
 /// <summary>One field of a request that breaks a rule.</summary>

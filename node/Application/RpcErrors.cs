@@ -21,7 +21,7 @@ internal static class RpcErrors
         RejectionReason.UnknownSigner or RejectionReason.BadSignature => StatusCode.Unauthenticated,
         RejectionReason.SenderMismatch => StatusCode.PermissionDenied,
         RejectionReason.StaleVersion or RejectionReason.Equivocation or RejectionReason.ConflictingAnswers or RejectionReason.FieldsDropped => StatusCode.FailedPrecondition,
-        RejectionReason.UnknownUnit or RejectionReason.UnknownNode or RejectionReason.NoFigures or RejectionReason.UnknownItem => StatusCode.NotFound,
+        RejectionReason.UnknownUnit or RejectionReason.UnknownNode or RejectionReason.NoFigures or RejectionReason.UnknownItem or RejectionReason.HistoryPruned => StatusCode.NotFound,
         RejectionReason.MissingCredentials or RejectionReason.InvalidToken or RejectionReason.TokenExpired or RejectionReason.TokenRevoked => StatusCode.Unauthenticated,
         RejectionReason.RoleNotAllowed or RejectionReason.OutOfScope or RejectionReason.NotEnrolled => StatusCode.PermissionDenied,
         RejectionReason.UnknownToken => StatusCode.NotFound,

@@ -27,6 +27,9 @@ internal static class RebuildCommand
         NodeStore.Collections.Units, NodeStore.Collections.Children, NodeStore.Collections.Equivocations,
         NodeStore.Collections.Stale, NodeStore.Collections.VersionFloors,
 
+        // What the history's retention let go: a proof asking for it is still told so.
+        HistoryCollections.Pruned,
+
         // Signed review decisions are kept for good, and the states they left decide the locks.
         NodeStore.Collections.Decisions, NodeStore.Collections.ReviewStates,
 

@@ -102,7 +102,7 @@ public static class NodeHost
             }
         });
 
-        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeRatings(builder.Configuration).AddNodeGrpc(builder.Configuration)
+        builder.Services.AddNodeCore(builder.Configuration).AddNodeRollup().AddNodeHistory(builder.Configuration).AddNodeRatings(builder.Configuration).AddNodeGrpc(builder.Configuration)
             .AddNodeSecurity(builder.Configuration, certificates).AddNodeOperations(operations, options.Id);
         var web = Web.WebServiceCollectionExtensions.IsEnabled(builder.Configuration);
         if (web)

@@ -91,6 +91,16 @@ internal static class NodeServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The history's retention: its options and the pass that lets go of replaced versions no proof needs.</summary>
+    public static IServiceCollection AddNodeHistory(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>();
+        services.AddSingleton<Retention.HistoryPruner>();
+        services.AddHostedService(static sp => sp.GetRequiredService<Retention.HistoryPruner>());
+        return services;
+    }
+
     /// <summary>Star rating of the units below: its options, the scheme (checked when first resolved) and its service.</summary>
     public static IServiceCollection AddNodeRatings(this IServiceCollection services, IConfiguration configuration)
     {

@@ -33,12 +33,21 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
     /// <summary>The chain ending with this node's summary that has the given digest.</summary>
     public Task<Outcome<Proof>> ProveBelowAsync(string period, string unitId, byte[] summaryDigest, CallBudget budget)
     {
-        var held = store.Read(s => s.SummaryByDigest(period, summaryDigest));
-        return held is null
-            ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures,
-                $"node {identity.NodeId} never signed a summary with digest {Convert.ToHexStringLower(summaryDigest)}.", "summary_digest"))
-            : ChainAsync(held, unitId, budget);
+        var (held, pruned) = store.Read(s => (s.SummaryByDigest(period, summaryDigest), s.PrunedHistory().FindById(period)));
+        if (held is not null)
+        {
+            return ChainAsync(held, unitId, budget);
+        }
+
+        return Task.FromResult<Outcome<Proof>>(pruned is null
+            ? Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} never signed a summary with digest {Convert.ToHexStringLower(summaryDigest)}.", "summary_digest")
+            : Pruned(period, pruned, "summary_digest"));
     }
+
+    /// <summary>A version of the period is not held, and the retention rule let versions of it go.</summary>
+    private Rejection Pruned(string period, PrunedHistoryDocument pruned, string field) => Rejection.Of(RejectionReason.HistoryPruned,
+        $"node {identity.NodeId} no longer keeps that version of {period}: replaced versions no kept summary cites are let go " +
+        $"after History:KeepReplacedFor ({pruned.SummaryCount + pruned.ReportCount + pruned.ChildSummaryCount} of {period} so far).", field);
 
     /// <summary>This node's current summary and every input it cites.</summary>
     public Outcome<AuditBundle> Bundle(string period) => store.Read(s => Bundle(s, period));
@@ -90,9 +99,18 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
         var summary = Summary.Parser.ParseFrom(top.SummaryBytes);
         var signedTop = top.ToSigned();
         var hosted = summary.Contributions.FirstOrDefault(c => c.SourceId == unitId && c.Kind == ContributionKind.UnitReport);
-        if (hosted is not null && store.Read(s => s.ReportByDigest(unitId, summary.Period, hosted.Digest.Span)) is { } report)
+        if (hosted is not null)
         {
-            return new Proof { UnitId = unitId, Period = summary.Period, UnitReportBytes = ByteString.CopyFrom(report.Bytes), Links = { signedTop } };
+            var (report, pruned) = store.Read(s => (s.ReportByDigest(unitId, summary.Period, hosted.Digest.Span), s.PrunedHistory().FindById(summary.Period)));
+            if (report is not null)
+            {
+                return new Proof { UnitId = unitId, Period = summary.Period, UnitReportBytes = ByteString.CopyFrom(report.Bytes), Links = { signedTop } };
+            }
+
+            if (pruned is not null)
+            {
+                return Pruned(summary.Period, pruned, "unit_id");
+            }
         }
 
         // Statistical codes nest, so the child whose id prefixes the unit's is asked first.
@@ -118,6 +136,13 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
             {
                 chain.Links.Add(signedTop);
                 return chain;
+            }
+
+            // The unit is below this child, whose version cited here is gone: say so rather than "not inside".
+            if (answer.Error is { } error && RpcErrors.ReasonOf(error) == RejectionReason.HistoryPruned && unitId.StartsWith(child.Id, StringComparison.Ordinal))
+            {
+                return Rejection.Of(RejectionReason.HistoryPruned,
+                    $"the chain to unit_id '{unitId}' in {summary.Period} passes through a version node {child.Id} no longer keeps ({error.Status.Detail})", "unit_id");
             }
         }
 

@@ -22,7 +22,7 @@ internal sealed class NodeStore : IDisposable
     /// <summary>The log is moved into the data file once it grows past this (LiteDB's own default is 1,000 pages).</summary>
     private const long CheckpointLogBytes = 1000 * 8192;
 
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
     private readonly StoreManifest _manifest;
@@ -277,6 +277,15 @@ internal sealed class NodeStore : IDisposable
             LedgerItems.EnsureIndex(static i => i.OverdueFromTicks);
             LedgerItems.EnsureIndex(static i => i.ListDigest);
             LedgerSteps.EnsureIndex(static s => s.ItemKey);
+            Database.UserVersion = 3;
+        }
+
+        if (Database.UserVersion < 4)
+        {
+            // The retention rule reads a period's replaced versions (node/Retention).
+            ReportHistory.EnsureIndex(static r => r.Period);
+            ChildSummaryHistory.EnsureIndex(static s => s.Period);
+            SummaryHistory.EnsureIndex(static s => s.Period);
             Database.UserVersion = SchemaVersion;
         }
     }

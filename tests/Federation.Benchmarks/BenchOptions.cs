@@ -4,7 +4,7 @@ namespace Federation.Benchmarks;
 internal sealed record BenchOptions(bool Quick, string? JsonPath, IReadOnlySet<string> Only)
 {
     /// <summary>The groups a run can be narrowed to, in the order they run.</summary>
-    public static IReadOnlyList<string> Groups { get; } = ["ingest", "merge", "tree", "correction", "fleet"];
+    public static IReadOnlyList<string> Groups { get; } = ["ingest", "merge", "tree", "correction", "fleet", "startup", "history"];
 
     public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
 
@@ -50,7 +50,7 @@ internal sealed record BenchOptions(bool Quick, string? JsonPath, IReadOnlySet<s
         return new BenchOptions(quick, json, only);
     }
 
-    public const string Usage = "usage: dotnet run -c Release --project tests/Federation.Benchmarks -- [--quick] [--json PATH] [--only ingest|merge|tree|correction|fleet …]";
+    public const string Usage = "usage: dotnet run -c Release --project tests/Federation.Benchmarks -- [--quick] [--json PATH] [--only ingest|merge|tree|correction|fleet|startup|history …]";
 }
 
 /// <summary>How big and how long each measurement is: the full run, or the small one (<c>--quick</c>) that checks the harness.</summary>
@@ -66,7 +66,16 @@ internal sealed record BenchSettings(
     int VisibleSampleCount,
     int PullSampleCount,
     int HungPullSampleCount,
-    TimeSpan PullDeadline)
+    TimeSpan PullDeadline,
+    TimeSpan StartupWindow,
+    TimeSpan SteadyWindow,
+    double StartupSubmissionsPerSecond,
+    bool StartupEachChangeAlone,
+    int HistoryUnitCount,
+    int HistoryMonthCount,
+    int HistoryClientCount,
+    TimeSpan HistorySimulatedMonth,
+    TimeSpan HistoryPruneInterval)
 {
     /// <summary>Villages a township merges in the township measurement (a large township).</summary>
     public const int TownshipVillageCount = 245;
@@ -83,7 +92,16 @@ internal sealed record BenchSettings(
         VisibleSampleCount: 100,
         PullSampleCount: 100,
         HungPullSampleCount: 30,
-        PullDeadline: TimeSpan.FromSeconds(2));
+        PullDeadline: TimeSpan.FromSeconds(2),
+        StartupWindow: TimeSpan.FromSeconds(60),
+        SteadyWindow: TimeSpan.FromSeconds(120),
+        StartupSubmissionsPerSecond: 10,
+        StartupEachChangeAlone: true,
+        HistoryUnitCount: TownshipVillageCount,
+        HistoryMonthCount: 60,
+        HistoryClientCount: 4,
+        HistorySimulatedMonth: TimeSpan.FromSeconds(4),
+        HistoryPruneInterval: TimeSpan.FromMilliseconds(500));
 
     public static BenchSettings Quick { get; } = new(
         RateDuration: TimeSpan.FromSeconds(1),
@@ -97,5 +115,14 @@ internal sealed record BenchSettings(
         VisibleSampleCount: 10,
         PullSampleCount: 10,
         HungPullSampleCount: 4,
-        PullDeadline: TimeSpan.FromSeconds(2));
+        PullDeadline: TimeSpan.FromSeconds(2),
+        StartupWindow: TimeSpan.FromSeconds(20),
+        SteadyWindow: TimeSpan.FromSeconds(10),
+        StartupSubmissionsPerSecond: 10,
+        StartupEachChangeAlone: false,
+        HistoryUnitCount: 24,
+        HistoryMonthCount: 6,
+        HistoryClientCount: 4,
+        HistorySimulatedMonth: TimeSpan.FromSeconds(1),
+        HistoryPruneInterval: TimeSpan.FromMilliseconds(200));
 }

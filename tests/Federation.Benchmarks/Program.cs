@@ -61,6 +61,8 @@ try
             ],
             "tree" or "correction" => TreeBenchmark.Run(settings, work, villages, samples, options.Runs("tree"), options.Runs("correction"), log),
             "fleet" => await FleetBenchmark.RunAsync(Path.Combine(root, "fleet"), settings, pki, samples, catalogue, quarter, log),
+            "startup" => await StartupBenchmark.RunAsync(Path.Combine(root, "startup"), settings, pki, samples, quarter, log),
+            "history" => await HistoryBenchmark.RunAsync(Path.Combine(root, "history"), settings, pki, samples, quarter, log),
             _ => throw new BenchmarkException($"no measurement group '{group}'."),
         });
         log.WriteLine($"   ({watch.Elapsed.TotalSeconds:0.0} s)");

@@ -37,14 +37,35 @@ internal sealed class FleetNode : IDisposable
     public bool IsSuspended { get; private set; }
 
     /// <summary>The path of the node program: federation.dll beside the harness.</summary>
-    public static string AssemblyPath { get; } = Path.Combine(AppContext.BaseDirectory, "federation.dll");
+    public static string AssemblyPath => NodeProgram.Build.AssemblyPath;
 
-    public static FleetNode Start(string id, string dataPath, string configPath)
+    /// <summary>The process id, for reading what it cost (<see cref="TotalProcessorTime"/>).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>When the process started (local time, as <see cref="Process.StartTime"/> gives it).</summary>
+    public DateTime StartTime => _process.StartTime;
+
+    /// <summary>User and system processor time the process has used so far (utime + stime of /proc/PID/stat).</summary>
+    public TimeSpan TotalProcessorTime
     {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Starts `serve` from the build beside the harness, with the runtime's default settings.</summary>
+    public static FleetNode Start(string id, string dataPath, string configPath) => Start(id, dataPath, configPath, NodeProgram.Build);
+
+    /// <summary>Starts `serve` from <paramref name="program"/>'s folder, with its runtime settings.</summary>
+    public static FleetNode Start(string id, string dataPath, string configPath, NodeProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
         File.Delete(Path.Combine(dataPath, NodeHost.EndpointFileName));
         var process = new Process
         {
-            StartInfo = StartInfo("serve", "--config", configPath, "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
+            StartInfo = StartInfo(program, "serve", "--config", configPath, "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
         };
         var log = new StreamWriter(Path.Combine(dataPath, LogFileName), append: true) { AutoFlush = true };
         var node = new FleetNode(id, dataPath, process, log);
@@ -105,6 +126,26 @@ internal sealed class FleetNode : IDisposable
         IsSuspended = false;
     }
 
+    /// <summary>SIGTERM, as a supervisor stops a node: it finishes its writes and checkpoints its database. Killed if it takes longer than <paramref name="timeout"/>.</summary>
+    public async Task StopGracefullyAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            Signal("-TERM");
+            using var wait = new CancellationTokenSource(timeout);
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed below.
+            }
+        }
+
+        Stop();
+    }
+
     /// <summary>Kills the process and anything it started (SIGKILL also ends a stopped process). Safe to call twice, from any thread.</summary>
     public void Stop()
     {
@@ -157,7 +198,7 @@ internal sealed class FleetNode : IDisposable
     public static async Task<string> KeygenAsync(string dataPath)
     {
         Directory.CreateDirectory(dataPath);
-        using var process = Process.Start(StartInfo("keygen", "--data", dataPath)) ?? throw new BenchmarkException("could not start the node program.");
+        using var process = Process.Start(StartInfo(NodeProgram.Build, "keygen", "--data", dataPath)) ?? throw new BenchmarkException("could not start the node program.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -177,7 +218,7 @@ internal sealed class FleetNode : IDisposable
             : throw new BenchmarkException($"`federation keygen --data {dataPath}` failed ({process.ExitCode}): {(await error).Trim()}");
     }
 
-    private static ProcessStartInfo StartInfo(params string[] arguments)
+    private static ProcessStartInfo StartInfo(NodeProgram program, params string[] arguments)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -190,7 +231,7 @@ internal sealed class FleetNode : IDisposable
             // an event for every database write.
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.ArgumentList.Add(AssemblyPath);
+        start.ArgumentList.Add(program.AssemblyPath);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -204,6 +245,19 @@ internal sealed class FleetNode : IDisposable
 
         // A dozen servers share two cores: workstation GC keeps each heap small (as the demo runs its nodes).
         start.Environment["DOTNET_gcServer"] = "0";
+
+        // Runtime settings a measurement compares; a DOTNET_ variable left in the shell would blur the comparison.
+        foreach (var name in start.Environment.Keys.Where(static k => k.StartsWith("DOTNET_Tiered", StringComparison.OrdinalIgnoreCase) ||
+            k.StartsWith("DOTNET_TC_", StringComparison.OrdinalIgnoreCase) || k.Equals("DOTNET_ReadyToRun", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in program.Environment)
+        {
+            start.Environment[name] = value;
+        }
+
         return start;
     }
 

@@ -29,6 +29,7 @@ public sealed class NodeLayerTests
         ["Ratings"] = 2,
         ["Ledger"] = 2,
         ["Security"] = 2,
+        ["Retention"] = 2,
         ["Storage"] = 1,
         // The node's instruments and health check: every service counts through them; they read the store.
         ["Operations"] = 1,

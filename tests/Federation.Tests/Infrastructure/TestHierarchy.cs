@@ -58,7 +58,8 @@ public sealed class TestHierarchy : IAsyncDisposable
     /// <param name="folder">Where the nodes keep their data.</param>
     /// <param name="root">The tree.</param>
     /// <param name="time">The clock every node runs on; the system clock when null.</param>
-    public static async Task<TestHierarchy> StartAsync(TempFolder folder, TreeNode root, TimeProvider? time = null)
+    /// <param name="settings">Settings every node gets besides its own (History:KeepReplacedFor, say).</param>
+    public static async Task<TestHierarchy> StartAsync(TempFolder folder, TreeNode root, TimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var all = root.SelfAndDescendants().ToList();
         var keys = all.ToDictionary(static n => n.Id, n => TestNode.CreateKey(folder.Sub(n.Id)));
@@ -75,7 +76,7 @@ public sealed class TestHierarchy : IAsyncDisposable
                     ParentPublicKey = item.Parent is null ? null : keys[item.Parent.Id],
                     HostedUnitIds = item.Node.HostedUnits is { } hosted ? [.. hosted.Select(static u => u.Id)] : item.Node.Children.Count == 0 ? [item.Node.Id] : item.Node.HostedUnitIds,
                     Children = [.. item.Node.Children.Select(c => (c.Id, keys[c.Id]))],
-                    Settings = Names(item.Node),
+                    Settings = Names(item.Node).Concat(settings ?? new Dictionary<string, string?>()).ToDictionary(static kv => kv.Key, static kv => kv.Value),
                     Time = time,
                 },
                 folder.Sub(item.Node.Id))));
