@@ -57,10 +57,29 @@ public sealed record OwnRating(RatingCitation Citation, IReadOnlyList<StarHistog
 /// <summary>Builds a node's summary: the exact merge of its hosted reports and its children's summaries.</summary>
 public static class SummaryBuilder
 {
+    /// <summary>Each thread's accumulator, kept between builds so that a merge allocates only its result.</summary>
+    [ThreadStatic]
+    private static AggregateAccumulator? t_accumulator;
+
     public static Summary Build(SummaryInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var parts = new List<IReadOnlyList<IndicatorAggregate>>();
+        var parts = t_accumulator is { } cached && cached.Catalogue == inputs.Catalogue ? cached : new AggregateAccumulator(inputs.Catalogue);
+        t_accumulator = null;
+        try
+        {
+            return Build(inputs, parts);
+        }
+        finally
+        {
+            parts.Clear();
+            t_accumulator = parts;
+        }
+    }
+
+    /// <summary>The build itself; the inputs' aggregates are merged in one pass, in order: hosted units, children, ledgers.</summary>
+    private static Summary Build(SummaryInputs inputs, AggregateAccumulator parts)
+    {
         var histograms = new List<IReadOnlyList<StarHistogram>>();
         if (inputs.Rating is { } own)
         {
@@ -92,7 +111,7 @@ public static class SummaryBuilder
             onTime += unitOnTime ? 1u : 0u;
             approved += unit.Approved ? 1u : 0u;
             corrected += unit.CorrectedAfterApproval ? 1u : 0u;
-            parts.Add(Aggregates.FromReport(inputs.Catalogue, LedgerTallies.WithoutComputed(inputs.Catalogue, unit.Report.Values)));
+            parts.AddReport(LedgerTallies.WithoutComputed(inputs.Catalogue, unit.Report.Values));
             contributions.Add(new Contribution
             {
                 SourceId = unit.UnitId,
@@ -163,7 +182,7 @@ public static class SummaryBuilder
                 continue;
             }
 
-            parts.Add(Aggregates.FromReport(inputs.Catalogue, values));
+            parts.AddReport(values);
             contributions.Add(new Contribution
             {
                 SourceId = ledger.Tally.UnitId,
@@ -195,7 +214,7 @@ public static class SummaryBuilder
                 CorrectedAfterApprovalLeafCount = corrected,
             },
         };
-        summary.Aggregates.AddRange(Aggregates.MergeAll(parts));
+        summary.Aggregates.AddRange(parts.ToList());
         summary.StarHistograms.AddRange(StarHistograms.Merge(histograms));
         summary.Rating = inputs.Rating?.Citation.Clone();
         summary.Contributions.AddRange(contributions);
