@@ -215,7 +215,11 @@ public static class SummaryBuilder
             },
         };
         summary.Aggregates.AddRange(parts.ToList());
-        summary.StarHistograms.AddRange(StarHistograms.Merge(histograms));
+        if (histograms.Exists(static h => h.Count > 0))
+        {
+            // Only year summaries carry ratings: for other periods there is nothing to merge.
+            summary.StarHistograms.AddRange(StarHistograms.Merge(histograms));
+        }
         summary.Rating = inputs.Rating?.Citation.Clone();
         summary.Contributions.AddRange(contributions);
         summary.Coverage.StaleChildren.AddRange(stale);
