@@ -62,12 +62,28 @@ public sealed class AggregateAccumulator
         // The last value given for each indicator, for the ratios (FromReport's lookup keeps the last one).
         Span<int> last = layout.Ids.Length <= 256 ? stackalloc int[layout.Ids.Length] : new int[layout.Ids.Length];
         last.Fill(-1);
+        var guess = 0;
         for (var i = 0; i < values.Count; i++)
         {
             var value = values[i];
 
-            // The catalogue's own lookup, so an unknown id throws exactly as FromReport's does.
-            var indicator = layout.SlotOf.TryGetValue(value.IndicatorId, out var slot) ? layout.Indicators[slot] : catalogue.Get(value.IndicatorId);
+            // Reports list their values in catalogue order: try the indicator after the last one first. Otherwise
+            // the catalogue's own lookup, so that an unknown id throws exactly as FromReport's does.
+            int slot;
+            if (guess < layout.SlotsInCatalogueOrder.Length && string.Equals(layout.Ids[layout.SlotsInCatalogueOrder[guess]], value.IndicatorId, StringComparison.Ordinal))
+            {
+                slot = layout.SlotsInCatalogueOrder[guess++];
+            }
+            else if (layout.SlotOf.TryGetValue(value.IndicatorId, out slot))
+            {
+                guess = layout.CatalogueOrderOf[slot] + 1;
+            }
+            else
+            {
+                catalogue.Get(value.IndicatorId);
+            }
+
+            var indicator = layout.Indicators[slot];
             last[slot] = i;
             switch (indicator.Kind)
             {
@@ -432,6 +448,13 @@ internal sealed class AggregateLayout
         Targets = [.. Indicators.Select(static i => i.Target is { } t ? new TargetRule(t.Comparison, Rational.ThresholdOf(t)) : (TargetRule?)null)];
 
         // In catalogue order, as FromReport adds them.
+        SlotsInCatalogueOrder = [.. indicators.Select(i => SlotOf[i.Id])];
+        CatalogueOrderOf = new int[Ids.Length];
+        for (var order = 0; order < SlotsInCatalogueOrder.Length; order++)
+        {
+            CatalogueOrderOf[SlotsInCatalogueOrder[order]] = order;
+        }
+
         Ratios = [.. indicators.Where(static i => i.Kind == ValueKind.Ratio)
             .Select(i => new RatioRule(SlotOf[i.Id], SlotOf[i.Ratio.NumeratorIndicatorId], SlotOf[i.Ratio.DenominatorIndicatorId]))];
     }
@@ -444,6 +467,12 @@ internal sealed class AggregateLayout
     public FrozenDictionary<string, int> SlotOf { get; }
 
     public TargetRule?[] Targets { get; }
+
+    /// <summary>The slots in the catalogue's own (display) order, the order reports list their values in.</summary>
+    public int[] SlotsInCatalogueOrder { get; }
+
+    /// <summary>Each slot's place in the catalogue's order.</summary>
+    public int[] CatalogueOrderOf { get; }
 
     public RatioRule[] Ratios { get; }
 

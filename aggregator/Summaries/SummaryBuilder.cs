@@ -96,6 +96,8 @@ public static class SummaryBuilder
         uint approved = 0;
         uint corrected = 0;
 
+        // Timeliness.IsOnTime's due instant, worked out once for every unit.
+        var due = Timeliness.DueInstant(inputs.Catalogue, inputs.Period);
         foreach (var unit in inputs.HostedUnits)
         {
             expected++;
@@ -106,8 +108,7 @@ public static class SummaryBuilder
             }
 
             reported++;
-            var unitOnTime = unit.Report.ReceiveTime is null ||
-                Timeliness.IsOnTime(inputs.Catalogue, inputs.Period, unit.Report.ReceiveTime.ToDateTimeOffset());
+            var unitOnTime = unit.Report.ReceiveTime is null || due is not { } dueInstant || unit.Report.ReceiveTime.ToDateTimeOffset() <= dueInstant;
             onTime += unitOnTime ? 1u : 0u;
             approved += unit.Approved ? 1u : 0u;
             corrected += unit.CorrectedAfterApproval ? 1u : 0u;
