@@ -53,7 +53,14 @@ public sealed class AggregateAccumulator
     /// FromReport throws (an unknown indicator, or one that cannot be reported); the accumulator is then
     /// left part-way and must be cleared.
     /// </summary>
-    public void AddReport(IReadOnlyList<IndicatorValue> values)
+    public void AddReport(IReadOnlyList<IndicatorValue> values) => AddReport(values, withoutLedgerComputed: false);
+
+    /// <summary>
+    /// <see cref="AddReport(IReadOnlyList{IndicatorValue})"/>; with <paramref name="withoutLedgerComputed"/>, of the
+    /// values <see cref="Ledger.LedgerTallies.WithoutComputed"/> keeps (those of indicators computed from the ledger
+    /// left out), without a second lookup of every value.
+    /// </summary>
+    internal void AddReport(IReadOnlyList<IndicatorValue> values, bool withoutLedgerComputed)
     {
         ArgumentNullException.ThrowIfNull(values);
         var catalogue = Catalogue;
@@ -84,6 +91,11 @@ public sealed class AggregateAccumulator
             }
 
             var indicator = layout.Indicators[slot];
+            if (withoutLedgerComputed && indicator.LedgerCount != LedgerCount.Unspecified)
+            {
+                continue;
+            }
+
             last[slot] = i;
             switch (indicator.Kind)
             {
@@ -440,8 +452,9 @@ public sealed class AggregateAccumulator
 /// </summary>
 internal sealed class AggregateLayout
 {
-    public AggregateLayout(IReadOnlyList<Indicator> indicators)
+    public AggregateLayout(CatalogueIndex catalogue)
     {
+        var indicators = catalogue.Indicators;
         Indicators = [.. indicators.OrderBy(static i => i.Id, StringComparer.Ordinal)];
         Ids = [.. Indicators.Select(static i => i.Id)];
         SlotOf = Ids.Select(static (id, slot) => (id, slot)).ToFrozenDictionary(static p => p.id, static p => p.slot, StringComparer.Ordinal);
@@ -449,6 +462,7 @@ internal sealed class AggregateLayout
 
         // In catalogue order, as FromReport adds them.
         SlotsInCatalogueOrder = [.. indicators.Select(i => SlotOf[i.Id])];
+        IsFromLedger = [.. Indicators.Select(catalogue.IsFromLedger)];
         CatalogueOrderOf = new int[Ids.Length];
         for (var order = 0; order < SlotsInCatalogueOrder.Length; order++)
         {
@@ -467,6 +481,9 @@ internal sealed class AggregateLayout
     public FrozenDictionary<string, int> SlotOf { get; }
 
     public TargetRule?[] Targets { get; }
+
+    /// <summary>Per slot, <see cref="CatalogueIndex.IsFromLedger"/>.</summary>
+    public bool[] IsFromLedger { get; }
 
     /// <summary>The slots in the catalogue's own (display) order, the order reports list their values in.</summary>
     public int[] SlotsInCatalogueOrder { get; }

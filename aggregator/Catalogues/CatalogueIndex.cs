@@ -73,7 +73,7 @@ public sealed class CatalogueIndex
     }
 
     /// <summary>The indicators numbered for merging (built on first use; the same for every caller).</summary>
-    internal Aggregation.AggregateLayout AggregateLayout => _aggregateLayout ??= new Aggregation.AggregateLayout(Indicators);
+    internal Aggregation.AggregateLayout AggregateLayout => _aggregateLayout ??= new Aggregation.AggregateLayout(this);
 
     /// <summary>The catalogue built from DOMAIN.md that ships with the product.</summary>
     public static CatalogueIndex Default { get; } = Create(LoadDefault());

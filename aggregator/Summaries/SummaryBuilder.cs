@@ -112,7 +112,7 @@ public static class SummaryBuilder
             onTime += unitOnTime ? 1u : 0u;
             approved += unit.Approved ? 1u : 0u;
             corrected += unit.CorrectedAfterApproval ? 1u : 0u;
-            parts.AddReport(LedgerTallies.WithoutComputed(inputs.Catalogue, unit.Report.Values));
+            parts.AddReport(unit.Report.Values, withoutLedgerComputed: true);
             contributions.Add(new Contribution
             {
                 SourceId = unit.UnitId,

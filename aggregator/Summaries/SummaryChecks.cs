@@ -60,15 +60,30 @@ public static class SummaryChecks
             return ratingProblem;
         }
 
+        // Aggregates come sorted by id, the order of the layout's slots: each is looked for after the last one first.
+        var layout = catalogue.AggregateLayout;
+        var guess = 0;
         string? previous = null;
         foreach (var aggregate in summary.Aggregates)
         {
-            if (!catalogue.TryGet(aggregate.IndicatorId, out var indicator))
+            int slot;
+            if (guess < layout.Ids.Length && string.Equals(layout.Ids[guess], aggregate.IndicatorId, StringComparison.Ordinal))
+            {
+                slot = guess;
+            }
+            else if (!layout.SlotOf.TryGetValue(aggregate.IndicatorId, out slot))
+            {
+                slot = -1;
+            }
+
+            guess = slot + 1;
+            if (slot < 0)
             {
                 var field = FieldOf(aggregate);
                 return new(field, RejectionReason.UnknownIndicator, $"{field} is not in catalogue version {catalogue.Version}.");
             }
 
+            var indicator = layout.Indicators[slot];
             if (indicator.Kind != aggregate.Kind)
             {
                 var field = FieldOf(aggregate);
@@ -81,7 +96,7 @@ public static class SummaryChecks
             }
 
             // A unit may have ledger items without a report: ledger figures are bounded by the leaves expected.
-            var units = catalogue.IsFromLedger(indicator) ? summary.Coverage.ExpectedLeafCount : summary.Coverage.ReportedLeafCount;
+            var units = layout.IsFromLedger[slot] ? summary.Coverage.ExpectedLeafCount : summary.Coverage.ReportedLeafCount;
             if (CheckAggregate(indicator, aggregate, units) is { } problem)
             {
                 return problem;

@@ -55,6 +55,34 @@ public sealed class AggregateAccumulatorTests
     }
 
     [Fact]
+    public void BuildSummary_ReportsTypingLedgerCounts_MergesThemWithoutThoseValues()
+    {
+        var computed = s_catalogue.LedgerIndicators.Values.ToList();
+        Assert.NotEmpty(computed);
+        ForEachSeed(rng =>
+        {
+            var reports = Enumerable.Range(0, rng.Next(1, 6)).Select(i =>
+            {
+                var values = Reports.Random(rng, complete: rng.Next(2) == 0);
+                foreach (var id in computed.Where(_ => rng.Next(2) == 0))
+                {
+                    values.Insert(rng.Next(values.Count + 1), Reports.Count(id, rng.Next(0, 9)));
+                }
+
+                return new UnitReport { UnitId = $"u{i}", Period = "2026-Q1", Version = 1, Values = { values } };
+            }).ToList();
+            var expected = PairwiseMerge.MergeAll(reports.Select(static r =>
+                Aggregates.FromReport(s_catalogue, Federation.Aggregator.Ledger.LedgerTallies.WithoutComputed(s_catalogue, r.Values))));
+
+            var summary = Federation.Aggregator.Summaries.SummaryBuilder.Build(new Federation.Aggregator.Summaries.SummaryInputs(
+                "370113001", "township", Federation.Aggregator.Periods.Period.Quarter(2026, 1), 1, DateTimeOffset.UnixEpoch, s_catalogue,
+                [.. reports.Select(static r => new Federation.Aggregator.Summaries.HostedUnitInput(r.UnitId, r, new byte[32]))], []));
+
+            Assert.Equal(expected, summary.Aggregates);
+        });
+    }
+
+    [Fact]
     public void Clear_AfterAMerge_StartsFromTheIdentity()
     {
         var rng = new Random(s_baseSeed);
