@@ -65,10 +65,8 @@ public sealed class AggregateAccumulator
         ArgumentNullException.ThrowIfNull(values);
         var catalogue = Catalogue;
         var layout = _layout;
-
-        // The last value given for each indicator, for the ratios (FromReport's lookup keeps the last one).
-        Span<int> last = layout.Ids.Length <= 256 ? stackalloc int[layout.Ids.Length] : new int[layout.Ids.Length];
-        last.Fill(-1);
+        var slots = layout.Ids.Length;
+        var report = slots <= MaxStackSlots ? new ReportMerge(stackalloc bool[slots], stackalloc long[slots]) : new ReportMerge(new bool[slots], new long[slots]);
         var guess = 0;
         for (var i = 0; i < values.Count; i++)
         {
@@ -90,45 +88,96 @@ public sealed class AggregateAccumulator
                 catalogue.Get(value.IndicatorId);
             }
 
-            var indicator = layout.Indicators[slot];
-            if (withoutLedgerComputed && indicator.LedgerCount != LedgerCount.Unspecified)
-            {
-                continue;
-            }
-
-            last[slot] = i;
-            switch (indicator.Kind)
-            {
-                case ValueKind.Count:
-                    MergeUnit(slot, indicator, value.Count, 0, Meets(slot, new Rational(value.Count, 1)), null);
-                    break;
-                case ValueKind.Flag:
-                    // A unit's own share is 1 or 0: it meets "≥ 85% yes" by answering yes, "≤ 5% yes" by answering no.
-                    MergeUnit(slot, indicator, value.Flag ? 1 : 0, 0, Meets(slot, new Rational(value.Flag ? 1 : 0, 1)), null);
-                    break;
-                case ValueKind.Measure:
-                    MergeUnit(slot, indicator, value.Measure, 0, Meets(slot, new Rational(value.Measure, 1)), null);
-                    break;
-                case ValueKind.Category:
-                    MergeUnit(slot, indicator, 0, 0, false, value.Category);
-                    break;
-                default:
-                    throw ThrowHelper.Argument("value", $"Indicator '{indicator.Id}' cannot be reported directly.");
-            }
+            AddValue(ref report, slot, UnitValue.Of(value), withoutLedgerComputed);
         }
 
-        foreach (var ratio in layout.Ratios)
+        AddRatios(ref report);
+    }
+
+    /// <summary>
+    /// Adds one unit's report read from its stored bytes, when they hold nothing but the fields a report is written
+    /// with (see <see cref="StoredReportReader"/>): the same as parsing them and adding the values, leaving out those
+    /// of indicators computed from the ledger. False, with nothing added, for anything else: the caller parses.
+    /// </summary>
+    internal bool TryAddStoredReport(ReadOnlySpan<byte> reportBytes, out ulong version, out Google.Protobuf.WellKnownTypes.Timestamp? receiveTime)
+    {
+        var layout = _layout;
+        Span<StoredReportReader.SlotValue> read = stackalloc StoredReportReader.SlotValue[StoredReportReader.MaxValues];
+        var slots = layout.Ids.Length;
+        if (_catalogue is null || slots > MaxStackSlots || !StoredReportReader.TryRead(reportBytes, layout, read, out var count, out version, out receiveTime))
         {
-            if (last[ratio.NumeratorSlot] >= 0 && last[ratio.DenominatorSlot] >= 0)
+            version = 0;
+            receiveTime = null;
+            return false;
+        }
+
+        var report = new ReportMerge(stackalloc bool[slots], stackalloc long[slots]);
+        foreach (var value in read[..count])
+        {
+            AddValue(ref report, value.Slot, value.ToUnitValue(layout), withoutLedgerComputed: true);
+        }
+
+        AddRatios(ref report);
+        return true;
+    }
+
+    /// <summary>Merges one reported value as <see cref="Aggregates.FromReport"/> turns it into an aggregate, and notes it for the ratios.</summary>
+    private void AddValue(ref ReportMerge report, int slot, UnitValue value, bool withoutLedgerComputed)
+    {
+        var indicator = _layout.Indicators[slot];
+        if (withoutLedgerComputed && indicator.LedgerCount != LedgerCount.Unspecified)
+        {
+            return;
+        }
+
+        // FromReport's lookup keeps the last value of each id: the ratios read its count.
+        report.Seen[slot] = true;
+        report.LastCount[slot] = value.Count;
+        switch (indicator.Kind)
+        {
+            case ValueKind.Count:
+                MergeUnit(slot, indicator, value.Count, 0, Meets(slot, new Rational(value.Count, 1)), null);
+                break;
+            case ValueKind.Flag:
+                // A unit's own share is 1 or 0: it meets "≥ 85% yes" by answering yes, "≤ 5% yes" by answering no.
+                MergeUnit(slot, indicator, value.Flag ? 1 : 0, 0, Meets(slot, new Rational(value.Flag ? 1 : 0, 1)), null);
+                break;
+            case ValueKind.Measure:
+                MergeUnit(slot, indicator, value.Measure, 0, Meets(slot, new Rational(value.Measure, 1)), null);
+                break;
+            case ValueKind.Category:
+                MergeUnit(slot, indicator, 0, 0, false, value.Category);
+                break;
+            default:
+                throw ThrowHelper.Argument(nameof(value), $"Indicator '{indicator.Id}' cannot be reported directly.");
+        }
+    }
+
+    /// <summary>Each catalogue ratio whose numerator and denominator the report gave, from their last values.</summary>
+    private void AddRatios(ref ReportMerge report)
+    {
+        foreach (var ratio in _layout.Ratios)
+        {
+            if (report.Seen[ratio.NumeratorSlot] && report.Seen[ratio.DenominatorSlot])
             {
-                var n = values[last[ratio.NumeratorSlot]].Count;
-                var d = values[last[ratio.DenominatorSlot]].Count;
+                var n = report.LastCount[ratio.NumeratorSlot];
+                var d = report.LastCount[ratio.DenominatorSlot];
 
                 // A unit with a zero denominator has no ratio to meet a target with.
-                MergeUnit(ratio.Slot, layout.Indicators[ratio.Slot], n, d, d > 0 && Meets(ratio.Slot, new Rational(n, d)), null);
+                MergeUnit(ratio.Slot, _layout.Indicators[ratio.Slot], n, d, d > 0 && Meets(ratio.Slot, new Rational(n, d)), null);
             }
         }
     }
+
+    /// <summary>What one report's merge keeps per slot for its ratios: whether the slot was given and its last count.</summary>
+    private ref struct ReportMerge(Span<bool> seen, Span<long> lastCount)
+    {
+        public Span<bool> Seen = seen;
+        public Span<long> LastCount = lastCount;
+    }
+
+    /// <summary>Catalogues up to this many indicators keep a report's per-slot notes on the stack.</summary>
+    private const int MaxStackSlots = 256;
 
     /// <summary>Adds an aggregate list (a child's summary's, or a previous merge), in its order.</summary>
     public void Add(IReadOnlyList<IndicatorAggregate> aggregates)
@@ -463,6 +512,9 @@ internal sealed class AggregateLayout
         // In catalogue order, as FromReport adds them.
         SlotsInCatalogueOrder = [.. indicators.Select(i => SlotOf[i.Id])];
         IsFromLedger = [.. Indicators.Select(catalogue.IsFromLedger)];
+        IdUtf8 = [.. Ids.Select(static id => System.Text.Encoding.UTF8.GetBytes(id))];
+        CategoryCodes = [.. Indicators.Select(static i => i.Categories.Select(static c => c.Code).ToArray())];
+        CategoryUtf8 = [.. CategoryCodes.Select(static codes => codes.Select(static c => System.Text.Encoding.UTF8.GetBytes(c)).ToArray())];
         CatalogueOrderOf = new int[Ids.Length];
         for (var order = 0; order < SlotsInCatalogueOrder.Length; order++)
         {
@@ -482,6 +534,14 @@ internal sealed class AggregateLayout
 
     public TargetRule?[] Targets { get; }
 
+    /// <summary>Per slot, the id's UTF-8 bytes, as a stored report holds it.</summary>
+    public byte[][] IdUtf8 { get; }
+
+    /// <summary>Per slot, the indicator's category codes (none unless it is a CATEGORY), and their UTF-8 bytes.</summary>
+    public string[][] CategoryCodes { get; }
+
+    public byte[][][] CategoryUtf8 { get; }
+
     /// <summary>Per slot, <see cref="CatalogueIndex.IsFromLedger"/>.</summary>
     public bool[] IsFromLedger { get; }
 
@@ -496,4 +556,28 @@ internal sealed class AggregateLayout
     public readonly record struct TargetRule(Comparison Comparison, Rational Threshold);
 
     public readonly record struct RatioRule(int Slot, int NumeratorSlot, int DenominatorSlot);
+}
+
+/// <summary>
+/// One reported value as the merge reads it: the value's case and its number or text, read back as protobuf's
+/// accessors read them (a case other than the one asked for reads as that field's default).
+/// </summary>
+internal readonly struct UnitValue(IndicatorValue.ValueOneofCase valueCase, long number, string? text)
+{
+    public long Count => valueCase == IndicatorValue.ValueOneofCase.Count ? number : 0;
+
+    public bool Flag => valueCase == IndicatorValue.ValueOneofCase.Flag && number != 0;
+
+    public long Measure => valueCase == IndicatorValue.ValueOneofCase.Measure ? number : 0;
+
+    public string Category => valueCase == IndicatorValue.ValueOneofCase.Category ? text! : string.Empty;
+
+    public static UnitValue Of(IndicatorValue value) => value.ValueCase switch
+    {
+        IndicatorValue.ValueOneofCase.Count => new(IndicatorValue.ValueOneofCase.Count, value.Count, null),
+        IndicatorValue.ValueOneofCase.Flag => new(IndicatorValue.ValueOneofCase.Flag, value.Flag ? 1 : 0, null),
+        IndicatorValue.ValueOneofCase.Measure => new(IndicatorValue.ValueOneofCase.Measure, value.Measure, null),
+        IndicatorValue.ValueOneofCase.Category => new(IndicatorValue.ValueOneofCase.Category, 0, value.Category),
+        _ => default,
+    };
 }

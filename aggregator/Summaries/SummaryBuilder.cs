@@ -16,6 +16,19 @@ namespace Federation.Aggregator.Summaries;
 /// <param name="CorrectedAfterApproval">The current report replaced one that was approved, then reopened.</param>
 public sealed record HostedUnitInput(string UnitId, UnitReport? Report, byte[] ReportDigest, bool Approved = false, bool CorrectedAfterApproval = false);
 
+/// <summary>
+/// A hosted unit's current report for the period, as stored: its exact bytes, which the build reads for what
+/// it merges without parsing them into a <see cref="UnitReport"/> (bytes it cannot read so are parsed; bytes
+/// that do not parse throw as <see cref="UnitReport.Parser"/> does). The summary is the one a
+/// <see cref="HostedUnitInput"/> with the parsed report gives.
+/// </summary>
+/// <param name="UnitId">The unit's id.</param>
+/// <param name="ReportBytes">The stored report bytes (a serialized <see cref="UnitReport"/>).</param>
+/// <param name="ReportDigest">SHA-256 of the stored report bytes.</param>
+/// <param name="Approved">The current report is approved by this node's reviewer.</param>
+/// <param name="CorrectedAfterApproval">The current report replaced one that was approved, then reopened.</param>
+public sealed record StoredReportInput(string UnitId, ReadOnlyMemory<byte> ReportBytes, byte[] ReportDigest, bool Approved = false, bool CorrectedAfterApproval = false);
+
 /// <summary>An enrolled child, with the summary the node holds for it for the period if any.</summary>
 /// <param name="ChildId">The child's node id.</param>
 /// <param name="Summary">The verified summary held; null when the child has sent nothing for the period.</param>
@@ -44,6 +57,9 @@ public sealed record SummaryInputs(
 {
     /// <summary>For a year: the node's own current rating statement, cited and merged into the star histograms; null when it rated nobody.</summary>
     public OwnRating? Rating { get; init; }
+
+    /// <summary>Hosted units' current reports given as their stored bytes, beside (not instead of) <see cref="SummaryInputs.HostedUnits"/>; each unit in one list only.</summary>
+    public IReadOnlyList<StoredReportInput> StoredReports { get; init; } = [];
 
     /// <summary>The ledgers of hosted units with items for the period; their counts are those units' ledger-computed values.</summary>
     public IReadOnlyList<LedgerInput> Ledgers { get; init; } = [];
@@ -107,23 +123,42 @@ public static class SummaryBuilder
                 continue;
             }
 
-            reported++;
-            var unitOnTime = unit.Report.ReceiveTime is null || due is not { } dueInstant || unit.Report.ReceiveTime.ToDateTimeOffset() <= dueInstant;
-            onTime += unitOnTime ? 1u : 0u;
-            approved += unit.Approved ? 1u : 0u;
-            corrected += unit.CorrectedAfterApproval ? 1u : 0u;
             parts.AddReport(unit.Report.Values, withoutLedgerComputed: true);
+            AddUnitReport(unit.UnitId, unit.Report.Version, unit.Report.ReceiveTime, unit.ReportDigest, unit.Approved, unit.CorrectedAfterApproval);
+        }
+
+        // Merged as the hosted units' parsed reports are: reports only add, so their order among themselves does not matter.
+        foreach (var stored in inputs.StoredReports)
+        {
+            expected++;
+            if (!parts.TryAddStoredReport(stored.ReportBytes.Span, out var version, out var receiveTime))
+            {
+                var report = UnitReport.Parser.ParseFrom(stored.ReportBytes.Span);
+                parts.AddReport(report.Values, withoutLedgerComputed: true);
+                (version, receiveTime) = (report.Version, report.ReceiveTime);
+            }
+
+            AddUnitReport(stored.UnitId, version, receiveTime, stored.ReportDigest, stored.Approved, stored.CorrectedAfterApproval);
+        }
+
+        void AddUnitReport(string unitId, ulong version, Timestamp? receiveTime, byte[] digest, bool unitApproved, bool unitCorrected)
+        {
+            reported++;
+            var unitOnTime = receiveTime is null || due is not { } dueInstant || receiveTime.ToDateTimeOffset() <= dueInstant;
+            onTime += unitOnTime ? 1u : 0u;
+            approved += unitApproved ? 1u : 0u;
+            corrected += unitCorrected ? 1u : 0u;
             contributions.Add(new Contribution
             {
-                SourceId = unit.UnitId,
+                SourceId = unitId,
                 Kind = ContributionKind.UnitReport,
-                Version = unit.Report.Version,
-                Digest = Google.Protobuf.ByteString.CopyFrom(unit.ReportDigest),
+                Version = version,
+                Digest = Google.Protobuf.ByteString.CopyFrom(digest),
                 ExpectedLeafCount = 1,
                 ReportedLeafCount = 1,
                 OnTimeLeafCount = unitOnTime ? 1u : 0u,
-                ApprovedLeafCount = unit.Approved ? 1u : 0u,
-                ReceiveTime = unit.Report.ReceiveTime,
+                ApprovedLeafCount = unitApproved ? 1u : 0u,
+                ReceiveTime = receiveTime,
             });
         }
 
