@@ -201,7 +201,7 @@ internal sealed class NationalTree(TreeShape shape, SummaryWork work, VillageRep
     private SignedSummary BuildTownship(int township, bool villagesAsNodes, TreePath? path)
     {
         var (first, count) = shape.ChildrenOf(Township, township).GetOffsetAndLength(shape.VillageCount);
-        var hosted = new List<HostedUnitInput>(villagesAsNodes ? 0 : count);
+        var hosted = new List<StoredReportInput>(villagesAsNodes ? 0 : count);
         var held = new List<HeldSummary>(villagesAsNodes ? count : 0);
         var townshipId = _ids[Township][township];
         for (var village = first; village < first + count; village++)
@@ -230,7 +230,7 @@ internal sealed class NationalTree(TreeShape shape, SummaryWork work, VillageRep
         return work.Receive(signed, keys.For(level, index).PublicKeyBytes);
     }
 
-    private SignedSummary Rebuild(int level, int index, string id, IReadOnlyList<HostedUnitInput> hosted, List<HeldSummary> held, TreePath? path)
+    private SignedSummary Rebuild(int level, int index, string id, IReadOnlyList<StoredReportInput> hosted, List<HeldSummary> held, TreePath? path)
     {
         var signed = work.Rebuild(id, s_tiers[level + 1], 0, hosted, held, keys.For(level, index));
         Interlocked.Increment(ref _signCount);
