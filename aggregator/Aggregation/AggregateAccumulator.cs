@@ -20,6 +20,9 @@ public sealed class AggregateAccumulator
     private int _slotCount;
     private Dictionary<string, int>? _extraSlots;
     private readonly List<int> _touched = [];
+    private bool[]? _seen;
+    private long[]? _lastCount;
+    private StoredReportReader.SlotValue[]? _readBuffer;
 
     /// <summary>An accumulator whose reports are read against <paramref name="catalogue"/>.</summary>
     public AggregateAccumulator(CatalogueIndex catalogue)
@@ -65,8 +68,7 @@ public sealed class AggregateAccumulator
         ArgumentNullException.ThrowIfNull(values);
         var catalogue = Catalogue;
         var layout = _layout;
-        var slots = layout.Ids.Length;
-        var report = slots <= MaxStackSlots ? new ReportMerge(stackalloc bool[slots], stackalloc long[slots]) : new ReportMerge(new bool[slots], new long[slots]);
+        var report = StartReport();
         var guess = 0;
         for (var i = 0; i < values.Count; i++)
         {
@@ -102,17 +104,16 @@ public sealed class AggregateAccumulator
     internal bool TryAddStoredReport(ReadOnlySpan<byte> reportBytes, out ulong version, out Google.Protobuf.WellKnownTypes.Timestamp? receiveTime)
     {
         var layout = _layout;
-        Span<StoredReportReader.SlotValue> read = stackalloc StoredReportReader.SlotValue[StoredReportReader.MaxValues];
-        var slots = layout.Ids.Length;
-        if (_catalogue is null || slots > MaxStackSlots || !StoredReportReader.TryRead(reportBytes, layout, read, out var count, out version, out receiveTime))
+        var read = _readBuffer ??= new StoredReportReader.SlotValue[StoredReportReader.MaxValues];
+        if (_catalogue is null || !StoredReportReader.TryRead(reportBytes, layout, read, out var count, out version, out receiveTime))
         {
             version = 0;
             receiveTime = null;
             return false;
         }
 
-        var report = new ReportMerge(stackalloc bool[slots], stackalloc long[slots]);
-        foreach (var value in read[..count])
+        var report = StartReport();
+        foreach (var value in read.AsSpan(0, count))
         {
             AddValue(ref report, value.Slot, value.ToUnitValue(layout), withoutLedgerComputed: true);
         }
@@ -124,8 +125,8 @@ public sealed class AggregateAccumulator
     /// <summary>Merges one reported value as <see cref="Aggregates.FromReport"/> turns it into an aggregate, and notes it for the ratios.</summary>
     private void AddValue(ref ReportMerge report, int slot, UnitValue value, bool withoutLedgerComputed)
     {
-        var indicator = _layout.Indicators[slot];
-        if (withoutLedgerComputed && indicator.LedgerCount != LedgerCount.Unspecified)
+        var layout = _layout;
+        if (withoutLedgerComputed && layout.LedgerComputed[slot])
         {
             return;
         }
@@ -133,23 +134,23 @@ public sealed class AggregateAccumulator
         // FromReport's lookup keeps the last value of each id: the ratios read its count.
         report.Seen[slot] = true;
         report.LastCount[slot] = value.Count;
-        switch (indicator.Kind)
+        switch (layout.Kinds[slot])
         {
             case ValueKind.Count:
-                MergeUnit(slot, indicator, value.Count, 0, Meets(slot, new Rational(value.Count, 1)), null);
+                MergeUnit(slot, ValueKind.Count, value.Count, 0, Meets(slot, new Rational(value.Count, 1)), null);
                 break;
             case ValueKind.Flag:
                 // A unit's own share is 1 or 0: it meets "≥ 85% yes" by answering yes, "≤ 5% yes" by answering no.
-                MergeUnit(slot, indicator, value.Flag ? 1 : 0, 0, Meets(slot, new Rational(value.Flag ? 1 : 0, 1)), null);
+                MergeUnit(slot, ValueKind.Flag, value.Flag ? 1 : 0, 0, Meets(slot, new Rational(value.Flag ? 1 : 0, 1)), null);
                 break;
             case ValueKind.Measure:
-                MergeUnit(slot, indicator, value.Measure, 0, Meets(slot, new Rational(value.Measure, 1)), null);
+                MergeUnit(slot, ValueKind.Measure, value.Measure, 0, Meets(slot, new Rational(value.Measure, 1)), null);
                 break;
             case ValueKind.Category:
-                MergeUnit(slot, indicator, 0, 0, false, value.Category);
+                MergeUnit(slot, ValueKind.Category, 0, 0, false, value.Category);
                 break;
             default:
-                throw ThrowHelper.Argument(nameof(value), $"Indicator '{indicator.Id}' cannot be reported directly.");
+                throw ThrowHelper.Argument(nameof(value), $"Indicator '{layout.Ids[slot]}' cannot be reported directly.");
         }
     }
 
@@ -164,7 +165,7 @@ public sealed class AggregateAccumulator
                 var d = report.LastCount[ratio.DenominatorSlot];
 
                 // A unit with a zero denominator has no ratio to meet a target with.
-                MergeUnit(ratio.Slot, _layout.Indicators[ratio.Slot], n, d, d > 0 && Meets(ratio.Slot, new Rational(n, d)), null);
+                MergeUnit(ratio.Slot, ValueKind.Ratio, n, d, d > 0 && Meets(ratio.Slot, new Rational(n, d)), null);
             }
         }
     }
@@ -176,8 +177,15 @@ public sealed class AggregateAccumulator
         public Span<long> LastCount = lastCount;
     }
 
-    /// <summary>Catalogues up to this many indicators keep a report's per-slot notes on the stack.</summary>
-    private const int MaxStackSlots = 256;
+    /// <summary>The per-slot notes for the next report, in buffers kept for every report (a count is read only where seen).</summary>
+    private ReportMerge StartReport()
+    {
+        var slots = _layout.Ids.Length;
+        _seen ??= new bool[slots];
+        _lastCount ??= new long[slots];
+        Array.Clear(_seen);
+        return new ReportMerge(_seen, _lastCount);
+    }
 
     /// <summary>Adds an aggregate list (a child's summary's, or a previous merge), in its order.</summary>
     public void Add(IReadOnlyList<IndicatorAggregate> aggregates)
@@ -284,14 +292,16 @@ public sealed class AggregateAccumulator
         return slot;
     }
 
-    private bool Meets(int slot, Rational value) =>
-        _layout.Targets[slot] is { } target && value.Satisfies(target.Comparison, target.Threshold);
+    private bool Meets(int slot, Rational value)
+    {
+        ref readonly var target = ref _layout.Targets[slot];
+        return target.IsSet && value.Satisfies(target.Comparison, target.Threshold);
+    }
 
     /// <summary>Merges one unit's own aggregate (unit count 1), built from its value as FromReport builds it.</summary>
-    private void MergeUnit(int slot, Indicator indicator, long total, long denominator, bool meets, string? category)
+    private void MergeUnit(int slot, ValueKind kind, long total, long denominator, bool meets, string? category)
     {
         ref var s = ref _slots[slot];
-        var kind = indicator.Kind;
         var isMeasure = kind == ValueKind.Measure;
         if (s.Count == 0)
         {
@@ -507,7 +517,9 @@ internal sealed class AggregateLayout
         Indicators = [.. indicators.OrderBy(static i => i.Id, StringComparer.Ordinal)];
         Ids = [.. Indicators.Select(static i => i.Id)];
         SlotOf = Ids.Select(static (id, slot) => (id, slot)).ToFrozenDictionary(static p => p.id, static p => p.slot, StringComparer.Ordinal);
-        Targets = [.. Indicators.Select(static i => i.Target is { } t ? new TargetRule(t.Comparison, Rational.ThresholdOf(t)) : (TargetRule?)null)];
+        Targets = [.. Indicators.Select(static i => i.Target is { } t ? new TargetRule(true, t.Comparison, Rational.ThresholdOf(t)) : default)];
+        Kinds = [.. Indicators.Select(static i => i.Kind)];
+        LedgerComputed = [.. Indicators.Select(static i => i.LedgerCount != LedgerCount.Unspecified)];
 
         // In catalogue order, as FromReport adds them.
         SlotsInCatalogueOrder = [.. indicators.Select(i => SlotOf[i.Id])];
@@ -532,7 +544,14 @@ internal sealed class AggregateLayout
 
     public FrozenDictionary<string, int> SlotOf { get; }
 
-    public TargetRule?[] Targets { get; }
+    /// <summary>Per slot, the indicator's target (<see cref="TargetRule.IsSet"/> false when it has none).</summary>
+    public TargetRule[] Targets { get; }
+
+    /// <summary>Per slot, the indicator's kind.</summary>
+    public ValueKind[] Kinds { get; }
+
+    /// <summary>Per slot, true when the indicator is computed from the rectification ledger (a ledger count).</summary>
+    public bool[] LedgerComputed { get; }
 
     /// <summary>Per slot, the id's UTF-8 bytes, as a stored report holds it.</summary>
     public byte[][] IdUtf8 { get; }
@@ -553,7 +572,7 @@ internal sealed class AggregateLayout
 
     public RatioRule[] Ratios { get; }
 
-    public readonly record struct TargetRule(Comparison Comparison, Rational Threshold);
+    public readonly record struct TargetRule(bool IsSet, Comparison Comparison, Rational Threshold);
 
     public readonly record struct RatioRule(int Slot, int NumeratorSlot, int DenominatorSlot);
 }

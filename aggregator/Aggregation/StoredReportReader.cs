@@ -41,7 +41,7 @@ internal static class StoredReportReader
 
     /// <summary>Reads the report; false when its encoding is not the plain one (then nothing in <paramref name="values"/> counts).</summary>
     public static bool TryRead(
-        ReadOnlySpan<byte> bytes, AggregateLayout layout, Span<SlotValue> values, out int count, out ulong version, out Timestamp? receiveTime)
+        ReadOnlySpan<byte> bytes, AggregateLayout layout, SlotValue[] values, out int count, out ulong version, out Timestamp? receiveTime)
     {
         count = 0;
         version = 0;
@@ -126,6 +126,30 @@ internal static class StoredReportReader
 
     private static bool TryReadValue(ReadOnlySpan<byte> bytes, AggregateLayout layout, ref int guess, out SlotValue value)
     {
+        // As the node writes a value: its id (under 128 bytes), then one number of at most one byte. Anything else: the general reading below.
+        if (bytes.Length >= 4 && bytes[0] == IndicatorIdTag && bytes[1] < 0x80 && bytes.Length == bytes[1] + 4 && bytes[^1] < 0x80 &&
+            bytes[^2] is CountTag or FlagTag or MeasureTag && TrySlot(bytes.Slice(2, bytes[1]), layout, ref guess, out var fastSlot))
+        {
+            var fastCase = bytes[^2] switch
+            {
+                CountTag => IndicatorValue.ValueOneofCase.Count,
+                FlagTag => IndicatorValue.ValueOneofCase.Flag,
+                _ => IndicatorValue.ValueOneofCase.Measure,
+            };
+            var kind = layout.Kinds[fastSlot];
+            if ((fastCase, kind) is (IndicatorValue.ValueOneofCase.Count, ValueKind.Count) or (IndicatorValue.ValueOneofCase.Flag, ValueKind.Flag) or
+                (IndicatorValue.ValueOneofCase.Measure, ValueKind.Measure))
+            {
+                value = new SlotValue(fastSlot, fastCase, fastCase == IndicatorValue.ValueOneofCase.Flag ? (bytes[^1] != 0 ? 1 : 0) : bytes[^1], 0);
+                return true;
+            }
+        }
+
+        return TryReadAnyValue(bytes, layout, ref guess, out value);
+    }
+
+    private static bool TryReadAnyValue(ReadOnlySpan<byte> bytes, AggregateLayout layout, ref int guess, out SlotValue value)
+    {
         value = default;
         ReadOnlySpan<byte> id = [];
         ReadOnlySpan<byte> code = [];
@@ -178,7 +202,7 @@ internal static class StoredReportReader
         }
 
         // Only the value its kind takes; FromReport's reading of any other (or of a ratio) is left to the parse.
-        var kind = layout.Indicators[slot].Kind;
+        var kind = layout.Kinds[slot];
         switch (valueCase)
         {
             case IndicatorValue.ValueOneofCase.Count when kind == ValueKind.Count:
