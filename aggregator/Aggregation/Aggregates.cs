@@ -40,62 +40,20 @@ public static class Aggregates
     public static IReadOnlyList<IndicatorAggregate> Merge(IReadOnlyList<IndicatorAggregate> left, IReadOnlyList<IndicatorAggregate> right) =>
         MergeAll([left, right]);
 
-    /// <summary>Merges any number of aggregate lists (identity: no lists, or empty ones).</summary>
+    /// <summary>
+    /// Merges any number of aggregate lists (identity: no lists, or empty ones). An aggregate alone under its
+    /// id is copied as it is; others are added field by field, in order (see <see cref="AggregateAccumulator"/>).
+    /// </summary>
     public static IReadOnlyList<IndicatorAggregate> MergeAll(IEnumerable<IReadOnlyList<IndicatorAggregate>> lists)
     {
         ArgumentNullException.ThrowIfNull(lists);
-        var merged = new SortedDictionary<string, IndicatorAggregate>(StringComparer.Ordinal);
+        var accumulator = AggregateAccumulator.WithoutCatalogue();
         foreach (var list in lists)
         {
-            foreach (var item in list)
-            {
-                merged[item.IndicatorId] = merged.TryGetValue(item.IndicatorId, out var existing) ? MergeOne(existing, item) : item.Clone();
-            }
+            accumulator.Add(list);
         }
 
-        return [.. merged.Values];
-    }
-
-    private static IndicatorAggregate MergeOne(IndicatorAggregate a, IndicatorAggregate b)
-    {
-        if (a.Kind != b.Kind)
-        {
-            throw ThrowHelper.Argument(nameof(b), $"Indicator '{a.IndicatorId}' is {a.Kind} on one side and {b.Kind} on the other.");
-        }
-
-        var result = new IndicatorAggregate
-        {
-            IndicatorId = a.IndicatorId,
-            Kind = a.Kind,
-            UnitCount = checked(a.UnitCount + b.UnitCount),
-            Total = checked(a.Total + b.Total),
-            DenominatorTotal = checked(a.DenominatorTotal + b.DenominatorTotal),
-            MeetingTargetCount = checked(a.MeetingTargetCount + b.MeetingTargetCount),
-        };
-
-        if (a.Kind == ValueKind.Measure)
-        {
-            // Min and max are only meaningful over units that reported; an empty side must not pull them to zero.
-            (result.Min, result.Max) = (a.UnitCount, b.UnitCount) switch
-            {
-                (0, _) => (b.Min, b.Max),
-                (_, 0) => (a.Min, a.Max),
-                _ => (Math.Min(a.Min, b.Min), Math.Max(a.Max, b.Max)),
-            };
-        }
-
-        if (a.Categories.Count > 0 || b.Categories.Count > 0)
-        {
-            var counts = new SortedDictionary<string, uint>(StringComparer.Ordinal);
-            foreach (var c in a.Categories.Concat(b.Categories))
-            {
-                counts[c.Code] = checked(counts.GetValueOrDefault(c.Code) + c.UnitCount);
-            }
-
-            result.Categories.AddRange(counts.Select(static kv => new CategoryCount { Code = kv.Key, UnitCount = kv.Value }));
-        }
-
-        return result;
+        return accumulator.ToList();
     }
 
     private static IndicatorAggregate FromValue(Indicator indicator, IndicatorValue value)

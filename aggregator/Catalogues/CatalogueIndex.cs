@@ -11,6 +11,7 @@ public sealed class CatalogueIndex
     private readonly FrozenDictionary<string, Indicator> _byId;
     private readonly FrozenDictionary<PeriodType, uint> _dueDays;
     private readonly FrozenDictionary<PeriodType, IReadOnlyList<string>> _required;
+    private Aggregation.AggregateLayout? _aggregateLayout;
 
     private CatalogueIndex(Catalogue catalogue)
     {
@@ -70,6 +71,9 @@ public sealed class CatalogueIndex
 
         bool IsMarked(string id) => TryGet(id, out var part) && part.LedgerCount != LedgerCount.Unspecified;
     }
+
+    /// <summary>The indicators numbered for merging (built on first use; the same for every caller).</summary>
+    internal Aggregation.AggregateLayout AggregateLayout => _aggregateLayout ??= new Aggregation.AggregateLayout(this);
 
     /// <summary>The catalogue built from DOMAIN.md that ships with the product.</summary>
     public static CatalogueIndex Default { get; } = Create(LoadDefault());

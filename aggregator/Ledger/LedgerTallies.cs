@@ -99,8 +99,22 @@ public static class LedgerTallies
     {
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(values);
-        return catalogue.LedgerIndicators.Count == 0 || !values.Any(v => catalogue.TryGet(v.IndicatorId, out var i) && i.LedgerCount != LedgerCount.Unspecified)
+        return catalogue.LedgerIndicators.Count == 0 || !AnyComputed(catalogue, values)
             ? values
             : [.. values.Where(v => !catalogue.TryGet(v.IndicatorId, out var i) || i.LedgerCount == LedgerCount.Unspecified)];
+    }
+
+    /// <summary>A loop, not a closure: every rebuild asks this of every hosted report.</summary>
+    private static bool AnyComputed(CatalogueIndex catalogue, IReadOnlyList<IndicatorValue> values)
+    {
+        for (var v = 0; v < values.Count; v++)
+        {
+            if (catalogue.TryGet(values[v].IndicatorId, out var indicator) && indicator.LedgerCount != LedgerCount.Unspecified)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

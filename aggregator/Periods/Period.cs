@@ -90,13 +90,14 @@ public readonly record struct Period : IComparable<Period>
             return false;
         }
 
-        var rest = text[5..];
-        (PeriodType type, int max, string digits) = rest[0] switch
+        var rest = text.AsSpan(5);
+        var (type, max) = rest[0] switch
         {
-            'Q' => (PeriodType.Quarter, 4, rest[1..]),
-            'H' => (PeriodType.Half, 2, rest[1..]),
-            _ => (PeriodType.Month, 12, rest),
+            'Q' => (PeriodType.Quarter, 4),
+            'H' => (PeriodType.Half, 2),
+            _ => (PeriodType.Month, 12),
         };
+        var digits = type == PeriodType.Month ? rest : rest[1..];
 
         if ((type == PeriodType.Month && digits.Length != 2) || (type != PeriodType.Month && digits.Length != 1))
         {
@@ -119,6 +120,22 @@ public readonly record struct Period : IComparable<Period>
         PeriodType.Quarter => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-Q{Index}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-{Index:D2}"),
     };
+
+    /// <summary>True when <paramref name="text"/> is exactly <see cref="ToString"/>'s text, compared without writing a string.</summary>
+    internal bool IsCanonicalText(string? text)
+    {
+        Span<char> buffer = stackalloc char[16];
+        var invariant = CultureInfo.InvariantCulture;
+        var written = 0;
+        var formatted = Type switch
+        {
+            PeriodType.Year => Year.TryFormat(buffer, out written, "D4", invariant),
+            PeriodType.Half => buffer.TryWrite(invariant, $"{Year:D4}-H{Index}", out written),
+            PeriodType.Quarter => buffer.TryWrite(invariant, $"{Year:D4}-Q{Index}", out written),
+            _ => buffer.TryWrite(invariant, $"{Year:D4}-{Index:D2}", out written),
+        };
+        return formatted && text is not null && text.AsSpan().SequenceEqual(buffer[..written]);
+    }
 
     /// <summary>Orders by start, then shorter periods first.</summary>
     public int CompareTo(Period other)

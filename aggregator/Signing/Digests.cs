@@ -15,6 +15,24 @@ public static class KeyIds
 {
     public const int ByteCount = 16;
 
-    public static string FromPublicKey(ReadOnlySpan<byte> publicKeyBytes) =>
-        Convert.ToHexStringLower(SHA256.HashData(publicKeyBytes)[..ByteCount]);
+    public static string FromPublicKey(ReadOnlySpan<byte> publicKeyBytes)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(publicKeyBytes, hash);
+        return Convert.ToHexStringLower(hash[..ByteCount]);
+    }
+
+    /// <summary>True when <paramref name="keyId"/> is the key id of <paramref name="publicKeyBytes"/> (ordinal), allocating nothing.</summary>
+    public static bool Matches(string? keyId, ReadOnlySpan<byte> publicKeyBytes)
+    {
+        if (keyId is null || keyId.Length != ByteCount * 2)
+        {
+            return false;
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(publicKeyBytes, hash);
+        Span<char> hex = stackalloc char[ByteCount * 2];
+        return Convert.TryToHexStringLower(hash[..ByteCount], hex, out _) && keyId.AsSpan().SequenceEqual(hex);
+    }
 }

@@ -41,15 +41,35 @@ public sealed class NodeSigningKey : IDisposable
     /// <summary>The raw 32-byte private key, for the node to persist in a file only its owner can read.</summary>
     public byte[] ExportPrivateKeyBytes() => _key.Export(KeyBlobFormat.RawPrivateKey);
 
+    /// <summary>Bytes of an Ed25519 signature.</summary>
+    public const int SignatureByteCount = 64;
+
     /// <summary>Signs <paramref name="payload"/> prefixed by <paramref name="domain"/>.</summary>
-    public byte[] Sign(SignatureDomain domain, ReadOnlySpan<byte> payload) => s_algorithm.Sign(_key, domain.Prefix(payload));
+    public byte[] Sign(SignatureDomain domain, ReadOnlySpan<byte> payload)
+    {
+        var signature = new byte[SignatureByteCount];
+        Sign(domain, payload, signature);
+        return signature;
+    }
+
+    /// <summary>Signs <paramref name="payload"/> prefixed by <paramref name="domain"/> into <paramref name="signature"/> (64 bytes).</summary>
+    public void Sign(SignatureDomain domain, ReadOnlySpan<byte> payload, Span<byte> signature)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        using var message = domain.Prefixed(payload);
+        s_algorithm.Sign(_key, message.Span, signature);
+    }
 
     /// <summary>Plain RFC 8032 signing of a message, without a domain prefix (used by the conformance tests).</summary>
     public byte[] SignRaw(ReadOnlySpan<byte> message) => s_algorithm.Sign(_key, message);
 
     /// <summary>Checks an Ed25519 signature over <paramref name="domain"/>'s prefix and the payload.</summary>
-    public static bool Verify(ReadOnlySpan<byte> publicKeyBytes, SignatureDomain domain, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> signature) =>
-        VerifyRaw(publicKeyBytes, domain.Prefix(payload), signature);
+    public static bool Verify(ReadOnlySpan<byte> publicKeyBytes, SignatureDomain domain, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> signature)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        using var message = domain.Prefixed(payload);
+        return VerifyRaw(publicKeyBytes, message.Span, signature);
+    }
 
     /// <summary>Plain RFC 8032 verification; false for a malformed key or signature.</summary>
     public static bool VerifyRaw(ReadOnlySpan<byte> publicKeyBytes, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)

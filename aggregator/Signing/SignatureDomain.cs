@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Federation.Aggregator.Signing;
@@ -41,4 +42,22 @@ public sealed class SignatureDomain
 
     /// <summary>The exact bytes signed: the prefix followed by the payload.</summary>
     public byte[] Prefix(ReadOnlySpan<byte> payload) => [.. _prefix, .. payload];
+
+    /// <summary>The same bytes as <see cref="Prefix"/>, in a pooled buffer that the caller disposes: signing and verifying allocate nothing.</summary>
+    internal PrefixedMessage Prefixed(ReadOnlySpan<byte> payload)
+    {
+        var length = _prefix.Length + payload.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        _prefix.CopyTo(buffer, 0);
+        payload.CopyTo(buffer.AsSpan(_prefix.Length));
+        return new PrefixedMessage(buffer, length);
+    }
+}
+
+/// <summary>A domain prefix and payload in a buffer rented from the shared pool; <see cref="Dispose"/> returns it.</summary>
+internal readonly struct PrefixedMessage(byte[] buffer, int length) : IDisposable
+{
+    public ReadOnlySpan<byte> Span => buffer.AsSpan(0, length);
+
+    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
 }

@@ -92,7 +92,7 @@ public static class SignedMessages
     public static Verification<Summary> VerifySummary(SignedSummary signed, ReadOnlySpan<byte> publicKeyBytes)
     {
         ArgumentNullException.ThrowIfNull(signed);
-        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        if (!KeyIds.Matches(signed.KeyId, publicKeyBytes))
         {
             return Verification<Summary>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
         }
@@ -131,7 +131,7 @@ public static class SignedMessages
     public static Verification<Decision> VerifyDecision(SignedDecision signed, ReadOnlySpan<byte> publicKeyBytes)
     {
         ArgumentNullException.ThrowIfNull(signed);
-        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        if (!KeyIds.Matches(signed.KeyId, publicKeyBytes))
         {
             return Verification<Decision>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
         }
@@ -160,7 +160,7 @@ public static class SignedMessages
     public static Verification<RatingStatement> VerifyRatingStatement(SignedRatingStatement signed, ReadOnlySpan<byte> publicKeyBytes)
     {
         ArgumentNullException.ThrowIfNull(signed);
-        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        if (!KeyIds.Matches(signed.KeyId, publicKeyBytes))
         {
             return Verification<RatingStatement>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
         }
@@ -189,7 +189,7 @@ public static class SignedMessages
     public static Verification<LedgerStep> VerifyLedgerStep(SignedLedgerStep signed, ReadOnlySpan<byte> publicKeyBytes)
     {
         ArgumentNullException.ThrowIfNull(signed);
-        if (signed.KeyId != KeyIds.FromPublicKey(publicKeyBytes))
+        if (!KeyIds.Matches(signed.KeyId, publicKeyBytes))
         {
             return Verification<LedgerStep>.Invalid(RejectionReason.UnknownSigner, $"key id '{signed.KeyId}' does not match the expected key.");
         }
@@ -205,8 +205,13 @@ public static class SignedMessages
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(key);
-        var bytes = message.ToByteArray();
-        return (ByteString.CopyFrom(bytes), ByteString.CopyFrom(key.Sign(domain, bytes)), key.KeyId);
+
+        // The same bytes as ToByteArray; this array is never written again, so the ByteString may wrap it.
+        var bytes = new byte[message.CalculateSize()];
+        message.WriteTo(bytes.AsSpan());
+        Span<byte> signature = stackalloc byte[NodeSigningKey.SignatureByteCount];
+        key.Sign(domain, bytes, signature);
+        return (UnsafeByteOperations.UnsafeWrap(bytes), ByteString.CopyFrom(signature), key.KeyId);
     }
 
     /// <summary>The one verification path: the signature over the exact bytes first, parsing only after.</summary>

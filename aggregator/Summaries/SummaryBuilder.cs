@@ -16,6 +16,19 @@ namespace Federation.Aggregator.Summaries;
 /// <param name="CorrectedAfterApproval">The current report replaced one that was approved, then reopened.</param>
 public sealed record HostedUnitInput(string UnitId, UnitReport? Report, byte[] ReportDigest, bool Approved = false, bool CorrectedAfterApproval = false);
 
+/// <summary>
+/// A hosted unit's current report for the period, as stored: its exact bytes, which the build reads for what
+/// it merges without parsing them into a <see cref="UnitReport"/> (bytes it cannot read so are parsed; bytes
+/// that do not parse throw as <see cref="UnitReport.Parser"/> does). The summary is the one a
+/// <see cref="HostedUnitInput"/> with the parsed report gives.
+/// </summary>
+/// <param name="UnitId">The unit's id.</param>
+/// <param name="ReportBytes">The stored report bytes (a serialized <see cref="UnitReport"/>).</param>
+/// <param name="ReportDigest">SHA-256 of the stored report bytes.</param>
+/// <param name="Approved">The current report is approved by this node's reviewer.</param>
+/// <param name="CorrectedAfterApproval">The current report replaced one that was approved, then reopened.</param>
+public sealed record StoredReportInput(string UnitId, ReadOnlyMemory<byte> ReportBytes, byte[] ReportDigest, bool Approved = false, bool CorrectedAfterApproval = false);
+
 /// <summary>An enrolled child, with the summary the node holds for it for the period if any.</summary>
 /// <param name="ChildId">The child's node id.</param>
 /// <param name="Summary">The verified summary held; null when the child has sent nothing for the period.</param>
@@ -45,6 +58,9 @@ public sealed record SummaryInputs(
     /// <summary>For a year: the node's own current rating statement, cited and merged into the star histograms; null when it rated nobody.</summary>
     public OwnRating? Rating { get; init; }
 
+    /// <summary>Hosted units' current reports given as their stored bytes, beside (not instead of) <see cref="SummaryInputs.HostedUnits"/>; each unit in one list only.</summary>
+    public IReadOnlyList<StoredReportInput> StoredReports { get; init; } = [];
+
     /// <summary>The ledgers of hosted units with items for the period; their counts are those units' ledger-computed values.</summary>
     public IReadOnlyList<LedgerInput> Ledgers { get; init; } = [];
 }
@@ -57,10 +73,29 @@ public sealed record OwnRating(RatingCitation Citation, IReadOnlyList<StarHistog
 /// <summary>Builds a node's summary: the exact merge of its hosted reports and its children's summaries.</summary>
 public static class SummaryBuilder
 {
+    /// <summary>Each thread's accumulator, kept between builds so that a merge allocates only its result.</summary>
+    [ThreadStatic]
+    private static AggregateAccumulator? t_accumulator;
+
     public static Summary Build(SummaryInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var parts = new List<IReadOnlyList<IndicatorAggregate>>();
+        var parts = t_accumulator is { } cached && cached.Catalogue == inputs.Catalogue ? cached : new AggregateAccumulator(inputs.Catalogue);
+        t_accumulator = null;
+        try
+        {
+            return Build(inputs, parts);
+        }
+        finally
+        {
+            parts.Clear();
+            t_accumulator = parts;
+        }
+    }
+
+    /// <summary>The build itself; the inputs' aggregates are merged in one pass, in order: hosted units, children, ledgers.</summary>
+    private static Summary Build(SummaryInputs inputs, AggregateAccumulator parts)
+    {
         var histograms = new List<IReadOnlyList<StarHistogram>>();
         if (inputs.Rating is { } own)
         {
@@ -77,6 +112,8 @@ public static class SummaryBuilder
         uint approved = 0;
         uint corrected = 0;
 
+        // Timeliness.IsOnTime's due instant, worked out once for every unit.
+        var due = Timeliness.DueInstant(inputs.Catalogue, inputs.Period);
         foreach (var unit in inputs.HostedUnits)
         {
             expected++;
@@ -86,24 +123,42 @@ public static class SummaryBuilder
                 continue;
             }
 
+            parts.AddReport(unit.Report.Values, withoutLedgerComputed: true);
+            AddUnitReport(unit.UnitId, unit.Report.Version, unit.Report.ReceiveTime, unit.ReportDigest, unit.Approved, unit.CorrectedAfterApproval);
+        }
+
+        // Merged as the hosted units' parsed reports are: reports only add, so their order among themselves does not matter.
+        foreach (var stored in inputs.StoredReports)
+        {
+            expected++;
+            if (!parts.TryAddStoredReport(stored.ReportBytes.Span, out var version, out var receiveTime))
+            {
+                var report = UnitReport.Parser.ParseFrom(stored.ReportBytes.Span);
+                parts.AddReport(report.Values, withoutLedgerComputed: true);
+                (version, receiveTime) = (report.Version, report.ReceiveTime);
+            }
+
+            AddUnitReport(stored.UnitId, version, receiveTime, stored.ReportDigest, stored.Approved, stored.CorrectedAfterApproval);
+        }
+
+        void AddUnitReport(string unitId, ulong version, Timestamp? receiveTime, byte[] digest, bool unitApproved, bool unitCorrected)
+        {
             reported++;
-            var unitOnTime = unit.Report.ReceiveTime is null ||
-                Timeliness.IsOnTime(inputs.Catalogue, inputs.Period, unit.Report.ReceiveTime.ToDateTimeOffset());
+            var unitOnTime = receiveTime is null || due is not { } dueInstant || receiveTime.ToDateTimeOffset() <= dueInstant;
             onTime += unitOnTime ? 1u : 0u;
-            approved += unit.Approved ? 1u : 0u;
-            corrected += unit.CorrectedAfterApproval ? 1u : 0u;
-            parts.Add(Aggregates.FromReport(inputs.Catalogue, LedgerTallies.WithoutComputed(inputs.Catalogue, unit.Report.Values)));
+            approved += unitApproved ? 1u : 0u;
+            corrected += unitCorrected ? 1u : 0u;
             contributions.Add(new Contribution
             {
-                SourceId = unit.UnitId,
+                SourceId = unitId,
                 Kind = ContributionKind.UnitReport,
-                Version = unit.Report.Version,
-                Digest = Google.Protobuf.ByteString.CopyFrom(unit.ReportDigest),
+                Version = version,
+                Digest = Google.Protobuf.ByteString.CopyFrom(digest),
                 ExpectedLeafCount = 1,
                 ReportedLeafCount = 1,
                 OnTimeLeafCount = unitOnTime ? 1u : 0u,
-                ApprovedLeafCount = unit.Approved ? 1u : 0u,
-                ReceiveTime = unit.Report.ReceiveTime,
+                ApprovedLeafCount = unitApproved ? 1u : 0u,
+                ReceiveTime = receiveTime,
             });
         }
 
@@ -163,7 +218,7 @@ public static class SummaryBuilder
                 continue;
             }
 
-            parts.Add(Aggregates.FromReport(inputs.Catalogue, values));
+            parts.AddReport(values);
             contributions.Add(new Contribution
             {
                 SourceId = ledger.Tally.UnitId,
@@ -195,8 +250,12 @@ public static class SummaryBuilder
                 CorrectedAfterApprovalLeafCount = corrected,
             },
         };
-        summary.Aggregates.AddRange(Aggregates.MergeAll(parts));
-        summary.StarHistograms.AddRange(StarHistograms.Merge(histograms));
+        summary.Aggregates.AddRange(parts.ToList());
+        if (histograms.Exists(static h => h.Count > 0))
+        {
+            // Only year summaries carry ratings: for other periods there is nothing to merge.
+            summary.StarHistograms.AddRange(StarHistograms.Merge(histograms));
+        }
         summary.Rating = inputs.Rating?.Citation.Clone();
         summary.Contributions.AddRange(contributions);
         summary.Coverage.StaleChildren.AddRange(stale);

@@ -36,9 +36,13 @@ public sealed class Unconfirmed
     public void WriteTo(Coverage coverage)
     {
         ArgumentNullException.ThrowIfNull(coverage);
-        var sorted = _nodes.OrderBy(static n => n.NodeId, StringComparer.Ordinal).ToList();
-        coverage.UnconfirmedNodes.AddRange(sorted.Take(MaxListed));
-        coverage.UnconfirmedOmittedCount = (uint)Math.Min(uint.MaxValue, _omitted + (ulong)Math.Max(0, sorted.Count - MaxListed));
+        if (_nodes.Count > 0)
+        {
+            var sorted = _nodes.OrderBy(static n => n.NodeId, StringComparer.Ordinal).ToList();
+            coverage.UnconfirmedNodes.AddRange(sorted.Take(MaxListed));
+        }
+
+        coverage.UnconfirmedOmittedCount = (uint)Math.Min(uint.MaxValue, _omitted + (ulong)Math.Max(0, _nodes.Count - MaxListed));
         // Bounded by the leaves expected: nested lists never count a leaf twice, but a lying child could try.
         coverage.UnconfirmedLeafCount = (uint)Math.Min(coverage.ExpectedLeafCount, _leaves);
     }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Federation.Benchmarks;
 
 /// <summary>What a phase cost in memory: the peak working set and managed heap seen while it ran, and the bytes it allocated.</summary>
@@ -70,11 +68,11 @@ internal sealed class MemoryProbe : IDisposable
         InterlockedMax(ref _peakHeap, Math.Max(heap, GC.GetTotalMemory(false)));
     }
 
-    private static long WorkingSet()
-    {
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
-    }
+    /// <summary>
+    /// The resident set, as Process.WorkingSet64 gives it; read through Environment, about ten times cheaper here
+    /// (20 µs against 175 µs of CPU a reading), so that sampling every 10 ms does not take from what it measures.
+    /// </summary>
+    private static long WorkingSet() => Environment.WorkingSet;
 
     private static void InterlockedMax(ref long target, long value)
     {

@@ -7,16 +7,21 @@ using Google.Protobuf;
 
 namespace Federation.Benchmarks;
 
-/// <summary>A child summary a parent accepted: the exact bytes it verified and their digest, as the node stores them.</summary>
-internal sealed record HeldSummary(string ChildId, ByteString Bytes, byte[] Digest);
+/// <summary>
+/// A child summary a parent accepted: the exact bytes it verified and their digest, as the node stores them,
+/// and the summary parsed from them at receipt, which the node keeps beside them for its rebuilds.
+/// </summary>
+internal sealed record HeldSummary(string ChildId, ByteString Bytes, byte[] Digest, Summary Parsed);
 
 /// <summary>
 /// The steps a node takes with summaries, through the aggregator's public API only, in the node's order:
 /// on receipt, verify the signed bytes against the child's enrolled key, parse, check
-/// (<see cref="SignedMessages.VerifySummary"/>, <see cref="SummaryChecks.Check"/>); at a rebuild, parse every
-/// held child summary again from its stored bytes, merge (<see cref="SummaryBuilder.Build"/>) and sign
-/// (<see cref="SignedMessages.SignSummary"/>). What the node does around them (LiteDB reads and writes,
-/// leaf allowances, the outbox, receipts) is not here.
+/// (<see cref="SignedMessages.VerifySummary"/>, <see cref="SummaryChecks.Check"/>) and keep the parsed summary;
+/// at a rebuild, merge what it holds and its hosted units' stored reports (<see cref="SummaryBuilder.Build"/>,
+/// which reads the report bytes itself, <see cref="StoredReportInput"/>) and sign
+/// (<see cref="SignedMessages.SignSummary"/>). A held summary is parsed once, at receipt, not again at each
+/// rebuild. What the node does around them (LiteDB reads and writes, leaf allowances, the outbox, receipts)
+/// is not here.
 /// </summary>
 internal sealed class SummaryWork(CatalogueIndex catalogue, Period period, DateTimeOffset now)
 {
@@ -44,26 +49,26 @@ internal sealed class SummaryWork(CatalogueIndex catalogue, Period period, DateT
             throw new BenchmarkException($"summary of {verification.Value!.NodeId} breaks a rule: {violation.Description}");
         }
 
-        return new HeldSummary(verification.Value!.NodeId, signed.SummaryBytes, verification.Digest);
+        return new HeldSummary(verification.Value!.NodeId, signed.SummaryBytes, verification.Digest, verification.Value);
     }
 
     /// <summary>A node rebuilds and signs its summary from its hosted reports and the child summaries it holds.</summary>
-    public SignedSummary Rebuild(string nodeId, string tier, ulong previousVersion, IReadOnlyList<HostedUnitInput> hosted, IReadOnlyList<HeldSummary> held, NodeSigningKey key)
+    public SignedSummary Rebuild(string nodeId, string tier, ulong previousVersion, IReadOnlyList<StoredReportInput> hosted, IReadOnlyList<HeldSummary> held, NodeSigningKey key)
     {
         var children = new ChildInput[held.Count];
         for (var i = 0; i < held.Count; i++)
         {
             var h = held[i];
-            children[i] = new ChildInput(h.ChildId, Summary.Parser.ParseFrom(h.Bytes), h.Digest, now, 1);
+            children[i] = new ChildInput(h.ChildId, h.Parsed, h.Digest, now, 1);
         }
 
         var summary = SummaryBuilder.Build(new SummaryInputs(
-            nodeId, tier, period, VersionRules.NextVersion(previousVersion, now), now, catalogue, hosted, children));
+            nodeId, tier, period, VersionRules.NextVersion(previousVersion, now), now, catalogue, [], children) { StoredReports = hosted });
         return SignedMessages.SignSummary(summary, key);
     }
 
-    /// <summary>A hosted unit's stored report, parsed at the rebuild as the node parses it.</summary>
-    public static HostedUnitInput Hosted(string unitId, byte[] reportBytes, byte[] digest) => new(unitId, UnitReport.Parser.ParseFrom(reportBytes), digest);
+    /// <summary>A hosted unit's stored report, its bytes and digest as the node reads them at a rebuild and hands them to the builder.</summary>
+    public static StoredReportInput Hosted(string unitId, byte[] reportBytes, byte[] digest) => new(unitId, reportBytes, digest);
 
     /// <summary>The version a summary carries, read without trusting it (the harness signed it).</summary>
     public static ulong VersionOf(SignedSummary signed) => Summary.Parser.ParseFrom(signed.SummaryBytes).Version;

@@ -6,8 +6,8 @@ using Google.Protobuf;
 namespace Federation.Benchmarks;
 
 /// <summary>
-/// A township of 245 villages, each a node of its own: the township verifies and checks each village's
-/// signed summary, then rebuilds (parsing what it holds), merges and signs its own, through the
+/// A township of 245 villages, each a node of its own: the township verifies, parses and checks each
+/// village's signed summary, keeping it parsed, then merges what it holds and signs its own, through the
 /// aggregator's public API as the node does it, on one core. Baseline in the same run, on the same core:
 /// raw NSec verification of the same 245 messages (domain prefix and summary bytes, their signatures),
 /// keys imported beforehand. The two alternate in rounds so that a noisy neighbour hits both.

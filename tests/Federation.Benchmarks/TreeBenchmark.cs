@@ -74,7 +74,7 @@ internal static class TreeBenchmark
             }
 
             var median = Percentiles.Of(times, 0.5);
-            log.WriteLine($"  one village corrected to the nation ({settings.CorrectionRepeatCount} times, {path.Held.Sum(static h => h?.Count ?? 0)} held summaries re-parsed on the path): " +
+            log.WriteLine($"  one village corrected to the nation ({settings.CorrectionRepeatCount} times, {path.Held.Sum(static h => h?.Count ?? 0)} held summaries merged on the path): " +
                 $"median {median:0.000} ms, p99 {Percentiles.Of(times, 0.99):0.000} ms; the full rebuild {asNodes.Elapsed.TotalMilliseconds:N0} ms ({asNodes.Elapsed.TotalMilliseconds / median:N0}x)");
             measurements.Add(new("correction.village_to_nation", "ms", median, "tree.villages_as_nodes_full_rebuild", asNodes.Elapsed.TotalMilliseconds, Goal.Maximum(0.01)));
         }
