@@ -1,3 +1,4 @@
+using Federation.Aggregator.Summaries;
 using Federation.Aggregator.Catalogues;
 using Federation.Node.Admin;
 using Federation.Node.Configuration;
@@ -60,7 +61,7 @@ internal static class NodeServiceCollectionExtensions
         services.AddSingleton<ReportFlagsQuery>();
         services.AddSingleton<Import.SheetImporter>();
         services.AddSingleton<Import.SheetTemplates>();
-        services.AddSingleton<ParsedMessages>();
+        services.AddSingleton(_ => new ParsedSummaryCache());
         services.AddSingleton<SummaryRebuilder>();
         services.AddSingleton<SummaryIntake>();
         services.AddSingleton<ChildKeys>();

@@ -7,7 +7,6 @@ using Federation.Aggregator.Units;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Operations;
-using Federation.Node.Rollup;
 using Federation.Node.Storage;
 using Federation.Protos.V1;
 using Google.Protobuf;
@@ -32,7 +31,7 @@ internal sealed record BatchUnitOutcome(
 
 /// <summary>Validates a hosted unit's figures and stores them durably before acknowledging.</summary>
 internal sealed class ReportIntake(
-    CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics, ParsedMessages parsed)
+    CatalogueIndex catalogue, StoreWriter writer, NodeStore store, NodeIdentity identity, TimeProvider time, NodeMetrics metrics)
 {
     // The version last stored for each unit and period, as a hint for drafting (the writer checks it). Written only
     // by the writer; a batch rolled back may leave a hint to a version never committed, which the check turns down.
@@ -100,7 +99,7 @@ internal sealed class ReportIntake(
                 return refused;
             }
 
-            var (document, receipt, report) = current.Value!;
+            var (document, receipt) = current.Value!;
             if (replaced is not null)
             {
                 context.Store.ReportHistory.Upsert(replaced.ToHistory());
@@ -108,14 +107,13 @@ internal sealed class ReportIntake(
 
             context.Store.Reports.Upsert(document);
             context.MarkDirty(canonicalPeriod);
-            parsed.Remember(document.Digest, report);
             _lastStored[key] = document;
             return receipt;
         }, cancellationToken);
     }
 
     /// <summary>A report ready to store, and the receipt its clerk gets.</summary>
-    private sealed record ReportDraft(ReportDocument Document, ReportReceipt Receipt, UnitReport Report);
+    private sealed record ReportDraft(ReportDocument Document, ReportReceipt Receipt);
 
     private static bool SameVersion(ReportDocument? seen, ReportDocument? current) =>
         seen is null ? current is null : current is not null && seen.Digest.AsSpan().SequenceEqual(current.Digest);
@@ -165,7 +163,7 @@ internal sealed class ReportIntake(
             ReceiveTicks = receiveTime.UtcTicks,
             Warnings = [.. rules.Warnings.Select(ReportWarningDocument.From)],
         };
-        return new ReportDraft(document, new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings), report);
+        return new ReportDraft(document, new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings));
     }
 
     /// <summary>
@@ -301,7 +299,8 @@ internal sealed class ReportIntake(
 /// <summary>The report last stored for each unit and period key, bounded: past its capacity it starts afresh.</summary>
 internal sealed class LastStored
 {
-    private const int Capacity = ParsedMessages.Capacity;
+    // A township's 245 villages for five years of months, with room.
+    private const int Capacity = 32_768;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ReportDocument> _documents = new(StringComparer.Ordinal);
 
     public bool TryGetValue(string key, out ReportDocument? document) => _documents.TryGetValue(key, out document);

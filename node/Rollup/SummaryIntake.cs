@@ -22,7 +22,7 @@ internal sealed record SummaryAcceptance(PushOutcome Outcome, SignedReceipt Rece
 /// </summary>
 internal sealed class SummaryIntake(
     CatalogueIndex catalogue, NodeStore store, StoreWriter writer, NodeIdentity identity, TimeProvider time, NodeMetrics metrics,
-    ILogger<SummaryIntake> logger, ParsedMessages parsed)
+    ILogger<SummaryIntake> logger, ParsedSummaryCache parsed)
 {
     /// <summary>Conflicting summaries kept with their evidence per child; later ones are only counted.</summary>
     public const int MaxEquivocationRecordsPerChild = 4;
@@ -95,7 +95,7 @@ internal sealed class SummaryIntake(
         if (applied.Value is { Outcome: PushOutcome.Stored })
         {
             // The next rebuild merges it as parsed here.
-            parsed.Remember(digest, summary);
+            parsed.Add(digest, summary);
         }
 
         // Signed off the writer: the receipt states what the commit kept.

@@ -21,9 +21,10 @@ namespace Federation.Node.Rollup;
 /// </summary>
 internal sealed class SummaryRebuilder(
     NodeIdentity identity, CatalogueIndex catalogue, IOptions<NodeOptions> options, TimeProvider time, ILogger<SummaryRebuilder> logger,
-    NodeMetrics? metrics = null, ParsedMessages? parsed = null)
+    NodeMetrics? metrics = null, ParsedSummaryCache? parsed = null)
 {
-    private readonly ParsedMessages _parsed = parsed ?? new ParsedMessages();
+    // Child summaries as parsed at receipt, found by digest; a rebuild parses only what it misses.
+    private readonly ParsedSummaryCache _parsed = parsed ?? new ParsedSummaryCache();
 
     private readonly bool _hasParent = options.Value.Parent.IsConfigured;
 
@@ -86,10 +87,12 @@ internal sealed class SummaryRebuilder(
             return new RebuildPlan(inputs, null, []);
         }
 
-        var hosted = inputs.Hosted.Select(h => h.Report is { } r ? HostedInput(h.UnitId, r, h.Record) : new HostedUnitInput(h.UnitId, null, [])).ToList();
+        // Reports go to the builder as stored, which reads their values straight from the bytes.
+        var silent = inputs.Hosted.Where(static h => h.Report is null).Select(static h => new HostedUnitInput(h.UnitId, null, [])).ToList();
+        var reported = inputs.Hosted.Where(static h => h.Report is not null).Select(static h => StoredInput(h.UnitId, h.Report!, h.Record)).ToList();
         var children = inputs.Children
             .Select(child => inputs.Held.TryGetValue(child.Id, out var s)
-                ? new ChildInput(child.Id, _parsed.Summary(s.Digest, s.SummaryBytes), s.Digest, new DateTimeOffset(s.ReceiveTicks, TimeSpan.Zero), (uint)child.ExpectedLeafCount)
+                ? new ChildInput(child.Id, _parsed.GetOrParse(s.Digest, s.SummaryBytes), s.Digest, new DateTimeOffset(s.ReceiveTicks, TimeSpan.Zero), (uint)child.ExpectedLeafCount)
                 : new ChildInput(child.Id, null, [], default, (uint)child.ExpectedLeafCount))
             .Select(c => inputs.Stale.Contains(c.ChildId) ? c with { Stale = true } : c)
             .ToList();
@@ -98,8 +101,9 @@ internal sealed class SummaryRebuilder(
         // any version the parent says it holds (a folder restored from backup must not reuse one).
         var version = (long)VersionRules.NextVersion((ulong)Math.Max(replaced?.Version ?? 0, inputs.Floor), now);
         var summary = SummaryBuilder.Build(new SummaryInputs(
-            identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, hosted, children)
+            identity.NodeId, identity.Tier, Period.Parse(period), (ulong)version, now, catalogue, silent, children)
         {
+            StoredReports = reported,
             Rating = inputs.Rating,
             Ledgers = [.. inputs.Ledgers.Select(static l => new LedgerInput(l.Tally, l.Digest))],
         });
@@ -181,14 +185,11 @@ internal sealed class SummaryRebuilder(
             statement.Histograms);
     }
 
-    /// <summary>A hosted unit's current report with where it stands in review.</summary>
-    private HostedUnitInput HostedInput(string unitId, ReportDocument report, ReviewRecord? record)
-    {
-        var parsed = _parsed.Report(report.Digest, report.Bytes);
-        return new HostedUnitInput(unitId, parsed, report.Digest,
+    /// <summary>A hosted unit's current report, as stored, with where it stands in review.</summary>
+    private static StoredReportInput StoredInput(string unitId, ReportDocument report, ReviewRecord? record) =>
+        new(unitId, report.Bytes, report.Digest,
             Approved: ReviewRules.Current(record, report.Digest) == ReviewState.Approved,
-            CorrectedAfterApproval: ReviewRules.CorrectedAfterApproval(record, parsed.Version));
-    }
+            CorrectedAfterApproval: ReviewRules.CorrectedAfterApproval(record, (ulong)report.Version));
 
     /// <summary>True when two summaries differ at most in version and build time: the same inputs, the same figures.</summary>
     private static bool SameContent(Summary rebuilt, Summary current)
