@@ -47,9 +47,6 @@ public sealed class AggregateAccumulator
     /// <summary>The catalogue reports are read against.</summary>
     public CatalogueIndex Catalogue => _catalogue ?? throw ThrowHelper.InvalidOperation("This accumulator merges aggregate lists only.");
 
-    /// <summary>True when nothing was added since the last <see cref="Clear"/>.</summary>
-    public bool IsEmpty => _touched.Count == 0;
-
     /// <summary>
     /// Adds one unit's validated values, as <see cref="Aggregates.FromReport"/> would give them: one aggregate
     /// per value, and each catalogue ratio whose numerator and denominator are both reported. Throws as
@@ -87,7 +84,8 @@ public sealed class AggregateAccumulator
             }
             else
             {
-                catalogue.Get(value.IndicatorId);
+                // Not an indicator of the catalogue: its lookup throws, with FromReport's message.
+                slot = layout.SlotOf[catalogue.Get(value.IndicatorId).Id];
             }
 
             AddValue(ref report, slot, UnitValue.Of(value), withoutLedgerComputed);
