@@ -13,7 +13,7 @@ namespace Federation.Tests.Core;
 public sealed class AggregateAccumulatorTests
 {
     private const int Rounds = 300;
-    private static readonly int s_baseSeed = Environment.GetEnvironmentVariable("FEDERATION_PROPERTY_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 1949;
+    private static readonly int s_baseSeed = PropertySeeds.First(1949);
     private static readonly CatalogueIndex s_catalogue = CatalogueIndex.Default;
 
     [Fact]
@@ -176,21 +176,7 @@ public sealed class AggregateAccumulatorTests
         return list;
     }
 
-    private static void ForEachSeed(Action<Random> property)
-    {
-        for (var round = 0; round < Rounds; round++)
-        {
-            var seed = s_baseSeed + round;
-            try
-            {
-                property(new Random(seed));
-            }
-            catch (Exception ex)
-            {
-                throw new InvalidOperationException($"Property failed for seed {seed} (replay with FEDERATION_PROPERTY_SEED={seed}): {ex.Message}", ex);
-            }
-        }
-    }
+    private static void ForEachSeed(Action<Random> property) => PropertySeeds.ForEach(s_baseSeed, Rounds, property);
 
     /// <summary>The merge as it was first written: a new aggregate per merge, a sorted dictionary per category merge.</summary>
     private static class PairwiseMerge

@@ -1,3 +1,4 @@
+using Federation.Tests.Infrastructure;
 using System.Globalization;
 using Federation.Aggregator.Retention;
 
@@ -11,7 +12,7 @@ namespace Federation.Tests.Core;
 public sealed class HistoryRetentionTests
 {
     private const int Rounds = 400;
-    private static readonly int s_baseSeed = Environment.GetEnvironmentVariable("FEDERATION_PROPERTY_SEED") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : 2207;
+    private static readonly int s_baseSeed = PropertySeeds.First(2207);
     private static readonly DateTimeOffset s_start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
@@ -235,19 +236,5 @@ public sealed class HistoryRetentionTests
         return later.Count == 0 ? null : later.Min(static v => v.StoredAt);
     }
 
-    private static void ForEachSeed(Action<Random> property)
-    {
-        for (var round = 0; round < Rounds; round++)
-        {
-            var seed = s_baseSeed + round;
-            try
-            {
-                property(new Random(seed));
-            }
-            catch (Exception ex)
-            {
-                throw new InvalidOperationException($"Property failed with seed {seed} (FEDERATION_PROPERTY_SEED={seed}).", ex);
-            }
-        }
-    }
+    private static void ForEachSeed(Action<Random> property) => PropertySeeds.ForEach(s_baseSeed, Rounds, property);
 }

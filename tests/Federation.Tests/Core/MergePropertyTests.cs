@@ -17,7 +17,7 @@ namespace Federation.Tests.Core;
 public sealed class MergePropertyTests
 {
     private const int Rounds = 300;
-    private static readonly int s_baseSeed = Environment.GetEnvironmentVariable("FEDERATION_PROPERTY_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 1949;
+    private static readonly int s_baseSeed = PropertySeeds.First(1949);
     private static readonly CatalogueIndex s_catalogue = CatalogueIndex.Default;
     private static readonly Period s_period = Period.Quarter(2026, 1);
 
@@ -116,21 +116,7 @@ public sealed class MergePropertyTests
         StarHistograms.Merge(Enumerable.Range(0, rng.Next(0, 4)).Select(_ => StarHistograms.Of(Enumerable.Range(0, rng.Next(1, 8))
             .Select(i => new UnitRating { UnitId = $"u{i}", Tier = rng.Next(2) == 0 ? "village" : "township", Stars = (uint)rng.Next(0, 6) }))));
 
-    private static void ForEachSeed(Action<Random> property)
-    {
-        for (var round = 0; round < Rounds; round++)
-        {
-            var seed = s_baseSeed + round;
-            try
-            {
-                property(new Random(seed));
-            }
-            catch (Exception ex)
-            {
-                throw new InvalidOperationException($"Property failed for seed {seed} (replay with FEDERATION_PROPERTY_SEED={seed}): {ex.Message}", ex);
-            }
-        }
-    }
+    private static void ForEachSeed(Action<Random> property) => PropertySeeds.ForEach(s_baseSeed, Rounds, property);
 
     private static IReadOnlyList<IndicatorAggregate> RandomAggregates(Random rng) =>
         Aggregates.MergeAll(Enumerable.Range(0, rng.Next(0, 5)).Select(_ => Aggregates.FromReport(s_catalogue, Reports.Random(rng, complete: false))));

@@ -15,7 +15,7 @@ namespace Federation.Tests.Core;
 public sealed class StarRatingTests
 {
     private const int Rounds = 300;
-    private static readonly int s_baseSeed = Environment.GetEnvironmentVariable("FEDERATION_PROPERTY_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 1949;
+    private static readonly int s_baseSeed = PropertySeeds.First(1949);
     private static readonly Period s_year = Period.OfYear(2025);
     private static readonly DateTimeOffset s_now = new(2026, 2, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -321,21 +321,7 @@ public sealed class StarRatingTests
         Assert.Contains(StarRating.Recheck(statement), static d => d.Contains("stated rank 1, 5 stars", StringComparison.Ordinal));
     }
 
-    private static void ForEachSeed(Action<Random> property)
-    {
-        for (var round = 0; round < Rounds; round++)
-        {
-            var seed = s_baseSeed + round;
-            try
-            {
-                property(new Random(seed));
-            }
-            catch (Exception ex)
-            {
-                throw new InvalidOperationException($"Property failed for seed {seed} (replay with FEDERATION_PROPERTY_SEED={seed}): {ex.Message}", ex);
-            }
-        }
-    }
+    private static void ForEachSeed(Action<Random> property) => PropertySeeds.ForEach(s_baseSeed, Rounds, property);
 
     /// <summary>A small random scheme: few items with small maximums, so that equal totals and every quota rule happen often.</summary>
     private static RatingScheme RandomScheme(Random rng)

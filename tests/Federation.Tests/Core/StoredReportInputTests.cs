@@ -20,7 +20,7 @@ public sealed class StoredReportInputTests
     private static readonly CatalogueIndex s_catalogue = CatalogueIndex.Default;
     private static readonly Period s_period = Period.Quarter(2026, 1);
     private static readonly DateTimeOffset s_buildTime = new(2026, 4, 20, 0, 0, 0, TimeSpan.Zero);
-    private static readonly int s_baseSeed = Environment.GetEnvironmentVariable("FEDERATION_PROPERTY_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 1949;
+    private static readonly int s_baseSeed = PropertySeeds.First(1949);
 
     [Fact]
     public void Build_RandomStoredReports_GivesTheBytesOfTheParsedReports()
@@ -237,19 +237,5 @@ public sealed class StoredReportInputTests
 
     private static ByteString Concat(params IMessage[] messages) => ByteString.CopyFrom([.. messages.SelectMany(static m => m.ToByteArray())]);
 
-    private static void ForEachSeed(Action<Random> property)
-    {
-        for (var round = 0; round < Rounds; round++)
-        {
-            var seed = s_baseSeed + round;
-            try
-            {
-                property(new Random(seed));
-            }
-            catch (Exception ex)
-            {
-                throw new InvalidOperationException($"Property failed for seed {seed} (replay with FEDERATION_PROPERTY_SEED={seed}): {ex.Message}", ex);
-            }
-        }
-    }
+    private static void ForEachSeed(Action<Random> property) => PropertySeeds.ForEach(s_baseSeed, Rounds, property);
 }

@@ -1,3 +1,4 @@
+using Federation.Tests.Infrastructure;
 using System.Globalization;
 using Federation.Aggregator.Summaries;
 
@@ -10,7 +11,7 @@ namespace Federation.Tests.Core;
 public sealed class VersionRulesTests
 {
     private const int Rounds = 500;
-    private static readonly int s_baseSeed = Environment.GetEnvironmentVariable("FEDERATION_PROPERTY_SEED") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : 1921;
+    private static readonly int s_baseSeed = PropertySeeds.First(1921);
     private static readonly DateTimeOffset s_now = new(2026, 4, 20, 8, 0, 0, TimeSpan.Zero);
 
     [Fact]
@@ -101,19 +102,5 @@ public sealed class VersionRulesTests
 
     private static byte[] Digest(int seed) => [(byte)seed, (byte)(seed >> 8), 7];
 
-    private static void ForEachSeed(Action<Random> property)
-    {
-        for (var round = 0; round < Rounds; round++)
-        {
-            var seed = s_baseSeed + round;
-            try
-            {
-                property(new Random(seed));
-            }
-            catch (Exception ex)
-            {
-                throw new InvalidOperationException($"Property failed with seed {seed} (FEDERATION_PROPERTY_SEED={seed}).", ex);
-            }
-        }
-    }
+    private static void ForEachSeed(Action<Random> property) => PropertySeeds.ForEach(s_baseSeed, Rounds, property);
 }
