@@ -25,7 +25,6 @@ namespace Federation.Benchmarks;
 internal static class HistoryBenchmark
 {
     private const string NodeId = "370113001";
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
 
     public static async Task<IReadOnlyList<Measurement>> RunAsync(string root, BenchSettings settings, BenchPki pki, SampleReports samples, Period quarter, TextWriter log)
     {
@@ -112,26 +111,13 @@ internal static class HistoryBenchmark
     private static async Task<Township> StartAsync(string dataPath, BenchPki pki, BenchSettings settings, bool prune)
     {
         await FleetNode.KeygenAsync(dataPath);
-        var (certificate, key) = pki.IssueNode(NodeId, Path.Combine(dataPath, "tls"));
         var month = settings.HistorySimulatedMonth;
-        var document = new Dictionary<string, object>
+        var config = TownshipConfig.Write(NodeId, dataPath, pki, Enumerable.Range(0, settings.HistoryUnitCount).Select(UnitId), new Dictionary<string, object>
         {
-            ["Node"] = new Dictionary<string, object>
-            {
-                ["Id"] = NodeId,
-                ["Tier"] = "township",
-                ["Listen"] = "https://127.0.0.1:0",
-                ["DataPath"] = dataPath,
-                ["HostedUnits"] = Enumerable.Range(0, settings.HistoryUnitCount).Select(static v => new { Id = UnitId(v) }).ToArray(),
-            },
-            ["Tls"] = new { CertificatePath = certificate, KeyPath = key, pki.CaPath },
             ["Summary"] = new { CoalesceDelay = "00:00:00", MaxCoalesceDelay = "00:00:00" },
             ["History"] = new { Prune = prune, KeepReplacedFor = (month * 3).ToString("c", CultureInfo.InvariantCulture), PruneInterval = settings.HistoryPruneInterval.ToString("c", CultureInfo.InvariantCulture) },
             ["Access"] = new { RequestsPerSecond = 100000, Burst = 100000 },
-            ["Logging"] = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Warning" } },
-        };
-        var config = Path.Combine(dataPath, "node.json");
-        await File.WriteAllTextAsync(config, System.Text.Json.JsonSerializer.Serialize(document, s_json));
+        });
         var node = FleetNode.Start(NodeId, dataPath, config);
         try
         {

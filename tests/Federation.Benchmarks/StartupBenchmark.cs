@@ -20,7 +20,6 @@ internal static class StartupBenchmark
 {
     private const string NodeId = "370113001";
     private const int VillageCount = 245;
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
 
     public static async Task<IReadOnlyList<Measurement>> RunAsync(string root, BenchSettings settings, BenchPki pki, SampleReports samples, Period quarter, TextWriter log)
     {
@@ -226,25 +225,9 @@ internal static class StartupBenchmark
             .Sum(static l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private static string WriteConfig(string dataPath, BenchPki pki, int operationsPort)
-    {
-        var (certificate, key) = pki.IssueNode(NodeId, Path.Combine(dataPath, "tls"));
-        var document = new Dictionary<string, object>
+    private static string WriteConfig(string dataPath, BenchPki pki, int operationsPort) =>
+        TownshipConfig.Write(NodeId, dataPath, pki, Enumerable.Range(0, VillageCount).Select(UnitId), new Dictionary<string, object>
         {
-            ["Node"] = new Dictionary<string, object>
-            {
-                ["Id"] = NodeId,
-                ["Tier"] = "township",
-                ["Listen"] = "https://127.0.0.1:0",
-                ["DataPath"] = dataPath,
-                ["HostedUnits"] = Enumerable.Range(0, VillageCount).Select(static v => new { Id = UnitId(v) }).ToArray(),
-            },
-            ["Tls"] = new { CertificatePath = certificate, KeyPath = key, pki.CaPath },
             ["Operations"] = new { Listen = $"http://127.0.0.1:{operationsPort}" },
-            ["Logging"] = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Warning" } },
-        };
-        var path = Path.Combine(dataPath, "node.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(document, s_json));
-        return path;
-    }
+        });
 }
