@@ -46,6 +46,10 @@ public sealed class HistoryRetentionTests
             }
         }
 
+        // The county holds a first version of both months before the corrections, so it has versions to replace.
+        await WaitForCountyAsync(county, January, 40 + 41 + 42);
+        await WaitForCountyAsync(county, February, 40 + 41 + 42);
+
         // Four corrections: two of one report, one each of two others.
         foreach (var (unit, period, members) in new[] { (units[0], January, 50), (units[0], January, 51), (units[1], January, 60), (units[2], February, 70) })
         {
@@ -59,6 +63,8 @@ public sealed class HistoryRetentionTests
         var replacedSummaries = store.Read(static s => s.SummaryHistory.Count());
         Assert.Equal(4, store.Read(static s => s.ReportHistory.Count()));
         var totalsBefore = await TotalsAsync(county);
+        var (countyChildHistory, countyOwnHistory) = Store(county).Read(static s => (s.ChildSummaryHistory.Count(), s.SummaryHistory.Count()));
+        Assert.True(countyChildHistory >= 2 && countyOwnHistory >= 2, $"the county replaced {countyChildHistory} child and {countyOwnHistory} own summaries");
 
         // Everything was replaced within the hour: nothing goes yet.
         Assert.Equal(0, (await PruneAsync(township, DateTimeOffset.UtcNow)).Total);
@@ -71,7 +77,8 @@ public sealed class HistoryRetentionTests
         // The township's parent holds its current summaries, which cite only current reports: every replaced version goes.
         Assert.Equal(new PruneCounts(4, 0, replacedSummaries), pruned);
         Assert.Equal(0, store.Read(static s => s.ReportHistory.Count() + s.SummaryHistory.Count()));
-        Assert.True(prunedAtCounty.ChildSummaries > 0 && prunedAtCounty.Summaries > 0, $"the county let go {prunedAtCounty}");
+        // The county is the root: no parent holds any of its summaries, and its current ones cite only current versions.
+        Assert.Equal(new PruneCounts(0, countyChildHistory, countyOwnHistory), prunedAtCounty);
         Assert.Equal(0, Store(county).Read(static s => s.ChildSummaryHistory.Count() + s.SummaryHistory.Count()));
 
         // Nothing acknowledged and current is lost: every unit's newest acknowledged version is there, the totals unchanged.
