@@ -39,6 +39,8 @@ public static class CliLanguage
         ["ID_IN_USE"] = "编码已被使用",
         ["MALFORMED_ID"] = "编码格式不对",
         ["MALFORMED_REQUEST"] = "请求内容不对",
+        ["PAGE_TOKEN_EXPIRED"] = "分页已失效，请重新查询",
+        ["HISTORY_PRUNED"] = "该历史版本已按保留期限清理，无法再出具证明",
         ["MALFORMED_ADDRESS"] = "地址格式不对",
         ["MISSING_CREDENTIALS"] = "未提供令牌（--token 或 FEDERATION_TOKEN）",
         ["INVALID_TOKEN"] = "令牌无效",
