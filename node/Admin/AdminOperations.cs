@@ -49,7 +49,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
         var keyId = KeyIds.FromPublicKey(publicKey);
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
-            if (context.Store.Units.FindById(childId) is not null)
+            if (context.Store.Units.ById(childId) is not null)
             {
                 return Rejection.Of(RejectionReason.IdInUse, $"child_id '{childId}' is a unit hosted by this node.", "child_id");
             }
@@ -59,7 +59,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                 return Rejection.Of(RejectionReason.MalformedKey, $"public_key is already enrolled for child '{other.Id}'.", "public_key");
             }
 
-            var existing = context.Store.Children.FindById(childId);
+            var existing = context.Store.Children.ById(childId);
             if (existing is not null && existing.RetiredKeys.Any(k => k.KeyId == keyId))
             {
                 // The configuration still names a key the child rotated away from; the signed rotation stands.
@@ -108,7 +108,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                     ? existing?.RetiredKeys ?? []
                     : [.. existing.RetiredKeys, new RetiredKeyDocument { KeyId = existing.KeyId, PublicKey = existing.PublicKey, RetiredTicks = context.UtcNow().UtcTicks }],
             });
-            MarkAllPeriodsDirty(context);
+            context.MarkEveryPeriodDirty();
             LeafBudget.Enforce(context);
             return keyId;
         }, cancellationToken);
@@ -132,12 +132,12 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
-            if (context.Store.Children.FindById(unitId) is not null)
+            if (context.Store.Children.ById(unitId) is not null)
             {
                 return Rejection.Of(RejectionReason.IdInUse, $"unit_id '{unitId}' is an enrolled child of this node.", "unit_id");
             }
 
-            if (context.Store.Units.FindById(unitId) is { } existing)
+            if (context.Store.Units.ById(unitId) is { } existing)
             {
                 switch (UnitRules.IsRename(existing.DisplayName, displayName, rename))
                 {
@@ -149,7 +149,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                     default:
                         existing.FormerNames.Add(new FormerNameDocument { DisplayName = existing.DisplayName, UntilTicks = context.UtcNow().UtcTicks });
                         existing.DisplayName = displayName.Trim();
-                        context.Store.Units.Update(existing);
+                        context.Store.UpdateUnit(existing);
                         return unitId;
                 }
             }
@@ -164,13 +164,13 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
                     $"one more hosted unit would exceed the {SummaryChecks.MaxLeafCount} leaves one summary may cover.", "unit_id");
             }
 
-            context.Store.Units.Insert(new UnitDocument
+            context.Store.InsertUnit(new UnitDocument
             {
                 Id = unitId,
                 DisplayName = string.IsNullOrWhiteSpace(displayName) ? unitId : displayName,
                 AddedTicks = context.UtcNow().UtcTicks,
             });
-            MarkAllPeriodsDirty(context);
+            context.MarkEveryPeriodDirty();
             LeafBudget.Enforce(context);
             return unitId;
         }, cancellationToken);
@@ -194,15 +194,15 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
-            if (context.Store.Units.FindById(unitId) is not { } unit)
+            if (context.Store.Units.ById(unitId) is not { } unit)
             {
                 return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
             }
 
             unit.RetiredFromPeriod = period.ToString();
             unit.RetiredTicks = context.UtcNow().UtcTicks;
-            context.Store.Units.Update(unit);
-            MarkAllPeriodsDirty(context);
+            context.Store.UpdateUnit(unit);
+            context.MarkEveryPeriodDirty();
             return unitId;
         }, cancellationToken);
     }
@@ -237,7 +237,7 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
 
         var outcome = await writer.ExecuteAsync<Outcome<ChildReset>>(context =>
         {
-            if (context.Store.Children.FindById(childId) is not { } child)
+            if (context.Store.Children.ById(childId) is not { } child)
             {
                 return Rejection.Of(RejectionReason.UnknownNode, $"child_id '{childId}' is not enrolled at node {identity.NodeId}.", "child_id");
             }
@@ -256,13 +256,6 @@ internal sealed class AdminOperations(NodeStore store, StoreWriter writer, NodeI
     }
 
     /// <summary>A new child or unit changes how many leaves every period expects.</summary>
-    private static void MarkAllPeriodsDirty(WriteContext context)
-    {
-        foreach (var summary in context.Store.Summaries.FindAll())
-        {
-            context.MarkDirty(summary.Id);
-        }
-    }
 }
 
 /// <summary>Source-generated log messages of operator actions.</summary>

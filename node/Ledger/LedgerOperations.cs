@@ -51,7 +51,7 @@ internal sealed class LedgerOperations(
     private readonly string _parentId = options.Value.Parent.Id;
 
     /// <summary>True when <paramref name="id"/> is an enrolled child: its ledger is kept at its own node.</summary>
-    public bool IsChild(string id) => id.Length > 0 && store.Read(s => s.Children.FindById(id)) is not null;
+    public bool IsChild(string id) => id.Length > 0 && store.Read(s => s.Children.ById(id)) is not null;
 
     /// <summary>Lists a problem for a hosted unit, or, by a reviewer here, for a single-leaf child (delivered to it).</summary>
     public async Task<Outcome<LedgerStepResult>> AddAsync(string unitId, LedgerEntry? entry, string note, LedgerCaller caller, CallBudget budget)
@@ -68,7 +68,7 @@ internal sealed class LedgerOperations(
         }
 
         var listed = checkedEntry.Entry!;
-        if (store.Read(s => s.Units.FindById(unitId) is null ? s.Children.FindById(unitId) : null) is { } child)
+        if (store.Read(s => s.Units.ById(unitId) is null ? s.Children.ById(unitId) : null) is { } child)
         {
             return caller.IsReviewer
                 ? await ListAtChildAsync(child, listed, note, caller, budget)
@@ -134,7 +134,7 @@ internal sealed class LedgerOperations(
                 : UnknownItem(unitId, itemId);
         }
 
-        if (store.Read(s => s.Units.FindById(unitId) is null ? s.Children.FindById(unitId) : null) is { } child)
+        if (store.Read(s => s.Units.ById(unitId) is null ? s.Children.ById(unitId) : null) is { } child)
         {
             return caller.IsReviewer && kind is LedgerStepKind.Accepted or LedgerStepKind.SentBack
                 ? await StepAtChildAsync(child, kind, itemId, note, caller, budget)
@@ -151,12 +151,12 @@ internal sealed class LedgerOperations(
         return await writer.ExecuteAsync<Outcome<LedgerStepResult>>(context =>
         {
             var s = context.Store;
-            if (s.Units.FindById(unitId) is null)
+            if (s.Units.ById(unitId) is null)
             {
                 return NotHosted(unitId);
             }
 
-            if (s.LedgerItems.FindById(LedgerItemDocument.KeyOf(unitId, number)) is not { } item)
+            if (s.LedgerItems.ById(LedgerItemDocument.KeyOf(unitId, number)) is not { } item)
             {
                 return UnknownItem(unitId, itemId);
             }
@@ -208,7 +208,7 @@ internal sealed class LedgerOperations(
         var now = time.GetUtcNow();
         return store.Read<Outcome<LedgerPage>>(s =>
         {
-            if (unitId.Length > 0 && s.Units.FindById(unitId) is null)
+            if (unitId.Length > 0 && s.Units.ById(unitId) is null)
             {
                 return NotHosted(unitId);
             }
@@ -254,12 +254,12 @@ internal sealed class LedgerOperations(
         var now = time.GetUtcNow();
         return store.Read<Outcome<LedgerHistory>>(s =>
         {
-            if (s.Units.FindById(unitId) is null)
+            if (s.Units.ById(unitId) is null)
             {
                 return NotHosted(unitId);
             }
 
-            if (s.LedgerItems.FindById(LedgerItemDocument.KeyOf(unitId, number)) is not { } item)
+            if (s.LedgerItems.ById(LedgerItemDocument.KeyOf(unitId, number)) is not { } item)
             {
                 return UnknownItem(unitId, itemId);
             }
@@ -318,7 +318,7 @@ internal sealed class LedgerOperations(
         {
             var s = context.Store;
             var unitId = identity.NodeId;
-            if (s.Units.FindById(unitId) is null || s.Units.Count() != 1 || s.Children.Count() != 0)
+            if (s.Units.ById(unitId) is null || s.Units.Count() != 1 || s.Children.Count() != 0)
             {
                 return Rejection.Of(RejectionReason.UnknownUnit,
                     $"node {unitId} does not host exactly one unit, itself: its parent keeps the ledger of the units it hosts.", "step");
@@ -349,7 +349,7 @@ internal sealed class LedgerOperations(
             }
             else
             {
-                if (LedgerItemDocument.NumberOf(step.ItemId) is not { } number || s.LedgerItems.FindById(LedgerItemDocument.KeyOf(unitId, number)) is not { } held)
+                if (LedgerItemDocument.NumberOf(step.ItemId) is not { } number || s.LedgerItems.ById(LedgerItemDocument.KeyOf(unitId, number)) is not { } held)
                 {
                     return UnknownItem(unitId, step.ItemId);
                 }
@@ -507,7 +507,7 @@ internal sealed class LedgerOperations(
 
     /// <summary>The unit must be hosted here and expected for the period (not retired before it). Runs inside the writer's transaction.</summary>
     private Rejection? HostedFor(NodeStore s, string unitId, string period) =>
-        s.Units.FindById(unitId) is not { } unit ? NotHosted(unitId)
+        s.Units.ById(unitId) is not { } unit ? NotHosted(unitId)
         : UnitRules.IsExpected(unit.RetiredFromPeriod, Period.Parse(period)) ? null
         : Rejection.Of(RejectionReason.UnknownUnit, $"unit '{unitId}' is retired from {unit.RetiredFromPeriod}; it takes no ledger items for {period}.", "unit_id");
 

@@ -144,7 +144,7 @@ internal sealed class NodeMetrics
         try
         {
             return _store.Read(static s => s.Outbox.FindAll()
-                .Select(o => (o.Refused, o.QueuedTicks > 0 ? o.QueuedTicks : s.Summaries.FindById(o.Id)?.BuildTicks ?? 0))
+                .Select(o => (o.Refused, o.QueuedTicks > 0 ? o.QueuedTicks : s.Summaries.ById(o.Id)?.BuildTicks ?? 0))
                 .ToList());
         }
         catch (Exception ex) when (ex is ObjectDisposedException or LiteDB.LiteException or InvalidOperationException or IOException)

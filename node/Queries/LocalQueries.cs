@@ -79,8 +79,8 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
     {
         var key = parsed.ToString();
         var (children, units, ledgers) = store.Read(s => (
-            s.Children.FindAll().Select(c => (Child: c, Held: s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(c.Id, key)))).ToList(),
-            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.FindById(ReportDocument.KeyOf(u.Id, key)))).ToList(),
+            s.Children.FindAll().Select(c => (Child: c, Held: s.ChildSummaries.ById(ChildSummaryDocument.KeyOf(c.Id, key)))).ToList(),
+            s.Units.FindAll().Select(u => (Unit: u, Report: s.Reports.ById(ReportDocument.KeyOf(u.Id, key)))).ToList(),
             s.TallyLedgers(key, time.GetUtcNow()).ToDictionary(static l => l.Tally.UnitId, StringComparer.Ordinal)));
         var rows = new List<DrillRowFigures>();
         foreach (var (child, held) in children)
@@ -165,7 +165,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         var hash = PageTokens.RequestHash(method, WithoutPage(request));
         var start = await pages.StartAsync(method, request.PageToken, hash, async () =>
         {
-            var held = store.Read(s => s.Summaries.FindById(parsed.ToString()));
+            var held = store.Read(s => s.Summaries.ById(parsed.ToString()));
             var aggregates = held is null ? [] : Summary.Parser.ParseFrom(held.SummaryBytes).Aggregates;
             var standings = Figures.Compute(catalogue, aggregates).Where(static f => f.Attainment is not null)
                 .Select(static f => new TargetStanding { Indicator = f.Indicator, Attainment = Convert(f.Attainment!), Value = Convert(f.Value) })
@@ -230,7 +230,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
         }
 
         // A hosted unit's history is its own reports; the node's is its summaries.
-        var unit = unitId.Length == 0 ? null : store.Read(s => s.Units.FindById(unitId));
+        var unit = unitId.Length == 0 ? null : store.Read(s => s.Units.ById(unitId));
         if (unitId.Length > 0 && unit is null)
         {
             return Rejection.Of(RejectionReason.UnknownUnit, $"unit '{unitId}' is not hosted by node {identity.NodeId}.", "node_id");
@@ -288,7 +288,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
 
     private (IReadOnlyList<IndicatorAggregate>? Aggregates, Coverage? Coverage) NodeFigures(string period)
     {
-        if (store.Read(s => s.Summaries.FindById(period)) is not { } held)
+        if (store.Read(s => s.Summaries.ById(period)) is not { } held)
         {
             return (null, null);
         }
@@ -299,7 +299,7 @@ internal sealed class LocalQueries(NodeStore store, NodeIdentity identity, Catal
 
     private (IReadOnlyList<IndicatorAggregate>? Aggregates, Coverage? Coverage) UnitFigures(string unitId, string period)
     {
-        if (store.Read(s => s.Reports.FindById(ReportDocument.KeyOf(unitId, period))) is not { } document)
+        if (store.Read(s => s.Reports.ById(ReportDocument.KeyOf(unitId, period))) is not { } document)
         {
             return (null, null);
         }

@@ -75,7 +75,7 @@ internal sealed class PromotionQuery(NodeStore store, NodeIdentity identity, Cat
     private List<(UnitDocument Unit, string? Start, string? End)> HostedGrades(string indicatorId, Period from, Period to) => store.Read(s =>
     {
         string? GradeOf(string unitId, Period period) =>
-            s.Reports.FindById(ReportDocument.KeyOf(unitId, period.ToString())) is { } document
+            s.Reports.ById(ReportDocument.KeyOf(unitId, period.ToString())) is { } document
                 ? UnitReport.Parser.ParseFrom(document.Bytes).Values.FirstOrDefault(v => v.IndicatorId == indicatorId)?.Category
                 : null;
 
@@ -87,7 +87,7 @@ internal sealed class PromotionQuery(NodeStore store, NodeIdentity identity, Cat
     });
 
     private uint LeavesOf(ChildDocument child, string period) =>
-        store.Read(s => s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(child.Id, period))) is { } held
+        store.Read(s => s.ChildSummaries.ById(ChildSummaryDocument.KeyOf(child.Id, period))) is { } held
             ? Summary.Parser.ParseFrom(held.SummaryBytes).Coverage.ExpectedLeafCount
             : (uint)child.ExpectedLeafCount;
 }

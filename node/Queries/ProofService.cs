@@ -24,7 +24,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
             return Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed.", "period"));
         }
 
-        var current = store.Read(s => s.Summaries.FindById(parsed.ToString()));
+        var current = store.Read(s => s.Summaries.ById(parsed.ToString()));
         return current is null
             ? Task.FromResult<Outcome<Proof>>(Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for {parsed}.", "period"))
             : ChainAsync(current, unitId, budget);
@@ -33,7 +33,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
     /// <summary>The chain ending with this node's summary that has the given digest.</summary>
     public Task<Outcome<Proof>> ProveBelowAsync(string period, string unitId, byte[] summaryDigest, CallBudget budget)
     {
-        var (held, pruned) = store.Read(s => (s.SummaryByDigest(period, summaryDigest), s.PrunedHistory().FindById(period)));
+        var (held, pruned) = store.Read(s => (s.SummaryByDigest(period, summaryDigest), s.PrunedHistory().ById(period)));
         if (held is not null)
         {
             return ChainAsync(held, unitId, budget);
@@ -54,14 +54,14 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
 
     private Outcome<AuditBundle> Bundle(NodeStore store, string period)
     {
-        if (!Period.TryParse(period, out var parsed) || store.Summaries.FindById(parsed.ToString()) is not { } current)
+        if (!Period.TryParse(period, out var parsed) || store.Summaries.ById(parsed.ToString()) is not { } current)
         {
             return Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for '{period}'.", "period");
         }
 
         var bundle = new AuditBundle { Summary = current.ToSigned() };
         var summary = Summary.Parser.ParseFrom(current.SummaryBytes);
-        if (summary.Rating is { } rating && store.RatingStatements().FindById(RatingStatementDocument.KeyOf(parsed.ToString(), (long)rating.Version)) is { } statement)
+        if (summary.Rating is { } rating && store.RatingStatements().ById(RatingStatementDocument.KeyOf(parsed.ToString(), (long)rating.Version)) is { } statement)
         {
             bundle.RatingStatement = statement.ToSigned();
         }
@@ -69,7 +69,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
         foreach (var silentId in summary.Coverage?.SilentSourceIds ?? [])
         {
             // A silent child cites nothing; the count its parent used for it is what the auditor needs.
-            if (store.Children.FindById(silentId) is { } child)
+            if (store.Children.ById(silentId) is { } child)
             {
                 bundle.SilentChildren.Add(new SilentChild { ChildId = child.Id, ExpectedLeafCount = (uint)child.ExpectedLeafCount });
             }
@@ -85,7 +85,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
             {
                 bundle.UnitReports.Add(ByteString.CopyFrom(report.Bytes));
             }
-            else if (contribution.Kind == ContributionKind.Ledger && store.LedgerTallyBytes.FindById(Convert.ToHexStringLower(contribution.Digest.Span)) is { } tally)
+            else if (contribution.Kind == ContributionKind.Ledger && store.LedgerTallyBytes.ById(Convert.ToHexStringLower(contribution.Digest.Span)) is { } tally)
             {
                 bundle.LedgerTallies.Add(ByteString.CopyFrom(tally.Bytes));
             }
@@ -101,7 +101,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
         var hosted = summary.Contributions.FirstOrDefault(c => c.SourceId == unitId && c.Kind == ContributionKind.UnitReport);
         if (hosted is not null)
         {
-            var (report, pruned) = store.Read(s => (s.ReportByDigest(unitId, summary.Period, hosted.Digest.Span), s.PrunedHistory().FindById(summary.Period)));
+            var (report, pruned) = store.Read(s => (s.ReportByDigest(unitId, summary.Period, hosted.Digest.Span), s.PrunedHistory().ById(summary.Period)));
             if (report is not null)
             {
                 return new Proof { UnitId = unitId, Period = summary.Period, UnitReportBytes = ByteString.CopyFrom(report.Bytes), Links = { signedTop } };
@@ -121,7 +121,7 @@ internal sealed class ProofService(NodeStore store, NodeIdentity identity, PeerC
         var hop = peers.Down(budget);
         foreach (var contribution in candidates)
         {
-            if (store.Read(s => s.Children.FindById(contribution.SourceId)) is not { } child)
+            if (store.Read(s => s.Children.ById(contribution.SourceId)) is not { } child)
             {
                 continue;
             }

@@ -24,7 +24,7 @@ internal sealed class QueryRouter(NodeStore store, NodeIdentity identity, PeerCa
 
     /// <summary>True when <paramref name="nodeId"/> is a unit this node hosts and the caller may ask about it here.</summary>
     public bool IsHostedUnit(string nodeId, ServerCallContext context) =>
-        WithinOf(context) is null && !string.IsNullOrEmpty(nodeId) && store.Read(s => s.Units.FindById(nodeId)) is not null;
+        WithinOf(context) is null && !string.IsNullOrEmpty(nodeId) && store.Read(s => s.Units.ById(nodeId)) is not null;
 
     /// <param name="nodeId">The node the query is about.</param>
     /// <param name="forward">The call to make to a child.</param>

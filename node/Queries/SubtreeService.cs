@@ -194,7 +194,7 @@ internal sealed class SubtreeService(NodeStore store, NodeIdentity identity, Cat
     private SubtreeNode StaleEntry(ChildDocument child, string period)
     {
         var entry = new SubtreeNode { NodeId = child.Id, DisplayName = child.DisplayName, Stale = true, ExpectedLeafCount = (uint)child.ExpectedLeafCount };
-        if (store.Read(s => s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(child.Id, period))) is { } held)
+        if (store.Read(s => s.ChildSummaries.ById(ChildSummaryDocument.KeyOf(child.Id, period))) is { } held)
         {
             var summary = Summary.Parser.ParseFrom(held.SummaryBytes);
             entry.Tier = summary.Tier;

@@ -38,7 +38,7 @@ internal sealed class TotalsQuery(NodeStore store, CatalogueIndex catalogue, Nod
             return Rejection.Of(RejectionReason.MalformedPeriod, $"period '{period}' is malformed; expected 2026, 2026-H1, 2026-Q1 or 2026-03.", "period");
         }
 
-        var document = store.Read(s => s.Summaries.FindById(parsed.ToString()));
+        var document = store.Read(s => s.Summaries.ById(parsed.ToString()));
         if (document is null)
         {
             return Rejection.Of(RejectionReason.NoFigures, $"node {identity.NodeId} has no figures for {parsed} yet.", "period");

@@ -101,7 +101,7 @@ internal sealed class RatingOperations(
         return store.Read<Outcome<StatementView>>(s =>
         {
             var document = version == 0 ? s.CurrentStatement(canonical)
-                : version > long.MaxValue ? null : s.RatingStatements().FindById(RatingStatementDocument.KeyOf(canonical, (long)version));
+                : version > long.MaxValue ? null : s.RatingStatements().ById(RatingStatementDocument.KeyOf(canonical, (long)version));
             if (document is null)
             {
                 return Rejection.Of(RejectionReason.NoFigures, version == 0
@@ -176,7 +176,7 @@ internal sealed class RatingOperations(
     private static bool Store(NodeStore s, ScoreEntry entry, Period year, string account, DateTimeOffset now)
     {
         var key = RatingScoresDocument.KeyOf(year.ToString(), entry.UnitId);
-        var stored = s.RatingScores().FindById(key);
+        var stored = s.RatingScores().ById(key);
         var previous = stored is null ? null : UnitScores.Parser.ParseFrom(stored.Bytes);
         var next = ScoreEntries.Apply(previous, entry, year);
         var empty = next.Assessments.Count == 0 && next.Adjustments.Count == 0;

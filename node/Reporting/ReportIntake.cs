@@ -73,7 +73,7 @@ internal sealed class ReportIntake(
         var draft = Draft(unitId, validation.Period, validation.Values, mode, seen, time.GetUtcNow());
         return await writer.ExecuteAsync<Outcome<ReportReceipt>>(context =>
         {
-            if (context.Store.Units.FindById(unitId) is not { } unit)
+            if (context.Store.HostedUnit(unitId) is not { } unit)
             {
                 return Rejection.Of(RejectionReason.UnknownUnit, $"unit_id '{unitId}' is not hosted by node {identity.NodeId}.", "unit_id");
             }
@@ -85,7 +85,7 @@ internal sealed class ReportIntake(
                     $"unit '{unitId}' was retired from {unit.RetiredFromPeriod} and reports no more for {canonicalPeriod}.", "unit_id");
             }
 
-            var replaced = context.Store.Reports.FindById(key);
+            var replaced = context.Store.Reports.ById(key);
             var record = context.Store.RecordOf(unitId, canonicalPeriod);
             var review = ReviewRules.Submit(ReviewRules.Current(record, replaced?.Digest), context.Store.UnitLockedAbove(canonicalPeriod, record));
             if (!review.IsAllowed)
@@ -105,7 +105,16 @@ internal sealed class ReportIntake(
                 context.Store.ReportHistory.Upsert(replaced.ToHistory());
             }
 
-            context.Store.Reports.Upsert(document);
+            // Known absent or present in this transaction: an upsert would look the key up once more.
+            if (replaced is null)
+            {
+                context.Store.Reports.Insert(document);
+            }
+            else
+            {
+                context.Store.Reports.Update(document);
+            }
+
             context.MarkDirty(canonicalPeriod);
             _lastStored[key] = document;
             return receipt;
@@ -230,8 +239,8 @@ internal sealed class ReportIntake(
         {
             var canonicalPeriod = period.ToString();
             FieldViolation? refusal = null;
-            var replaced = s.Reports.FindById(ReportDocument.KeyOf(unit.UnitId, canonicalPeriod));
-            if (s.Units.FindById(unit.UnitId) is not { } hosted)
+            var replaced = s.Reports.ById(ReportDocument.KeyOf(unit.UnitId, canonicalPeriod));
+            if (s.HostedUnit(unit.UnitId) is not { } hosted)
             {
                 refusal = new("unit_id", RejectionReason.UnknownUnit, $"unit_id '{unit.UnitId}' is not hosted by node {identity.NodeId}.");
             }
@@ -286,7 +295,7 @@ internal sealed class ReportIntake(
             return Rejection.Of(badPeriod);
         }
 
-        var (hosted, document) = store.Read(s => (s.Units.FindById(unitId) is not null, s.Reports.FindById(ReportDocument.KeyOf(unitId, parsed.ToString()))));
+        var (hosted, document) = store.Read(s => (s.Units.ById(unitId) is not null, s.Reports.ById(ReportDocument.KeyOf(unitId, parsed.ToString()))));
         return (hosted, document) switch
         {
             (_, { } stored) => stored,
@@ -303,18 +312,30 @@ internal sealed class LastStored
     private const int Capacity = 32_768;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ReportDocument> _documents = new(StringComparer.Ordinal);
 
+    // Counted here: the dictionary's own Count takes every one of its locks, contending with the readers.
+    private int _count;
+
     public bool TryGetValue(string key, out ReportDocument? document) => _documents.TryGetValue(key, out document);
 
     public ReportDocument this[string key]
     {
         set
         {
-            if (_documents.Count >= Capacity)
+            // Written by the writer alone, so the count cannot race another writer.
+            if (_count >= Capacity)
             {
                 _documents.Clear();
+                _count = 0;
             }
 
-            _documents[key] = value;
+            if (_documents.TryAdd(key, value))
+            {
+                _count++;
+            }
+            else
+            {
+                _documents[key] = value;
+            }
         }
     }
 }

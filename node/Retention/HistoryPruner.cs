@@ -140,7 +140,7 @@ internal sealed class HistoryPruner(NodeStore store, StoreWriter writer, IOption
             }
         }
 
-        var record = store.PrunedHistory().FindById(period) ?? new PrunedHistoryDocument { Id = period };
+        var record = store.PrunedHistory().ById(period) ?? new PrunedHistoryDocument { Id = period };
         record.ReportCount += reports;
         record.ChildSummaryCount += children;
         record.SummaryCount += summaries;

@@ -14,12 +14,12 @@ internal sealed record ChildReview(
 {
     public static ChildReview Read(NodeStore s, ChildDocument child, string period)
     {
-        var held = s.ChildSummaries.FindById(ChildSummaryDocument.KeyOf(child.Id, period));
+        var held = s.ChildSummaries.ById(ChildSummaryDocument.KeyOf(child.Id, period));
         var summary = held is null ? null : Summary.Parser.ParseFrom(held.SummaryBytes);
         Contribution? report = null;
         var singleLeaf = summary is not null && ReviewRules.IsSingleLeaf(summary, child.Id, out report);
-        var state = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(child.Id, period));
-        var last = state is null ? null : s.Decisions.FindById(state.LastDecisionId);
+        var state = s.ReviewStates.ById(ReviewStateDocument.KeyOf(child.Id, period));
+        var last = state is null ? null : s.Decisions.ById(state.LastDecisionId);
         return new(child, held, summary, singleLeaf, report, state?.ToRecord(),
             last is null ? DecisionSubject.Unspecified : Decision.Parser.ParseFrom(last.DecisionBytes).Subject);
     }

@@ -62,7 +62,7 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         }
 
         var canonical = parsed.ToString();
-        if (kind != DecisionKind.Withdraw && store.Read(s => s.Units.FindById(unitId) is null ? s.Children.FindById(unitId) : null) is { } child)
+        if (kind != DecisionKind.Withdraw && store.Read(s => s.Units.ById(unitId) is null ? s.Children.ById(unitId) : null) is { } child)
         {
             return await DecideAboutChildAsync(kind, child.Id, canonical, reason, account, budget, asUnit: true);
         }
@@ -70,14 +70,14 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         return await writer.ExecuteAsync<Outcome<SignedDecision>>(context =>
         {
             var s = context.Store;
-            if (s.Units.FindById(unitId) is null)
+            if (s.Units.ById(unitId) is null)
             {
-                return Rejection.Of(RejectionReason.UnknownUnit, s.Children.FindById(unitId) is null
+                return Rejection.Of(RejectionReason.UnknownUnit, s.Children.ById(unitId) is null
                     ? $"unit_id '{unitId}' is not hosted by node {identity.NodeId}."
                     : $"unit_id '{unitId}' is a child node's own unit: its clerk withdraws the report at that node.", "unit_id");
             }
 
-            var report = s.Reports.FindById(ReportDocument.KeyOf(unitId, canonical));
+            var report = s.Reports.ById(ReportDocument.KeyOf(unitId, canonical));
             var record = s.RecordOf(unitId, canonical);
             var step = ReviewRules.Decide(ReviewRules.Current(record, report?.Digest), kind, reason, s.UnitLockedAbove(unitId, canonical));
             if (!step.IsAllowed)
@@ -132,7 +132,7 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         await _deliveries.WaitAsync(budget.CancellationToken);
         try
         {
-            var (view, lockedAbove) = store.Read(s => s.Children.FindById(childId) is { } child
+            var (view, lockedAbove) = store.Read(s => s.Children.ById(childId) is { } child
                 ? (ChildReview.Read(s, child, period), s.LockedAbove(period))
                 : (null, false));
             if (view is null)
@@ -259,8 +259,8 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
     /// <summary>The parent's approval or reopen of this node's summary: the period's lock. Runs inside the writer's transaction.</summary>
     private static Outcome<ApplyParentDecisionResponse> ApplyToSummary(NodeStore s, SignedDecision signed, Decision decision, string period, long decideTicks)
     {
-        var last = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(string.Empty, period));
-        var lastDecision = last is null ? null : s.Decisions.FindById(last.LastDecisionId);
+        var last = s.ReviewStates.ById(ReviewStateDocument.KeyOf(string.Empty, period));
+        var lastDecision = last is null ? null : s.Decisions.ById(last.LastDecisionId);
         if (lastDecision is not null && lastDecision.DecisionBytes.AsSpan().SequenceEqual(signed.DecisionBytes.Span))
         {
             return new ApplyParentDecisionResponse();
@@ -285,20 +285,20 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
     {
         var s = context.Store;
         var unitId = identity.NodeId;
-        if (s.Units.FindById(unitId) is null || s.Units.Count() != 1 || s.Children.Count() != 0)
+        if (s.Units.ById(unitId) is null || s.Units.Count() != 1 || s.Children.Count() != 0)
         {
             return Rejection.Of(RejectionReason.UnknownUnit,
                 $"node {unitId} does not host exactly one unit, itself: its parent reviews its summary, not a report.", "decision");
         }
 
-        var state = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(unitId, period));
-        var last = state is null ? null : s.Decisions.FindById(state.LastDecisionId);
+        var state = s.ReviewStates.ById(ReviewStateDocument.KeyOf(unitId, period));
+        var last = state is null ? null : s.Decisions.ById(state.LastDecisionId);
         if (last is not null && last.DecisionBytes.AsSpan().SequenceEqual(signed.DecisionBytes.Span))
         {
             return new ApplyParentDecisionResponse();
         }
 
-        var report = s.Reports.FindById(ReportDocument.KeyOf(unitId, period));
+        var report = s.Reports.ById(ReportDocument.KeyOf(unitId, period));
         if (report is null)
         {
             return Rejection.Of(RejectionReason.NoFigures, $"node {unitId} holds no report for {period}; there is nothing to decide on.", "decision");
@@ -351,16 +351,16 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         var canonical = parsed.ToString();
         return store.Read<Outcome<ReviewView>>(s =>
         {
-            var state = s.ReviewStates.FindById(ReviewStateDocument.KeyOf(unitId, canonical));
-            var lastDecision = state is null || s.Decisions.FindById(state.LastDecisionId) is not { } last ? null : ToSigned(last);
-            if (s.Units.FindById(unitId) is not null)
+            var state = s.ReviewStates.ById(ReviewStateDocument.KeyOf(unitId, canonical));
+            var lastDecision = state is null || s.Decisions.ById(state.LastDecisionId) is not { } last ? null : ToSigned(last);
+            if (s.Units.ById(unitId) is not null)
             {
-                var report = s.Reports.FindById(ReportDocument.KeyOf(unitId, canonical));
+                var report = s.Reports.ById(ReportDocument.KeyOf(unitId, canonical));
                 return new ReviewView(ReviewRules.Current(state?.ToRecord(), report?.Digest), (ulong)(report?.Version ?? 0), state?.Reason ?? string.Empty,
                     lastDecision, s.UnitLockedAbove(unitId, canonical));
             }
 
-            if (s.Children.FindById(unitId) is { } child && ChildReview.Read(s, child, canonical) is { SingleLeaf: true } view)
+            if (s.Children.ById(unitId) is { } child && ChildReview.Read(s, child, canonical) is { SingleLeaf: true } view)
             {
                 return new ReviewView(view.State, view.Report?.Version ?? 0, state?.Reason ?? string.Empty, lastDecision, s.LockedAbove(canonical));
             }
@@ -418,7 +418,7 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         entry.FormerDisplayNames.AddRange(unit.FormerNames.Select(static n => n.DisplayName));
         if (period is not null)
         {
-            var report = s.Reports.FindById(ReportDocument.KeyOf(unit.Id, period));
+            var report = s.Reports.ById(ReportDocument.KeyOf(unit.Id, period));
             var state = ReviewRules.Current(s.RecordOf(unit.Id, period), report?.Digest);
             entry.ReviewStatus = ToStatus(state);
             entry.ExpectedLeafCount = 1;
@@ -476,7 +476,7 @@ internal sealed class ReviewOperations(StoreWriter writer, NodeStore store, Node
         long? decideTicks = null, bool decidedAbove = false)
     {
         var stateKey = ReviewStateDocument.KeyOf(subjectId, period);
-        var state = s.ReviewStates.FindById(stateKey) ?? new ReviewStateDocument { Id = stateKey };
+        var state = s.ReviewStates.ById(stateKey) ?? new ReviewStateDocument { Id = stateKey };
         state.DecisionCount++;
         var id = DecisionDocument.KeyOf(stateKey, state.DecisionCount);
         var ticks = decideTicks ?? Decision.Parser.ParseFrom(signed.DecisionBytes).DecideTime.ToDateTimeOffset().UtcTicks;

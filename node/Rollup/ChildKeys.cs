@@ -60,7 +60,7 @@ internal sealed class ChildKeys(NodeStore store, StoreWriter writer, NodeIdentit
         var newKeyId = KeyIds.FromPublicKey(newKey);
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
-            var current = context.Store.Children.FindById(child.Id);
+            var current = context.Store.Children.ById(child.Id);
             if (current is null || current.KeyId != signed.KeyId)
             {
                 return Rejection.Of(RejectionReason.UnknownSigner, $"the key of child '{child.Id}' changed meanwhile.", "rotation.key_id");

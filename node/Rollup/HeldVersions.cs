@@ -31,7 +31,7 @@ internal sealed class HeldVersions(
             var raised = new List<string>();
             foreach (var h in list)
             {
-                var own = context.Store.Summaries.FindById(h.Period);
+                var own = context.Store.Summaries.ById(h.Period);
                 var heldVersion = (long)h.Version;
                 var behind = own is null || own.Version < heldVersion || (own.Version == heldVersion && !own.Digest.AsSpan().SequenceEqual(h.Digest.Span));
                 if (!behind || context.Store.VersionFloor(h.Period) >= heldVersion)

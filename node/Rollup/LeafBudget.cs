@@ -21,7 +21,7 @@ internal static class LeafBudget
     public static uint Capacity(NodeStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return store.Database.GetCollection(NodeStore.Collections.Meta).FindById(CapacityId) is { } doc
+        return store.Database.GetCollection(NodeStore.Collections.Meta).ById(CapacityId) is { } doc
             ? (uint)Math.Clamp(doc["value"].AsInt64, 0, SummaryChecks.MaxLeafCount)
             : SummaryChecks.MaxLeafCount;
     }
@@ -96,10 +96,7 @@ internal static class LeafBudget
 
         if (standInChanged)
         {
-            foreach (var summary in store.Summaries.FindAll().ToList())
-            {
-                context.MarkDirty(summary.Id);
-            }
+            context.MarkEveryPeriodDirty();
         }
 
         return [.. setAside];

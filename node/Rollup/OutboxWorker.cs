@@ -93,7 +93,7 @@ internal sealed class OutboxWorker(
 
     private async Task DeliverAsync(ResiliencePipeline pipeline, OutboxDocument row, CancellationToken cancellationToken)
     {
-        var document = store.Read(s => s.Summaries.FindById(row.Id));
+        var document = store.Read(s => s.Summaries.ById(row.Id));
         if (document is null)
         {
             await RemoveAsync(row.Id, row.Version, cancellationToken);
@@ -138,7 +138,7 @@ internal sealed class OutboxWorker(
 
             if (RpcErrors.ReasonOf(ex) == RejectionReason.LeafAllowanceExceeded &&
                 uint.TryParse(RpcErrors.MetadataOf(ex, LeafBudget.MetadataKey), System.Globalization.CultureInfo.InvariantCulture, out var allowance) &&
-                (await LearnAllowanceAsync(row.Id, allowance, cancellationToken) || store.Read(s => s.Dirty.FindById(row.Id) is not null)))
+                (await LearnAllowanceAsync(row.Id, allowance, cancellationToken) || store.Read(s => s.Dirty.ById(row.Id) is not null)))
             {
                 // The rebuild the lesson set off (possibly while this version, built before it, travelled)
                 // queues a version that fits; until then this one waits like any failure.
@@ -210,7 +210,7 @@ internal sealed class OutboxWorker(
         writer.ExecuteAsync(context =>
         {
             // A rebuild may have queued a newer version meanwhile; that one must still travel.
-            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= deliveredVersion)
+            if (context.Store.Outbox.ById(period) is { } current && current.Version <= deliveredVersion)
             {
                 context.Store.Outbox.Delete(period);
             }
@@ -226,7 +226,7 @@ internal sealed class OutboxWorker(
     {
         var marked = await writer.ExecuteAsync(context =>
         {
-            if (context.Store.Outbox.FindById(period) is { } current && current.Version <= version && !current.Refused)
+            if (context.Store.Outbox.ById(period) is { } current && current.Version <= version && !current.Refused)
             {
                 current.Refused = true;
                 current.RefusedTicks = context.UtcNow().UtcTicks;
@@ -251,7 +251,7 @@ internal sealed class OutboxWorker(
         var next = time.GetUtcNow() + delay;
         return writer.ExecuteAsync(context =>
         {
-            if (context.Store.Outbox.FindById(row.Id) is { } current && current.Version == row.Version)
+            if (context.Store.Outbox.ById(row.Id) is { } current && current.Version == row.Version)
             {
                 current.AttemptCount = attempts;
                 current.NextAttemptTicks = next.UtcTicks;

@@ -54,7 +54,7 @@ internal sealed class PullService(
             foreach (var childId in silent)
             {
                 var key = ChildSummaryDocument.KeyOf(childId, period);
-                if (context.Store.Stale.FindById(key) is null)
+                if (context.Store.Stale.ById(key) is null)
                 {
                     context.Store.Stale.Insert(new StaleDocument { Id = key, ChildId = childId, Period = period, SinceTicks = context.UtcNow().UtcTicks });
                     context.MarkDirty(period);

@@ -55,9 +55,9 @@ internal sealed class RebuildScheduler(
 
         // A committed write marks its periods in the same transaction, so the persisted mark is there even
         // before the scheduler has heard of the change.
-        if (!dirty && store.Read(s => s.Dirty.FindById(period)) is null)
+        if (!dirty && store.Read(s => s.Dirty.ById(period)) is null)
         {
-            return store.Read(s => s.Summaries.FindById(period));
+            return store.Read(s => s.Summaries.ById(period));
         }
 
         var summary = await RebuildAsync(period, cancellationToken);

@@ -119,7 +119,7 @@ internal sealed class SummaryIntake(
         }
 
         var key = ChildSummaryDocument.KeyOf(childId, summary.Period);
-        var held = context.Store.ChildSummaries.FindById(key);
+        var held = context.Store.ChildSummaries.ById(key);
 
         // After an operator's reset, what was held before it no longer bounds the child's versions.
         var binding = held is not null && held.ReceiveTicks > child.ResetTicks ? held : null;
@@ -302,7 +302,7 @@ internal sealed class SummaryIntake(
         return await writer.ExecuteAsync<Outcome<string>>(context =>
         {
             // An older announcement (a replay) never overrides a newer one.
-            if (context.Store.Children.FindById(child.Id) is { } current && ticks > current.AddressTicks)
+            if (context.Store.Children.ById(child.Id) is { } current && ticks > current.AddressTicks)
             {
                 current.Address = announcement.Address;
                 current.AddressTicks = ticks;

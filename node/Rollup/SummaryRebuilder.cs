@@ -59,11 +59,11 @@ internal sealed class SummaryRebuilder(
             store.ChildSummaries.Find(s => s.Period == period).ToDictionary(static s => s.ChildId, StringComparer.Ordinal),
             store.Children.FindAll().ToList(),
             store.Stale.Find(s => s.Period == period).Select(static s => s.ChildId).ToHashSet(StringComparer.Ordinal),
-            store.Summaries.FindById(period),
+            store.Summaries.ById(period),
             store.VersionFloor(period),
             OwnRatingOf(store, period),
             ledgers,
-            store.Dirty.FindById(period)?.Sequence);
+            store.Dirty.ById(period)?.Sequence);
     }
 
     /// <summary>
@@ -161,7 +161,7 @@ internal sealed class SummaryRebuilder(
         if (_hasParent)
         {
             var now = document.BuildTicks;
-            var queued = store.Outbox.FindById(document.Id) is { QueuedTicks: > 0 } waiting ? waiting.QueuedTicks : now;
+            var queued = store.Outbox.ById(document.Id) is { QueuedTicks: > 0 } waiting ? waiting.QueuedTicks : now;
             store.Outbox.Upsert(new OutboxDocument { Id = document.Id, Version = document.Version, NextAttemptTicks = now, QueuedTicks = queued });
         }
 
@@ -237,14 +237,14 @@ internal sealed record RebuildInputs(
     /// matter here: each marked the period dirty again, so a next rebuild follows.
     /// </summary>
     public bool StillNumbers(NodeStore store) =>
-        store.Summaries.FindById(Period)?.Digest is var digest &&
+        store.Summaries.ById(Period)?.Digest is var digest &&
         (digest is null ? Replaced is null : Replaced is not null && digest.AsSpan().SequenceEqual(Replaced.Digest)) &&
         store.VersionFloor(Period) == Floor;
 
     /// <summary>Clears the period's persisted dirty mark unless a write marked it again after the read.</summary>
     public void ClearMarkIfUnchanged(NodeStore store)
     {
-        if (store.Dirty.FindById(Period)?.Sequence == DirtySequence)
+        if (store.Dirty.ById(Period)?.Sequence == DirtySequence)
         {
             store.Dirty.Delete(Period);
         }

@@ -66,7 +66,7 @@ internal sealed class AccessOperations(NodeStore store, StoreWriter writer, Node
         var outcome = await writer.ExecuteAsync<Outcome<IssuedToken>>(context =>
         {
             var accounts = context.Store.Database.GetCollection<AccountDocument>(AccessCollections.Accounts);
-            if (accounts.FindById(account) is { } existing && (existing.Role != role || existing.Scope != scope))
+            if (accounts.ById(account) is { } existing && (existing.Role != role || existing.Scope != scope))
             {
                 return Rejection.Of(RejectionReason.IdInUse,
                     $"account '{account}' exists as {existing.Role} of {existing.Scope}; issue its tokens with that role and scope, or choose another name.", "account");
@@ -102,7 +102,7 @@ internal sealed class AccessOperations(NodeStore store, StoreWriter writer, Node
         var outcome = await writer.ExecuteAsync<Outcome<TokenDocument>>(context =>
         {
             var tokens = context.Store.Database.GetCollection<TokenDocument>(AccessCollections.Tokens);
-            if (tokens.FindById(tokenId) is not { } token)
+            if (tokens.ById(tokenId) is not { } token)
             {
                 return Rejection.Of(RejectionReason.UnknownToken, $"no token with id '{Bounded(tokenId)}' was issued by node {identity.NodeId}.", "token_id");
             }
@@ -161,7 +161,7 @@ internal sealed class AccessOperations(NodeStore store, StoreWriter writer, Node
             return Rejection.Of(RejectionReason.MalformedId, $"scope must be a node or unit id ({NodeIds.Rule}).", "scope");
         }
 
-        var hosted = store.Read(s => s.Units.FindById(scope) is not null);
+        var hosted = store.Read(s => s.Units.ById(scope) is not null);
         var refusal = role switch
         {
             Role.Admin when scope != identity.NodeId => $"an admin's scope is this node, {identity.NodeId}.",

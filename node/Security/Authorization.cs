@@ -142,7 +142,7 @@ internal sealed class CallerRequirementHandler(NodeStore store, IOptions<NodeOpt
             return Allowed.ParentNode;
         }
 
-        return store.Read(s => s.Children.FindById(nodeId)) is null ? Allowed.None : Allowed.ChildNode;
+        return store.Read(s => s.Children.ById(nodeId)) is null ? Allowed.None : Allowed.ChildNode;
     }
 
     private static string Describe(Caller caller) => caller.Kind switch

@@ -36,7 +36,7 @@ internal sealed class PasswordOperations(NodeStore store, StoreWriter writer, Ac
         {
             var accounts = context.Store.Database.GetCollection<AccountDocument>(AccessCollections.Accounts);
             var now = context.UtcNow().UtcTicks;
-            if (accounts.FindById(account) is { } existing)
+            if (accounts.ById(account) is { } existing)
             {
                 if (existing.Role != role || existing.Scope != scope)
                 {
@@ -74,8 +74,8 @@ internal sealed class PasswordOperations(NodeStore store, StoreWriter writer, Ac
         }
 
         var (found, stored) = store.Read(s => (
-            s.Database.GetCollection<AccountDocument>(AccessCollections.Accounts).FindById(account),
-            s.Database.GetCollection<PasswordDocument>(AccessCollections.Passwords).FindById(account)));
+            s.Database.GetCollection<AccountDocument>(AccessCollections.Accounts).ById(account),
+            s.Database.GetCollection<PasswordDocument>(AccessCollections.Passwords).ById(account)));
         if (found is null || stored is null)
         {
             PasswordHashing.Waste(password);

@@ -51,11 +51,11 @@ internal static class HistoryLookups
     /// <summary>Everything of one period the retention rule weighs (materialized: read under the gate, used after it).</summary>
     public static PeriodVersions VersionsOf(this NodeStore store, string period) => new(
         [.. store.SummaryHistory.Find(s => s.Period == period)],
-        store.Summaries.FindById(period),
+        store.Summaries.ById(period),
         [.. store.Reports.Find(r => r.Period == period)],
         [.. store.ReportHistory.Find(r => r.Period == period)],
         [.. store.ChildSummaries.Find(s => s.Period == period)],
         [.. store.ChildSummaryHistory.Find(s => s.Period == period)],
-        store.Outbox.FindById(period) is not null,
+        store.Outbox.ById(period) is not null,
         [.. store.Equivocations.FindAll().Where(e => e.Period == period).Select(static e => e.HeldDigest)]);
 }

@@ -136,7 +136,7 @@ internal static class LedgerLookups
     public static void KeepTally(this NodeStore store, StoredTally tally)
     {
         var id = Convert.ToHexStringLower(tally.Digest);
-        if (store.LedgerTallyBytes.FindById(id) is null)
+        if (store.LedgerTallyBytes.ById(id) is null)
         {
             store.LedgerTallyBytes.Insert(new LedgerTallyDocument { Id = id, Period = tally.Tally.Period, Bytes = tally.Bytes });
         }

@@ -117,7 +117,7 @@ internal static class RatingLookups
 
     /// <summary>A unit's scores with this digest, current or replaced.</summary>
     public static RatingScoresDocument? ScoresByDigest(this NodeStore store, string year, string unitId, ReadOnlySpan<byte> digest) =>
-        store.RatingScores().FindById(RatingScoresDocument.KeyOf(year, unitId)) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
+        store.RatingScores().ById(RatingScoresDocument.KeyOf(year, unitId)) is { } current && current.Digest.AsSpan().SequenceEqual(digest)
             ? current
-            : store.RatingScoreHistory().FindById(Convert.ToHexStringLower(digest));
+            : store.RatingScoreHistory().ById(Convert.ToHexStringLower(digest));
 }

@@ -69,11 +69,11 @@ internal static class ReviewLookups
 {
     /// <summary>The last decision about a subject (a unit, a child, or empty for this node) and period; null when none.</summary>
     public static ReviewRecord? RecordOf(this NodeStore store, string subjectId, string period) =>
-        store.ReviewStates.FindById(ReviewStateDocument.KeyOf(subjectId, period))?.ToRecord();
+        store.ReviewStates.ById(ReviewStateDocument.KeyOf(subjectId, period))?.ToRecord();
 
     /// <summary>True when this node's parent approved the node's summary for the period and has not reopened it.</summary>
     public static bool LockedAbove(this NodeStore store, string period) =>
-        store.ReviewStates.FindById(ReviewStateDocument.KeyOf(string.Empty, period)) is { State: (int)ReviewState.Approved };
+        store.ReviewStates.ById(ReviewStateDocument.KeyOf(string.Empty, period)) is { State: (int)ReviewState.Approved };
 
     /// <summary>
     /// True when nothing at this node may change a hosted unit's report for the period: the period is approved above,

@@ -28,7 +28,11 @@ internal sealed class DataFolderDamagedException(string path, string problem, st
 /// a power loss it can only be older than the files it describes, never ahead of them, because it is
 /// written after LiteDB's own fsync. A checkpoint is the one step that rewrites history (the data file
 /// grows, the log is emptied), so it is bracketed by two fsynced records: "checkpointing" before, in
-/// which state only lengths are checked, and the new state after.
+/// which state only lengths are checked, and the new state after. Hashing the whole data file took most of a
+/// checkpoint's time under the store's gate (67 ms of 78 ms for a file of tens of MB, measured under load), so
+/// while the node runs it is hashed on another thread after the checkpoint; until the hash is recorded,
+/// the record holds the data file's length alone and only that is checked. The data file does not change
+/// until the next checkpoint, which discards a hash still being taken. Opening and closing hash at once.
 /// </remarks>
 internal sealed class StoreManifest : IDisposable
 {
@@ -40,6 +44,7 @@ internal sealed class StoreManifest : IDisposable
     private readonly string _databasePath;
     private readonly string _logPath;
     private readonly string _path;
+    private readonly Lock _gate;
     private IncrementalHash _logHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private SafeFileHandle? _handle;
     private SafeFileHandle? _logReader;
@@ -47,8 +52,13 @@ internal sealed class StoreManifest : IDisposable
     private long _dataBytes;
     private string _dataSha256 = string.Empty;
 
-    public StoreManifest(string dataPath, string databasePath, string logPath)
+    // Counts checkpoints begun: a data-file hash taken on another thread is recorded only if none began meanwhile.
+    private long _checkpoints;
+
+    /// <param name="gate">The lock every call to this manifest is made under; a hash taken on another thread takes it to record itself.</param>
+    public StoreManifest(string dataPath, string databasePath, string logPath, Lock gate)
     {
+        _gate = gate;
         _dataPath = dataPath;
         _databasePath = databasePath;
         _logPath = logPath;
@@ -72,7 +82,7 @@ internal sealed class StoreManifest : IDisposable
 
         var record = Read();
         (_dataBytes, _dataSha256) = (record.DataBytes, record.DataSha256);
-        CheckPrefix(_databasePath, record.DataBytes, record.Checkpointing ? null : record.DataSha256);
+        CheckPrefix(_databasePath, record.DataBytes, record.Checkpointing || record.DataSha256.Length == 0 ? null : record.DataSha256);
 
         // While checkpointing the log may already be emptied into the data file; lengths are all that can be checked.
         if (!record.Checkpointing && record.LogBytes > 0)
@@ -85,6 +95,47 @@ internal sealed class StoreManifest : IDisposable
     public void RecordCheckpoint()
     {
         (_dataBytes, _dataSha256) = HashFile(_databasePath);
+        RecordLogAfterCheckpoint();
+    }
+
+    /// <summary>
+    /// Records the state after a checkpoint with the data file's length alone (fsynced), and hashes the file on
+    /// another thread, recording the hash (not fsynced) unless another checkpoint began meanwhile.
+    /// </summary>
+    public void RecordCheckpointHashingLater()
+    {
+        _dataBytes = File.Exists(_databasePath) ? new FileInfo(_databasePath).Length : 0;
+        _dataSha256 = string.Empty;
+        RecordLogAfterCheckpoint();
+        var (bytes, checkpoint) = (_dataBytes, _checkpoints);
+        _ = Task.Run(() => RecordDataHash(bytes, checkpoint));
+    }
+
+    private void RecordDataHash(long bytes, long checkpoint)
+    {
+        string sha256;
+        try
+        {
+            sha256 = HashPrefix(_databasePath, bytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The length stays the only check until the next checkpoint.
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (checkpoint == _checkpoints && _handle is { IsClosed: false })
+            {
+                _dataSha256 = sha256;
+                Write(checkpointing: false, durable: false);
+            }
+        }
+    }
+
+    private void RecordLogAfterCheckpoint()
+    {
         _logHash.Dispose();
         _logHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         _logHashedBytes = 0;
@@ -95,7 +146,11 @@ internal sealed class StoreManifest : IDisposable
     }
 
     /// <summary>Marks that a checkpoint is about to rewrite the files. Fsynced.</summary>
-    public void BeginCheckpoint() => Write(checkpointing: true, durable: true);
+    public void BeginCheckpoint()
+    {
+        _checkpoints++;
+        Write(checkpointing: true, durable: true);
+    }
 
     /// <summary>Records what the last transaction appended to the log (not fsynced; see the remarks).</summary>
     public void RecordTransaction()

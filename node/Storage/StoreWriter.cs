@@ -22,8 +22,26 @@ internal sealed class WriteContext(NodeStore store, TimeProvider time)
         // Once per period and batch: the mark is one document, and the batch commits or fails whole.
         if (DirtyPeriods.Add(period))
         {
-            var sequence = (Store.Dirty.FindById(period)?.Sequence ?? 0) + 1;
+            var sequence = (Store.Dirty.ById(period)?.Sequence ?? 0) + 1;
             Store.Dirty.Upsert(new DirtyDocument { Id = period, MarkedTicks = UtcNow().UtcTicks, Sequence = sequence });
+        }
+    }
+
+    /// <summary>
+    /// Marks every period a summary may cover dirty, for a change that touches them all (a unit hosted or retired, a
+    /// stand-in leaf count): those with a summary, and those marked already. A period marked but not yet summarised
+    /// may have its first summary being built from inputs read before this change; marking it again keeps its mark
+    /// past that rebuild, so another follows.
+    /// </summary>
+    public void MarkEveryPeriodDirty()
+    {
+        var periods = Store.Summaries.Query().Select(static s => s.Id).ToList()
+            .Concat(Store.Dirty.Query().Select(static d => d.Id).ToList())
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        foreach (var period in periods)
+        {
+            MarkDirty(period);
         }
     }
 

@@ -29,6 +29,26 @@ internal sealed class ClosedLoop(int clientCount)
         return completed / watch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>
+    /// Runs the load in one-second slices until the JIT compiled fewer than <paramref name="settledMethods"/> methods in
+    /// one (tiered compilation has settled: a node that has run a while), for at least <paramref name="minimum"/> and
+    /// at most <paramref name="maximum"/>; returns how long it ran.
+    /// </summary>
+    public async Task<TimeSpan> WarmAsync(Func<int, long, Task> call, TimeSpan minimum, TimeSpan maximum, int settledMethods = 10)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            await CallsPerSecondAsync(TimeSpan.FromSeconds(1), call);
+            var settled = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < settledMethods;
+            if ((settled && watch.Elapsed >= minimum) || watch.Elapsed >= maximum)
+            {
+                return watch.Elapsed;
+            }
+        }
+    }
+
     /// <summary>Sends requests until the sequence reaches <paramref name="count"/>, every client busy.</summary>
     public Task RunUntilAsync(long count, Func<int, long, Task> call) =>
         Task.WhenAll(Enumerable.Range(0, clientCount).Select(client => Task.Run(async () =>

@@ -69,7 +69,7 @@ internal static class IngestBenchmark
             var request = new EchoRequest { Payload = ByteString.CopyFrom(new byte[payloadBytes]) };
             Func<int, long, Task> echo = (client, _) => callers[client].EchoAsync(request, deadline: Deadline()).ResponseAsync;
             var load = new ClosedLoop(clients);
-            await load.CallsPerSecondAsync(duration / 5, echo);
+            await load.WarmAsync(echo, duration / 5, duration * 2);
             return await load.CallsPerSecondAsync(duration, echo);
         }
         finally
@@ -100,15 +100,16 @@ internal static class IngestBenchmark
             var callers = channels.Select(static c => new ReportingService.ReportingServiceClient(c)).ToList();
             Func<int, long, Task> submit = (client, n) => callers[client].SubmitReportAsync(Request(reports, units, n, corrections, quarter), deadline: Deadline()).ResponseAsync;
 
-            // For corrections, every unit's first report of the quarter; then a while of the load itself, so
-            // that every connection is open and tiered JIT has settled, as in a node that has run a while.
+            // For corrections, every unit's first report of the quarter; then the load itself until every connection
+            // is open and tiered compilation has settled (the JIT compiles next to nothing more), as in a node that
+            // has run a while: until then the JIT's background compiling takes a share of the two cores.
             var load = new ClosedLoop(clients);
             if (corrections)
             {
                 await load.RunUntilAsync(units, submit);
             }
 
-            await load.CallsPerSecondAsync(duration / 5, submit);
+            await load.WarmAsync(submit, duration / 5, duration * 2);
             return await load.CallsPerSecondAsync(duration, submit);
         }
         finally

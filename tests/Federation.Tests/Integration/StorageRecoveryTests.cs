@@ -120,7 +120,7 @@ public sealed class StorageRecoveryTests
         var log = Path.Combine(dataPath, NodeStore.LogFileName);
         File.WriteAllBytes(database, new byte[8192]);
         File.WriteAllBytes(log, new byte[8192]);
-        using (var manifest = new StoreManifest(dataPath, database, log))
+        using (var manifest = new StoreManifest(dataPath, database, log, new Lock()))
         {
             manifest.RecordCheckpoint();
             manifest.BeginCheckpoint();
@@ -129,14 +129,14 @@ public sealed class StorageRecoveryTests
         // A power cut mid-checkpoint: the data file has new pages, the log is already emptied.
         File.WriteAllBytes(database, Enumerable.Repeat((byte)1, 16384).ToArray());
         File.WriteAllBytes(log, []);
-        using (var cutShort = new StoreManifest(dataPath, database, log))
+        using (var cutShort = new StoreManifest(dataPath, database, log, new Lock()))
         {
             cutShort.Verify();
             cutShort.RecordCheckpoint();
         }
 
         File.WriteAllBytes(database, Enumerable.Repeat((byte)2, 16384).ToArray());
-        using var recorded = new StoreManifest(dataPath, database, log);
+        using var recorded = new StoreManifest(dataPath, database, log, new Lock());
         Assert.Throws<DataFolderDamagedException>(recorded.Verify);
     }
 

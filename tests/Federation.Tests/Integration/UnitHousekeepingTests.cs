@@ -40,6 +40,9 @@ public sealed class UnitHousekeepingTests
         await node.Reporting.SubmitReportAsync(
             new SubmitReportRequest { UnitId = UnitOne, Period = "2026-Q1", Values = { Reports.Count("party_members", 9) } }, deadline: Rpc.Deadline());
 
+        // Checked as active once before it retires, so that a retirement the submissions' check does not see would show.
+        await node.Reporting.SubmitReportAsync(
+            new SubmitReportRequest { UnitId = UnitTwo, Period = "2025-Q3", Values = { Reports.Count("party_members", 3) } }, deadline: Rpc.Deadline());
         await node.Admin.RetireHostedUnitAsync(new RetireHostedUnitRequest { UnitId = UnitTwo, FromPeriod = "2026-Q1" }, deadline: Rpc.Deadline());
         await node.Admin.RetireHostedUnitAsync(new RetireHostedUnitRequest { UnitId = UnitOne, FromPeriod = "2026-Q2" }, deadline: Rpc.Deadline());
 
