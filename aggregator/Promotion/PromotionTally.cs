@@ -12,6 +12,12 @@ public sealed class PromotionTally
     /// <summary>Most units listed as not moved; the rest are counted.</summary>
     public const int MaxListedUnits = 1000;
 
+    /// <summary>
+    /// Most nodes listed as not answering, the first by node id; unanswered_node_count counts them all. A province
+    /// whose villages run their own nodes could otherwise list tens of thousands, past gRPC's 4 MiB message limit.
+    /// </summary>
+    public const int MaxListedNodes = 1000;
+
     /// <summary>The grade indicator asked for when none is named.</summary>
     public const string DefaultIndicatorId = "classification_grade";
 
@@ -20,6 +26,7 @@ public sealed class PromotionTally
     private readonly GetPromotionResponse _answer;
     private readonly List<PromotionUnit> _notMoved = [];
     private uint _omitted;
+    private uint _unanswered;
 
     public PromotionTally(Indicator indicator, GetPromotionResponse header)
     {
@@ -103,6 +110,7 @@ public sealed class PromotionTally
         }
 
         _omitted += child.NotMovedOmittedCount;
+        _unanswered += UnansweredCountOf(child);
         _answer.UnansweredNodeIds.AddRange(child.UnansweredNodeIds);
         _answer.UnansweredLeafCount += child.UnansweredLeafCount;
         _answer.UnansweredNodes.AddRange(child.UnansweredNodes);
@@ -111,6 +119,7 @@ public sealed class PromotionTally
     /// <summary>Records a child that did not answer, and the leaves below it that are therefore not counted.</summary>
     public void Unanswered(string nodeId, uint leafCount)
     {
+        _unanswered++;
         _answer.UnansweredNodeIds.Add(nodeId);
         _answer.UnansweredLeafCount += leafCount;
         _answer.UnansweredNodes.Add(new UnansweredNode { NodeId = nodeId, LeafCount = leafCount });
@@ -129,15 +138,27 @@ public sealed class PromotionTally
         var sorted = _notMoved.OrderBy(static u => u.UnitId, StringComparer.Ordinal).ToList();
         answer.NotMoved.AddRange(sorted.Take(MaxListedUnits));
         answer.NotMovedOmittedCount = _omitted + (uint)Math.Max(0, sorted.Count - MaxListedUnits);
-        var unanswered = answer.UnansweredNodeIds.Order(StringComparer.Ordinal).ToList();
+        // Each child lists its own first nodes by id, so the first of all of them are among those gathered.
+        var unanswered = answer.UnansweredNodeIds.Order(StringComparer.Ordinal).Take(MaxListedNodes).ToList();
         answer.UnansweredNodeIds.Clear();
         answer.UnansweredNodeIds.AddRange(unanswered);
-        var nodes = answer.UnansweredNodes.OrderBy(static n => n.NodeId, StringComparer.Ordinal).ToList();
+        var nodes = answer.UnansweredNodes.OrderBy(static n => n.NodeId, StringComparer.Ordinal).Take(MaxListedNodes).ToList();
         answer.UnansweredNodes.Clear();
         answer.UnansweredNodes.AddRange(nodes);
+        answer.UnansweredNodeCount = _unanswered;
         return answer;
     }
 
-    // Every list gathered is bounded: a node's hosted units, and at most MaxListedUnits from each child.
+    /// <summary>
+    /// How many nodes below did not answer, in an answer of any version: a node that predates
+    /// unanswered_node_count sends none, and lists every such node instead.
+    /// </summary>
+    public static uint UnansweredCountOf(GetPromotionResponse answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        return Math.Max(answer.UnansweredNodeCount, (uint)answer.UnansweredNodeIds.Count);
+    }
+
+    // Every list gathered is bounded: a node's hosted units and children, and at most MaxListedUnits and MaxListedNodes from each child.
     private void List(PromotionUnit unit) => _notMoved.Add(unit);
 }

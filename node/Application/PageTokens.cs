@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Federation.Aggregator;
@@ -31,8 +32,24 @@ internal static class PageTokens
     /// <summary>Longest token read; an issued one has 39 characters.</summary>
     private const int MaxTokenLength = 64;
 
-    /// <summary>The page size to use: <paramref name="defaultSize"/> when none is asked (0 or less), never above <paramref name="maxSize"/>.</summary>
-    public static int Size(int requested, int defaultSize, int maxSize) => requested <= 0 ? defaultSize : Math.Min(requested, maxSize);
+    /// <summary>
+    /// The refusal of a negative page_size, or null for 0 (the default page) or a positive size. AIP-158 makes a
+    /// negative size INVALID_ARGUMENT: read as the default, it would hide a client's arithmetic slip.
+    /// </summary>
+    public static Rejection? CheckSize(int requested) => requested >= 0
+        ? null
+        : Rejection.Of(RejectionReason.MalformedRequest,
+            string.Create(CultureInfo.InvariantCulture, $"page_size {requested} is negative: send 0 for the default page or a positive size."), "page_size");
+
+    /// <summary>
+    /// The page size to use for a page_size <see cref="CheckSize"/> let through: <paramref name="defaultSize"/> for 0,
+    /// never above <paramref name="maxSize"/>. A negative one here means a paged request skipped the check.
+    /// </summary>
+    public static int Size(int requested, int defaultSize, int maxSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(requested);
+        return requested == 0 ? defaultSize : Math.Min(requested, maxSize);
+    }
 
     /// <summary>
     /// A hash of what a request asks apart from its page: the method and the request's bytes with page_size

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Federation.Aggregator.Catalogues;
 using Federation.Aggregator.Proofs;
+using Federation.Aggregator.Promotion;
 using Federation.Node.Application;
 using Federation.Node.Queries;
 using Federation.Protos.V1;
@@ -394,9 +395,10 @@ public static class QueryCommands
             : $"not moved up: {notMoved}{(response.NotMovedOmittedCount > 0 ? $" and {response.NotMovedOmittedCount} more" : string.Empty)}; ungraded: {response.UngradedCount}";
         if (response.UnansweredNodeIds.Count > 0)
         {
+            var unlisted = PromotionTally.UnansweredCountOf(response) - (uint)response.UnansweredNodeIds.Count;
             caption += chinese
-                ? $"；未应答：{string.Join("、", response.UnansweredNodeIds)}（{response.UnansweredLeafCount} 个单位未计入）"
-                : $"; did not answer: {string.Join(", ", response.UnansweredNodeIds)} ({response.UnansweredLeafCount} units not counted)";
+                ? $"；未应答：{string.Join("、", response.UnansweredNodeIds)}{(unlisted > 0 ? $" 等，另有 {unlisted} 个" : string.Empty)}（{response.UnansweredLeafCount} 个单位未计入）"
+                : $"; did not answer: {string.Join(", ", response.UnansweredNodeIds)}{(unlisted > 0 ? $" and {unlisted} more" : string.Empty)} ({response.UnansweredLeafCount} units not counted)";
         }
 
         return table.Caption(Markup.Escape(caption));

@@ -30,7 +30,7 @@ internal sealed class AccessGrpcService(
     [Authorize(Policy = Policies.Admin)]
     public override Task<ListTokensResponse> ListTokens(ListTokensRequest request, ServerCallContext context)
     {
-        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.Size(request.PageSize, DefaultPageSize, MaxPageSize);
         var page = access.List(request.PageToken, pageSize);
         var response = new ListTokensResponse { NextPageToken = page.Count == pageSize ? page[^1].Id : string.Empty };
         response.Tokens.AddRange(page.Select(Info));

@@ -27,7 +27,7 @@ internal sealed class AdminGrpcService(AdminOperations admin, RebuildScheduler r
 
     public override Task<ListChildrenResponse> ListChildren(ListChildrenRequest request, ServerCallContext context)
     {
-        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.Size(request.PageSize, DefaultPageSize, MaxPageSize);
         var page = admin.ListChildren(request.PageToken, pageSize);
         var response = new ListChildrenResponse { NextPageToken = page.Count == pageSize ? page[^1].Id : string.Empty };
         response.Children.AddRange(page.Select(static c => new EnrolledChild

@@ -64,7 +64,7 @@ internal sealed class LedgerGrpcService(LedgerOperations ledger, PeerCalls peers
                 static r => r.NodeId, context);
         }
 
-        var pageSize = request.PageSize <= 0 ? LedgerOperations.DefaultPageSize : Math.Min(request.PageSize, LedgerOperations.MaxPageSize);
+        var pageSize = PageTokens.Size(request.PageSize, LedgerOperations.DefaultPageSize, LedgerOperations.MaxPageSize);
         var page = ledger.List(request.UnitId, request.Period, request.Status, request.OverdueOnly, pageSize, request.PageToken).ValueOrThrow();
         var response = new ListLedgerItemsResponse { NodeId = identity.NodeId, NextPageToken = page.NextPageToken };
         response.Items.AddRange(page.Items);

@@ -78,7 +78,7 @@ internal sealed class RatingGrpcService(RatingOperations ratings, QueryRouter ro
                 (channel, call) => new RatingService.RatingServiceClient(channel).ListRatingFlagsAsync(request, call).ResponseAsync, static r => r.NodeId, context);
         }
 
-        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.Size(request.PageSize, DefaultPageSize, MaxPageSize);
         var page = ratings.Flags(request.Year, pageSize, request.PageToken).ValueOrThrow();
         var response = new ListRatingFlagsResponse
         {

@@ -52,7 +52,7 @@ internal sealed class ReviewGrpcService(ReviewOperations review, PeerCalls peers
         RequestChecks.Id(request.SubjectId, "subject_id", required: false);
         RequestChecks.Period(request.Period);
         RequestChecks.Id(request.PageToken, "page_token", required: false);
-        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.Size(request.PageSize, DefaultPageSize, MaxPageSize);
         var page = review.Decisions(request.SubjectId, request.Period, pageSize, request.PageToken).ValueOrThrow();
         var response = new GetDecisionsResponse { NextPageToken = page.NextPageToken };
         response.Decisions.AddRange(page.Decisions);
@@ -71,7 +71,7 @@ internal sealed class ReviewGrpcService(ReviewOperations review, PeerCalls peers
     public override Task<ListUnitsResponse> ListUnits(ListUnitsRequest request, ServerCallContext context)
     {
         RequestChecks.Id(request.PageToken, "page_token", required: false);
-        var pageSize = request.PageSize <= 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.Size(request.PageSize, DefaultPageSize, MaxPageSize);
         var page = review.ListUnits(request.PageToken, pageSize, request.Period).ValueOrThrow().Units;
         var response = new ListUnitsResponse { NextPageToken = page.Count == pageSize ? page[^1].Id : string.Empty };
         response.Units.AddRange(page);

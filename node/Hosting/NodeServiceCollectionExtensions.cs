@@ -112,7 +112,7 @@ internal static class NodeServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The gRPC endpoints with the error backstop and the size limit.</summary>
+    /// <summary>The gRPC endpoints with the error backstop, the scope and page size checks, and the size limit.</summary>
     public static IServiceCollection AddNodeGrpc(this IServiceCollection services, IConfiguration configuration)
     {
         var maxBytes = configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>()?.MaxReceiveMessageBytes ?? 4 * 1024 * 1024;
@@ -120,6 +120,7 @@ internal static class NodeServiceCollectionExtensions
         {
             options.Interceptors.Add<ExceptionInterceptor>();
             options.Interceptors.Add<ScopeInterceptor>();
+            options.Interceptors.Add<PageSizeInterceptor>();
             options.MaxReceiveMessageSize = maxBytes;
             options.EnableDetailedErrors = false;
         });

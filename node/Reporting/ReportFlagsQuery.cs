@@ -60,7 +60,7 @@ internal sealed class ReportFlagsQuery(CatalogueIndex catalogue, NodeStore store
                 [.. past.GetValueOrDefault(r.UnitId, []).Select(ValuesOf)],
                 [.. r.Warnings.Select(static w => w.ToProto())])).ToList();
         });
-        var size = pageSize <= 0 ? DefaultPageSize : Math.Min(pageSize, MaxPageSize);
+        var size = PageTokens.Size(pageSize, DefaultPageSize, MaxPageSize);
         var (flags, following) = ReviewFlags.Page(catalogue, units, after, size);
         return new ListFlagsResponse
         {

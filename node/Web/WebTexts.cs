@@ -193,6 +193,7 @@ internal sealed class WebTexts
         ["unanswered"] = ("未应答的下级节点", "Nodes below that did not answer"),
         ["unanswered.line"] = ("{0} 个下级节点未应答，其下 {1} 个单位未计入（既不算晋位，也不算未晋位）。",
             "{0} nodes below did not answer: their {1} units are not counted (neither as moved up nor as not)."),
+        ["unanswered-omitted"] = ("另有 {0} 个未应答的下级节点未列出。", "{0} more nodes below that did not answer are not listed."),
         ["leaf-count"] = ("单位数", "Units"),
         ["target-percent"] = ("≥ {0}%", "≥ {0}%"),
         ["error.promotion-periods"] = ("起止期间须为同一类型，且结束期间晚于起始期间，例如 2025 → 2026。",

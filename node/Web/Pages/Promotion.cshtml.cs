@@ -1,4 +1,5 @@
 using System.Globalization;
+using Federation.Aggregator.Promotion;
 using Federation.Protos.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Mvc;
@@ -27,6 +28,9 @@ public sealed class PromotionModel : WebPageModel
 
     internal WebTable? Unanswered { get; private set; }
 
+    /// <summary>Nodes below that did not answer, listed or not (the answer lists the first 1,000).</summary>
+    internal uint UnansweredCount { get; private set; }
+
     internal override string DownloadLabel => $"{From}-{To}";
 
     protected override string? Explain(string reason) => reason == "MALFORMED_PERIOD" ? T["error.promotion-periods"] : null;
@@ -40,6 +44,7 @@ public sealed class PromotionModel : WebPageModel
         var query = new QueryService.QueryServiceClient(channel);
         var answer = await query.GetPromotionAsync(new GetPromotionRequest { NodeId = TargetNode, FromPeriod = From, ToPeriod = To }, Api.Call(Session!, cancellationToken));
         Answer = answer;
+        UnansweredCount = PromotionTally.UnansweredCountOf(answer);
         Title = T.Format("promotion.title", await NameAsync(query, answer.NodeId, cancellationToken), answer.NodeId, answer.FromPeriod, answer.ToPeriod);
 
         var grades = new WebTable("grades", T["grades"],
@@ -82,7 +87,7 @@ public sealed class PromotionModel : WebPageModel
         Tables.Add(notMoved);
         if (answer.UnansweredNodeIds.Count > 0)
         {
-            // Every node that did not answer is listed, with its leaves when the answer carries them per node.
+            // Every node the answer lists as not answering, with its leaves when the answer carries them per node.
             var leaves = answer.UnansweredNodes.ToDictionary(static n => n.NodeId, static n => n.LeafCount, StringComparer.Ordinal);
             Unanswered = new WebTable("unanswered", T["unanswered"], [new(T["code"]), new(T["leaf-count"], Numeric: true)]);
             foreach (var node in answer.UnansweredNodeIds)

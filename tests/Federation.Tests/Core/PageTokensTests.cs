@@ -1,7 +1,9 @@
 using Federation.Aggregator;
 using Federation.Node.Application;
+using Federation.Node.Grpc;
 using Federation.Node.Queries;
 using Federation.Protos.V1;
+using Google.Protobuf.Reflection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Federation.Tests.Core;
@@ -63,11 +65,47 @@ public sealed class PageTokensTests
 
     [Theory]
     [InlineData(0, 100)]
-    [InlineData(-5, 100)]
     [InlineData(1, 1)]
     [InlineData(999, 999)]
     [InlineData(5000, 1000)]
     public void Size_DefaultWhenNoneAndCappedAtTheMaximum(int requested, int expected) => Assert.Equal(expected, PageTokens.Size(requested, 100, 1000));
+
+    [Fact]
+    public void Size_Negative_ThrowsForTheCheckWasSkipped() => Assert.Throws<ArgumentOutOfRangeException>(() => PageTokens.Size(-1, 100, 1000));
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(int.MinValue)]
+    public void CheckSize_Negative_MalformedRequestNamingTheFieldAndTheValue(int requested)
+    {
+        var rejection = PageTokens.CheckSize(requested);
+
+        Assert.NotNull(rejection);
+        Assert.Equal(RejectionReason.MalformedRequest, rejection.Reason);
+        Assert.Equal("page_size", Assert.Single(rejection.Violations).Field);
+        Assert.StartsWith($"page_size {requested.ToString(System.Globalization.CultureInfo.InvariantCulture)} is negative", rejection.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(int.MaxValue)]
+    public void CheckSize_ZeroOrPositive_Admitted(int requested) => Assert.Null(PageTokens.CheckSize(requested));
+
+    [Fact]
+    public void EveryRequestWithAPageSize_IsAPagedRequestTheInterceptorChecks()
+    {
+        var withPageSize = typeof(ListTokensRequest).Assembly.GetTypes()
+            .Where(static t => t.Namespace == "Federation.Protos.V1" && t.Name.EndsWith("Reflection", StringComparison.Ordinal))
+            .Select(static t => (FileDescriptor)t.GetProperty("Descriptor")!.GetValue(null)!)
+            .SelectMany(static f => f.MessageTypes)
+            .Where(static m => m.FindFieldByName("page_size") is not null)
+            .Select(static m => m.ClrType)
+            .ToList();
+
+        Assert.Contains(typeof(GetSubtreeStatusRequest), withPageSize);
+        Assert.All(withPageSize, static t => Assert.True(typeof(IPagedRequest).IsAssignableFrom(t), $"{t.Name} has a page_size but is not an IPagedRequest"));
+    }
 
     [Fact]
     public void Take_EntriesLargerThanTheBudget_StopsBeforeItButAlwaysTakesOne()

@@ -119,6 +119,11 @@ public sealed class PagingTests : IAsyncLifetime
         await Rpc.FailsAsync(async () => await _tree[Hosting].FederationAs(County).GetSubtreeStatusAsync(
             new GetSubtreeStatusRequest { Period = Quarter, PageToken = first.NextPageToken }, deadline: Rpc.Deadline()), StatusCode.InvalidArgument, "PAGE_TOKEN_EXPIRED");
 
+        // Read as the default size, this would be the last page and let the listing go.
+        var negative = await Rpc.FailsAsync(async () => await asParent.GetSubtreeStatusAsync(
+            new GetSubtreeStatusRequest { Period = Quarter, PageSize = -1, PageToken = first.NextPageToken }, deadline: Rpc.Deadline()), StatusCode.InvalidArgument, "MALFORMED_REQUEST");
+        Assert.Equal("page_size", Rpc.ViolatedField(negative));
+
         var rest = await asParent.GetSubtreeStatusAsync(new GetSubtreeStatusRequest { Period = Quarter, PageSize = 100, PageToken = first.NextPageToken }, deadline: Rpc.Deadline());
         Assert.Equal(string.Empty, rest.NextPageToken);
         Assert.Equal(6 + HostedCount + 3, first.Nodes.Count + first.Leaves.Count + rest.Nodes.Count + rest.Leaves.Count);
@@ -126,6 +131,55 @@ public sealed class PagingTests : IAsyncLifetime
         // The last page let the listing go: its token is spent.
         await Rpc.FailsAsync(async () => await asParent.GetSubtreeStatusAsync(
             new GetSubtreeStatusRequest { Period = Quarter, PageToken = first.NextPageToken }, deadline: Rpc.Deadline()), StatusCode.InvalidArgument, "PAGE_TOKEN_EXPIRED");
+    }
+
+    [Fact]
+    public async Task EveryPagedRpc_NegativePageSize_RefusedOnPageSizeAndTheNextCallReads()
+    {
+        var host = _tree[Hosting];
+        var ratings = new RatingService.RatingServiceClient(host.ChannelWith(host.Tokens.Reviewer));
+        var item = (await ratings.GetRatingSchemeAsync(new GetRatingSchemeRequest(), deadline: Rpc.Deadline())).Scheme.Parts[0].Items[0].Id;
+        await ratings.SetScoresAsync(new SetScoresRequest
+        {
+            Year = "2026",
+            Units = { new UnitScoresEntry { UnitId = Unit(1), Assessments = { new Assessment { Period = "2026", Items = { new ItemScore { ItemId = item, PointsTenths = 10 } } } } } },
+        }, deadline: Rpc.Deadline());
+        var reporting = new ReportingService.ReportingServiceClient(host.Channel);
+        var review = new ReviewService.ReviewServiceClient(host.Channel);
+        var rating = new RatingService.RatingServiceClient(host.Channel);
+        var ledger = new LedgerService.LedgerServiceClient(host.Channel);
+        var calls = new (string Rpc, Func<int, Task> Call)[]
+        {
+            ("GetSubtreeStatus", async size => await _tree[County].FederationAs(City).GetSubtreeStatusAsync(
+                new GetSubtreeStatusRequest { Period = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            ("GetCompleteness", async size => await _tree.Root.Query.GetCompletenessAsync(
+                new GetCompletenessRequest { Period = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            ("GetTargets", async size => await _tree.Root.Query.GetTargetsAsync(new GetTargetsRequest { Period = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            // About a node below: refused where it is asked, not sent on.
+            ("GetDrillDown", async size => await _tree.Root.Query.GetDrillDownAsync(
+                new GetDrillDownRequest { NodeId = Hosting, Period = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            ("GetHistory", async size => await _tree.Root.Query.GetHistoryAsync(
+                new GetHistoryRequest { IndicatorId = "party_members", FromPeriod = "2025-Q1", ToPeriod = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            ("ListFlags", async size => await reporting.ListFlagsAsync(new ListFlagsRequest { Period = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            ("ListUnits", async size => await review.ListUnitsAsync(new ListUnitsRequest { PageSize = size }, deadline: Rpc.Deadline())),
+            ("GetDecisions", async size => await review.GetDecisionsAsync(new GetDecisionsRequest { Period = Quarter, PageSize = size }, deadline: Rpc.Deadline())),
+            ("ListRatingFlags", async size => await rating.ListRatingFlagsAsync(new ListRatingFlagsRequest { Year = "2026", PageSize = size }, deadline: Rpc.Deadline())),
+            ("ListLedgerItems", async size => await ledger.ListLedgerItemsAsync(new ListLedgerItemsRequest { PageSize = size }, deadline: Rpc.Deadline())),
+            ("ListChildren", async size => await _tree[County].Admin.ListChildrenAsync(new ListChildrenRequest { PageSize = size }, deadline: Rpc.Deadline())),
+            ("ListTokens", async size => await _tree[County].Access.ListTokensAsync(new ListTokensRequest { PageSize = size }, deadline: Rpc.Deadline())),
+        };
+
+        foreach (var (rpc, call) in calls)
+        {
+            var status = await Rpc.FailsAsync(() => call(-1), StatusCode.InvalidArgument, "MALFORMED_REQUEST");
+            Assert.True(Rpc.ViolatedField(status) == "page_size", $"{rpc}: the violation names {Rpc.ViolatedField(status)}");
+            Assert.True(status.Message == "page_size -1 is negative: send 0 for the default page or a positive size.", $"{rpc}: {status.Message}");
+
+            await call(0);
+            await call(1);
+        }
+
+        _tree.AssertNoErrors();
     }
 
     [Fact]

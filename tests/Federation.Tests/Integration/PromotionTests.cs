@@ -80,6 +80,7 @@ public sealed class PromotionTests : IAsyncLifetime
 
         AssertEqualsIndependentCount(answer, _grades.Keys);
         Assert.Empty(answer.UnansweredNodeIds);
+        Assert.Equal(0u, answer.UnansweredNodeCount);
         Assert.Equal(_hostOf[answer.NotMoved[0].UnitId], answer.NotMoved[0].HostNodeId);
 
         // Asked at the city about one township, the answer is that township's units only.
@@ -96,6 +97,7 @@ public sealed class PromotionTests : IAsyncLifetime
         var answer = await _tree.Root.Query.GetPromotionAsync(new GetPromotionRequest { FromPeriod = "2025", ToPeriod = "2026" }, deadline: Rpc.Deadline());
 
         Assert.Equal([West], answer.UnansweredNodeIds);
+        Assert.Equal(1u, answer.UnansweredNodeCount);
         Assert.Equal(13u, answer.UnansweredLeafCount);
         Assert.Equal([(West, 13u)], answer.UnansweredNodes.Select(static n => (n.NodeId, n.LeafCount)));
         AssertEqualsIndependentCount(answer, _grades.Keys.Where(static u => u.StartsWith(East, StringComparison.Ordinal)));
