@@ -28,6 +28,12 @@ internal sealed class RebuildScheduler(
     // Ledger deadlines crossed up to this instant have marked their periods dirty (UTC ticks).
     private long _deadlinesSeenTicks;
 
+    /// <summary>
+    /// A test seam between an off-writer build and keeping it: awaited with the period, keyed by data folder so that
+    /// nodes in one test process do not see each other's. Lets a test commit a change while a rebuild is in flight.
+    /// </summary>
+    internal static System.Collections.Concurrent.ConcurrentDictionary<string, Func<string, Task>> BeforeKeep { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Periods waiting for a rebuild (read by the status endpoint; approximate).</summary>
     public int PendingRebuildCount
     {
@@ -76,6 +82,11 @@ internal sealed class RebuildScheduler(
         for (var attempt = 0; attempt < OffWriterAttempts; attempt++)
         {
             var plan = rebuilder.Build(store.Read(s => rebuilder.Read(s, period)));
+            if (BeforeKeep.TryGetValue(store.DataPath, out var pause))
+            {
+                await pause(period);
+            }
+
             var (kept, current) = await writer.ExecuteAsync(context =>
             {
                 if (!plan.Inputs.StillNumbers(context.Store))

@@ -1,3 +1,4 @@
+using Federation.Node.Rollup;
 using Federation.Protos.V1;
 using Federation.Tests.Infrastructure;
 using Grpc.Core;
@@ -67,6 +68,44 @@ public sealed class UnitHousekeepingTests
         var earlier = await node.Reporting.SubmitReportAsync(
             new SubmitReportRequest { UnitId = UnitTwo, Period = "2025-Q4", Values = { Reports.Count("party_members", 4) } }, deadline: Rpc.Deadline());
         Assert.Equal(1ul, earlier.Version);
+    }
+
+    [Fact]
+    public async Task RetireHostedUnit_WhileThePeriodsFirstSummaryIsBuilt_TheSummaryFollowsTheRetirement()
+    {
+        using var folder = new TempFolder();
+        var dataPath = folder.Sub(Township);
+        var building = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var retired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var paused = 0;
+        RebuildScheduler.BeforeKeep[dataPath] = async period =>
+        {
+            // Only the first rebuild of the quarter waits: it was built from inputs read before the retirement.
+            if (period == "2026-Q1" && Interlocked.Exchange(ref paused, 1) == 0)
+            {
+                building.SetResult();
+                await retired.Task;
+            }
+        };
+        try
+        {
+            await using var node = await TestNode.StartAsync(new NodeSpec(Township, "township") { HostedUnitIds = [UnitOne, UnitTwo] }, dataPath);
+            await node.Reporting.SubmitReportAsync(
+                new SubmitReportRequest { UnitId = UnitOne, Period = "2026-Q1", Values = { Reports.Count("party_members", 9) } }, deadline: Rpc.Deadline());
+            await building.Task.WaitAsync(Eventually.HangGuard);
+
+            await node.Admin.RetireHostedUnitAsync(new RetireHostedUnitRequest { UnitId = UnitTwo, FromPeriod = "2026-Q1" }, deadline: Rpc.Deadline());
+            retired.SetResult();
+
+            var totals = await TestHierarchy.WaitForTotalsAsync(node, "2026-Q1", static t => t.Coverage.ExpectedLeafCount == 1, "the retirement in the first summary");
+            Assert.Equal(1u, totals.Coverage.ReportedLeafCount);
+            Assert.Empty(totals.Coverage.SilentSourceIds);
+        }
+        finally
+        {
+            retired.TrySetResult();
+            RebuildScheduler.BeforeKeep.TryRemove(dataPath, out _);
+        }
     }
 
     [Fact]
