@@ -6,6 +6,9 @@ namespace Federation.Node.Storage;
 /// <summary>A unit this node hosts, as a submission checks it: retired from <paramref name="RetiredFromPeriod"/> on (empty while active).</summary>
 internal sealed record HostedUnitStatus(string Id, string RetiredFromPeriod);
 
+/// <summary>Where the log stood after a commit: its length in bytes, and how many checkpoints came before it.</summary>
+internal readonly record struct LogMark(long Bytes, long Checkpoint);
+
 /// <summary>Raised when a second process tries to open a data folder that a running node holds.</summary>
 internal sealed class DataFolderInUseException(string dataPath, Exception inner)
     : Exception($"Another process is using the data folder '{dataPath}'.", inner);
@@ -39,6 +42,9 @@ internal sealed class NodeStore : IDisposable
     // rollback, so it never holds what the store does not. Bounded, past which units are read from the store.
     private const int MaxHostedUnitsRemembered = 65_536;
     private readonly Dictionary<string, HostedUnitStatus> _hostedUnits = new(StringComparer.Ordinal);
+
+    // Checkpoints made since opening: a log mark taken before the last one is in the data file already.
+    private long _checkpointCount;
 
     public NodeStore(string dataPath)
     {
@@ -97,8 +103,17 @@ internal sealed class NodeStore : IDisposable
     /// </summary>
     internal static System.Collections.Concurrent.ConcurrentDictionary<string, Action> CommitFaults { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Commits the open transaction, then records the log's growth in the manifest. Call under the gate.</summary>
-    public void Commit()
+    /// <summary>
+    /// Commits the open transaction and makes it durable at once: <see cref="CommitToLog"/>, <see cref="FlushLog"/>,
+    /// <see cref="RecordDurable"/>. For a process that writes alone (the command line); call under the gate.
+    /// </summary>
+    public void Commit() => RecordDurable(FlushLog(CommitToLog()));
+
+    /// <summary>
+    /// Commits the open transaction into the log, where reads see it, but not yet durably: acknowledge it only after
+    /// <see cref="FlushLog"/> and <see cref="RecordDurable"/>. Returns where the log then stands. Call under the gate.
+    /// </summary>
+    public LogMark CommitToLog()
     {
         if (CommitFaults.TryGetValue(DataPath, out var fault))
         {
@@ -106,31 +121,42 @@ internal sealed class NodeStore : IDisposable
         }
 
         Database.Commit();
-
-        // Acknowledged means durable: see StoreManifest.FlushLog for why LiteDB's commit alone is not.
-        _manifest.FlushLog();
-        AfterTransaction();
+        return new LogMark(_manifest.LogBytes, _checkpointCount);
     }
 
-    /// <summary>Rolls back the open transaction; LiteDB may still have appended to the log. Call under the gate.</summary>
+    /// <summary>
+    /// Makes every commit made so far durable (fsyncs the log; see StoreManifest.FlushLog for why LiteDB's commit alone
+    /// is not). Needs no gate, so that commits go on meanwhile, but one caller at a time: the one that checkpoints.
+    /// </summary>
+    public LogMark FlushLog(LogMark upTo)
+    {
+        _manifest.FlushLog();
+        return upTo;
+    }
+
+    /// <summary>
+    /// Records in the manifest that the log is durable up to <paramref name="mark"/> (unless a checkpoint since moved
+    /// it into the data file), and checkpoints when the log has grown long. Call under the gate, after <see cref="FlushLog"/>.
+    /// </summary>
+    public void RecordDurable(LogMark mark)
+    {
+        if (mark.Checkpoint == _checkpointCount)
+        {
+            _manifest.RecordTransaction(mark.Bytes);
+        }
+
+        if (_manifest.LogBytes > CheckpointLogBytes)
+        {
+            CheckpointNow();
+        }
+    }
+
+    /// <summary>Rolls back the open transaction; LiteDB may still have appended to the log, which the next record covers. Call under the gate.</summary>
     public void Rollback()
     {
         // What the rolled-back transaction read or wrote may be remembered: forget it all.
         _hostedUnits.Clear();
         Database.Rollback();
-        AfterTransaction();
-    }
-
-    private void AfterTransaction()
-    {
-        if (_manifest.LogBytes > CheckpointLogBytes)
-        {
-            CheckpointNow();
-        }
-        else
-        {
-            _manifest.RecordTransaction();
-        }
     }
 
     /// <summary>
@@ -139,6 +165,7 @@ internal sealed class NodeStore : IDisposable
     /// </summary>
     private void CheckpointNow(bool hashNow = false)
     {
+        _checkpointCount++;
         _manifest.BeginCheckpoint();
         Database.Checkpoint();
         if (hashNow)

@@ -152,10 +152,10 @@ internal sealed class StoreManifest : IDisposable
         Write(checkpointing: true, durable: true);
     }
 
-    /// <summary>Records what the last transaction appended to the log (not fsynced; see the remarks).</summary>
-    public void RecordTransaction()
+    /// <summary>Records the log's first <paramref name="durableBytes"/>, made durable by the caller (not fsynced; see the remarks).</summary>
+    public void RecordTransaction(long durableBytes)
     {
-        AppendLog();
+        AppendLog(durableBytes);
         Write(checkpointing: false, durable: false);
     }
 
@@ -189,7 +189,8 @@ internal sealed class StoreManifest : IDisposable
         _logHash.Dispose();
     }
 
-    private void AppendLog()
+    /// <summary>Hashes the log on from where the last record stopped, up to <paramref name="upTo"/> bytes or its end.</summary>
+    private void AppendLog(long upTo = long.MaxValue)
     {
         var length = LogBytes;
         if (length < _logHashedBytes)
@@ -197,7 +198,8 @@ internal sealed class StoreManifest : IDisposable
             throw new InvalidOperationException($"{_logPath} shrank outside a checkpoint.");
         }
 
-        if (length == _logHashedBytes)
+        length = Math.Min(length, upTo);
+        if (length <= _logHashedBytes)
         {
             return;
         }

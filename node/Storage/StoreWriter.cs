@@ -67,9 +67,11 @@ internal sealed class WriteContext(NodeStore store, TimeProvider time)
 internal sealed class StoreClosedException() : Exception("The node is stopping and accepts no more writes.");
 
 /// <summary>
-/// The single writer. Concurrent writes are grouped into one LiteDB transaction (group commit): each
-/// commit writes and fsyncs the log on this thread, so a caller's task completes only once its change
-/// is durable. The periods a commit marked dirty are then published to <see cref="PeriodChanges"/>;
+/// The single writer. Concurrent writes are grouped into one LiteDB transaction (group commit), committed
+/// into the log under the store's gate. A second loop, the flusher, fsyncs the log outside the gate while
+/// the next group runs, and completes a caller's task only once its change is durable: one fsync covers
+/// every group committed before it (the log is written in order), and neither the next group nor reads wait
+/// for the disk. The periods a group marked dirty are then published to <see cref="PeriodChanges"/>;
 /// rebuilding them is not the writer's business.
 /// </summary>
 internal sealed class StoreWriter(
@@ -77,6 +79,9 @@ internal sealed class StoreWriter(
 {
     private const int MaxBatchSize = 512;
     private readonly Channel<IWriteOperation> _queue = Channel.CreateUnbounded<IWriteOperation>();
+
+    // Groups committed into the log, in commit order, waiting to be made durable and acknowledged.
+    private readonly Channel<CommittedGroup> _committed = Channel.CreateUnbounded<CommittedGroup>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     /// <summary>The process exit code the writer asks for: non-zero once it stopped the node on a storage failure.</summary>
     public int ExitCode => Volatile.Read(ref _exitCode);
@@ -100,6 +105,7 @@ internal sealed class StoreWriter(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var flusher = Task.Run(FlushCommittedAsync, CancellationToken.None);
         var reader = _queue.Reader;
         try
         {
@@ -118,6 +124,87 @@ internal sealed class StoreWriter(
         {
             CommitBatch(batch);
         }
+
+        // Everything committed is made durable and acknowledged before the store may close.
+        _committed.Writer.TryComplete();
+        await flusher;
+    }
+
+    /// <summary>
+    /// Fsyncs the log for every group committed so far, records it in the manifest, then acknowledges those groups.
+    /// A failed fsync leaves nothing known durable: the node stops, as on a full disk.
+    /// </summary>
+    private async Task FlushCommittedAsync()
+    {
+        var reader = _committed.Reader;
+        var groups = new List<CommittedGroup>();
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            groups.Clear();
+            while (reader.TryRead(out var group))
+            {
+                groups.Add(group);
+            }
+
+            // Even once the node is stopping on a failure, what an fsync covers is durable and acknowledged.
+            LogMark durable;
+            try
+            {
+                durable = store.FlushLog(groups[^1].Mark);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                StopOnFailedFlush(ex, groups);
+                continue;
+            }
+
+            Exception? recordFailure = null;
+            try
+            {
+                lock (store.Gate)
+                {
+                    store.RecordDurable(durable);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or LiteDB.LiteException or UnauthorizedAccessException)
+            {
+                // The log is durable; the manifest may stay older than it, which a start accepts. A checkpoint that
+                // cannot write is a disk in trouble all the same.
+                recordFailure = ex;
+            }
+
+            foreach (var group in groups)
+            {
+                changes.Publish(group.DirtyPeriods);
+                foreach (var write in group.Writes)
+                {
+                    write.Complete();
+                }
+            }
+
+            if (recordFailure is not null)
+            {
+                StopOnFailedFlush(recordFailure, []);
+            }
+        }
+    }
+
+    private void StopOnFailedFlush(Exception exception, List<CommittedGroup> groups)
+    {
+        Volatile.Write(ref _exitCode, 1);
+        _queue.Writer.TryComplete();
+        if (StoreFaults.IsDiskFull(exception))
+        {
+            var freeBytes = StoreFaults.FreeBytes(store.DataPath);
+            StoreLog.DiskFull(logger, store.DataPath, freeBytes, exception.Message);
+        }
+        else
+        {
+            StoreLog.FlushFailed(logger, store.DataPath, exception.Message);
+        }
+
+        groups.ForEach(static g => FailAll(g.Writes));
+        lifetime.StopApplication();
     }
 
     private static List<IWriteOperation> Drain(ChannelReader<IWriteOperation> reader)
@@ -146,6 +233,7 @@ internal sealed class StoreWriter(
 
         var database = store.Database;
         var context = new WriteContext(store, time);
+        LogMark mark;
         lock (store.Gate)
         {
             database.BeginTrans();
@@ -157,7 +245,7 @@ internal sealed class StoreWriter(
                     write.Run(context);
                 }
 
-                store.Commit();
+                mark = store.CommitToLog();
             }
             catch (Exception ex) when (StoreFaults.IsDiskFull(ex))
             {
@@ -185,11 +273,7 @@ internal sealed class StoreWriter(
             }
         }
 
-        changes.Publish(context.DirtyPeriods);
-        foreach (var write in batch)
-        {
-            write.Complete();
-        }
+        _committed.Writer.TryWrite(new CommittedGroup(batch, context.DirtyPeriods, mark));
     }
 
     /// <summary>
@@ -219,6 +303,9 @@ internal sealed class StoreWriter(
             write.Fail(new StoreClosedException());
         }
     }
+
+    /// <summary>A group committed into the log: its writes, the periods it marked dirty, and where the log then stood.</summary>
+    private sealed record CommittedGroup(List<IWriteOperation> Writes, HashSet<string> DirtyPeriods, LogMark Mark);
 
     private interface IWriteOperation
     {
@@ -253,4 +340,8 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 110, Level = LogLevel.Critical,
         Message = "The disk holding {DataPath} is full ({FreeBytes} bytes free): {Error}. Nothing more was acknowledged; the node stops. Free space, then start it again")]
     public static partial void DiskFull(ILogger logger, string dataPath, long freeBytes, string error);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Critical,
+        Message = "Making the log in {DataPath} durable failed: {Error}. Nothing more was acknowledged; the node stops. Check the disk, then start it again")]
+    public static partial void FlushFailed(ILogger logger, string dataPath, string error);
 }
