@@ -103,6 +103,9 @@ internal sealed class NodeStore : IDisposable
     /// </summary>
     internal static System.Collections.Concurrent.ConcurrentDictionary<string, Action> CommitFaults { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>A test seam on the fsync of the log: runs just before it and may throw, as a failing disk does. Keyed by data folder.</summary>
+    internal static System.Collections.Concurrent.ConcurrentDictionary<string, Action> FlushFaults { get; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Commits the open transaction and makes it durable at once: <see cref="CommitToLog"/>, <see cref="FlushLog"/>,
     /// <see cref="RecordDurable"/>. For a process that writes alone (the command line); call under the gate.
@@ -130,6 +133,11 @@ internal sealed class NodeStore : IDisposable
     /// </summary>
     public LogMark FlushLog(LogMark upTo)
     {
+        if (FlushFaults.TryGetValue(DataPath, out var fault))
+        {
+            fault();
+        }
+
         _manifest.FlushLog();
         return upTo;
     }

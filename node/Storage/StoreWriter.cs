@@ -80,6 +80,9 @@ internal sealed class StoreWriter(
     private const int MaxBatchSize = 512;
     private readonly Channel<IWriteOperation> _queue = Channel.CreateUnbounded<IWriteOperation>();
 
+    // Set by the flusher once an fsync failed; read by it alone.
+    private bool _flushFailed;
+
     // Groups committed into the log, in commit order, waiting to be made durable and acknowledged.
     private readonly Channel<CommittedGroup> _committed = Channel.CreateUnbounded<CommittedGroup>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
@@ -146,14 +149,23 @@ internal sealed class StoreWriter(
                 groups.Add(group);
             }
 
-            // Even once the node is stopping on a failure, what an fsync covers is durable and acknowledged.
+            // After a failed fsync a later one may report success for pages the kernel has dropped (Linux marks them
+            // clean): nothing more is acknowledged. Otherwise, even once the node is stopping on a failure (a full disk
+            // at commit), what an fsync covers is durable and acknowledged.
+            if (_flushFailed)
+            {
+                groups.ForEach(static g => FailAll(g.Writes));
+                continue;
+            }
+
             LogMark durable;
             try
             {
                 durable = store.FlushLog(groups[^1].Mark);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
+                _flushFailed = true;
                 StopOnFailedFlush(ex, groups);
                 continue;
             }
@@ -166,7 +178,7 @@ internal sealed class StoreWriter(
                     store.RecordDurable(durable);
                 }
             }
-            catch (Exception ex) when (ex is IOException or LiteDB.LiteException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or LiteDB.LiteException or UnauthorizedAccessException or InvalidOperationException)
             {
                 // The log is durable; the manifest may stay older than it, which a start accepts. A checkpoint that
                 // cannot write is a disk in trouble all the same.

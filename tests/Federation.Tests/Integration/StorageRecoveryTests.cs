@@ -299,6 +299,32 @@ public sealed class DiskFullTests
     }
 
     [Fact]
+    public async Task Submit_FsyncFails_IsUnavailableLogsOneCriticalLineAndAcknowledgesNothingMore()
+    {
+        using var folder = new TempFolder();
+        var dataPath = folder.Sub("node");
+        await using var node = await TestNode.StartAsync(new NodeSpec(NodeId, "village") { HostedUnitIds = [NodeId] }, dataPath);
+        await node.Reporting.SubmitReportAsync(Submission(40), deadline: Rpc.Deadline());
+        NodeStore.FlushFaults[dataPath] = static () => throw new IOException("Input/output error");
+        try
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await node.Reporting.SubmitReportAsync(Submission(41), deadline: Rpc.Deadline()));
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            var critical = Assert.Single(node.Logs.Errors, static e => e.Contains("[111]", StringComparison.Ordinal));
+            Assert.Contains(dataPath, critical, StringComparison.Ordinal);
+            Assert.Contains("Input/output error", critical, StringComparison.Ordinal);
+        }
+        finally
+        {
+            NodeStore.FlushFaults.TryRemove(dataPath, out _);
+        }
+
+        // The disk answers again, but a later fsync's success would not cover what the failed one dropped: refused.
+        var after = await Assert.ThrowsAsync<RpcException>(async () => await node.Reporting.SubmitReportAsync(Submission(42), deadline: Rpc.Deadline()));
+        Assert.Equal(StatusCode.Unavailable, after.StatusCode);
+    }
+
+    [Fact]
     public async Task Serve_DiskFullAtCommit_ExitsNonZero()
     {
         using var folder = new TempFolder();
