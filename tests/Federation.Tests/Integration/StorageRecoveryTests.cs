@@ -277,20 +277,8 @@ public sealed class DiskFullTests
         var dataPath = folder.Sub("node");
         await using var node = await TestNode.StartAsync(new NodeSpec(NodeId, "village") { HostedUnitIds = [NodeId] }, dataPath);
         await node.Reporting.SubmitReportAsync(Submission(40), deadline: Rpc.Deadline());
-        NodeStore.CommitFaults[dataPath] = static () => throw RealEnospc();
-        try
-        {
-            var refused = await Assert.ThrowsAsync<RpcException>(async () => await node.Reporting.SubmitReportAsync(Submission(41), deadline: Rpc.Deadline()));
-            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
-
-            var critical = Assert.Single(node.Logs.Errors, static e => e.Contains("[110]", StringComparison.Ordinal));
-            Assert.Contains(dataPath, critical, StringComparison.Ordinal);
-            Assert.Contains("bytes free", critical, StringComparison.Ordinal);
-        }
-        finally
-        {
-            NodeStore.CommitFaults.TryRemove(dataPath, out _);
-        }
+        var critical = await SubmitRefusedWithOneCriticalLineAsync(node, NodeStore.CommitFaults, static () => throw RealEnospc(), "[110]");
+        Assert.Contains("bytes free", critical, StringComparison.Ordinal);
 
         await node.StopAsync();
         await using var again = await TestNode.StartAsync(new NodeSpec(NodeId, "village") { HostedUnitIds = [NodeId] }, dataPath);
@@ -305,23 +293,34 @@ public sealed class DiskFullTests
         var dataPath = folder.Sub("node");
         await using var node = await TestNode.StartAsync(new NodeSpec(NodeId, "village") { HostedUnitIds = [NodeId] }, dataPath);
         await node.Reporting.SubmitReportAsync(Submission(40), deadline: Rpc.Deadline());
-        NodeStore.FlushFaults[dataPath] = static () => throw new IOException("Input/output error");
-        try
-        {
-            var refused = await Assert.ThrowsAsync<RpcException>(async () => await node.Reporting.SubmitReportAsync(Submission(41), deadline: Rpc.Deadline()));
-            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
-            var critical = Assert.Single(node.Logs.Errors, static e => e.Contains("[111]", StringComparison.Ordinal));
-            Assert.Contains(dataPath, critical, StringComparison.Ordinal);
-            Assert.Contains("Input/output error", critical, StringComparison.Ordinal);
-        }
-        finally
-        {
-            NodeStore.FlushFaults.TryRemove(dataPath, out _);
-        }
+        var critical = await SubmitRefusedWithOneCriticalLineAsync(node, NodeStore.FlushFaults, static () => throw new IOException("Input/output error"), "[111]");
+        Assert.Contains("Input/output error", critical, StringComparison.Ordinal);
 
         // The disk answers again, but a later fsync's success would not cover what the failed one dropped: refused.
         var after = await Assert.ThrowsAsync<RpcException>(async () => await node.Reporting.SubmitReportAsync(Submission(42), deadline: Rpc.Deadline()));
         Assert.Equal(StatusCode.Unavailable, after.StatusCode);
+    }
+
+    /// <summary>
+    /// Submits with <paramref name="fault"/> set in <paramref name="seam"/> for the node's folder: the submission is
+    /// Unavailable and one Critical line with <paramref name="eventId"/> names the folder. Returns that line.
+    /// </summary>
+    private static async Task<string> SubmitRefusedWithOneCriticalLineAsync(
+        TestNode node, System.Collections.Concurrent.ConcurrentDictionary<string, Action> seam, Action fault, string eventId)
+    {
+        seam[node.DataPath] = fault;
+        try
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await node.Reporting.SubmitReportAsync(Submission(41), deadline: Rpc.Deadline()));
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            var critical = Assert.Single(node.Logs.Errors, e => e.Contains(eventId, StringComparison.Ordinal));
+            Assert.Contains(node.DataPath, critical, StringComparison.Ordinal);
+            return critical;
+        }
+        finally
+        {
+            seam.TryRemove(node.DataPath, out _);
+        }
     }
 
     [Fact]
