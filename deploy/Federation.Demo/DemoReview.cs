@@ -54,8 +54,7 @@ internal sealed class DemoReview(NodeFleet fleet, NodeClient client, string peri
 
         foreach (var each in hierarchy.ChildrenOf(township))
         {
-            await organiser.ApproveReportAsync(new ApproveReportRequest { UnitId = each.Id, Period = period },
-                deadline: Deadline(), cancellationToken: cancellationToken);
+            await ApproveVillageAsync(organiser, each.Id, cancellationToken);
         }
 
         AnsiConsole.MarkupLine($"  approved the {hierarchy.ChildrenOf(township).Count()} villages of {Markup.Escape(township)}");
@@ -88,22 +87,34 @@ internal sealed class DemoReview(NodeFleet fleet, NodeClient client, string peri
         return true;
     }
 
-    private async Task ApproveTownshipAsync(string district, string township, CancellationToken cancellationToken)
+    // A village running its own node sends its correction up in its next summary; until that arrives the township holds
+    // the report it returned, which may not be approved.
+    private Task ApproveVillageAsync(ReviewService.ReviewServiceClient organiser, string village, CancellationToken cancellationToken) =>
+        UntilAcceptedAsync(async () => await organiser.ApproveReportAsync(new ApproveReportRequest { UnitId = village, Period = period },
+            deadline: Deadline(), cancellationToken: cancellationToken), TimeSpan.FromMilliseconds(200), cancellationToken);
+
+    // The villages' approvals travel up in their next summaries; until they arrive the district may not approve.
+    private Task ApproveTownshipAsync(string district, string township, CancellationToken cancellationToken)
     {
         var reviewer = new ReviewService.ReviewServiceClient(client.Channel(fleet[district].Address, fleet.ReviewerTokens[district]));
+        return UntilAcceptedAsync(async () => await reviewer.ApproveChildAsync(new ApproveChildRequest { NodeId = township, Period = period },
+            deadline: Deadline(), cancellationToken: cancellationToken), TimeSpan.FromMilliseconds(500), cancellationToken);
+    }
+
+    /// <summary>Makes <paramref name="call"/> until it is not refused as premature (FailedPrecondition), for at most a minute.</summary>
+    private static async Task UntilAcceptedAsync(Func<Task> call, TimeSpan pause, CancellationToken cancellationToken)
+    {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                await reviewer.ApproveChildAsync(new ApproveChildRequest { NodeId = township, Period = period },
-                    deadline: Deadline(), cancellationToken: cancellationToken);
+                await call();
                 return;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && clock.Elapsed < s_approvalTimeout)
             {
-                // The villages' approvals travel up in their next summaries; until they arrive the district may not approve.
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                await Task.Delay(pause, cancellationToken);
             }
         }
     }
