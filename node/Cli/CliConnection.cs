@@ -14,6 +14,12 @@ namespace Federation.Node.Cli;
 /// </summary>
 public static class CliConnection
 {
+    /// <summary>
+    /// Largest answer read, as the web page reads: a signed rating statement, or a summary of a node hosting tens
+    /// of thousands of units, passes gRPC's default of 4 MiB.
+    /// </summary>
+    internal const int MaxReceiveBytes = 64 * 1024 * 1024;
+
     /// <summary>The bearer token; FEDERATION_TOKEN when not given.</summary>
     public static readonly Option<string?> Token = new("--token")
     {
@@ -63,7 +69,7 @@ public static class CliConnection
                     throw;
                 }
             };
-            return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+            return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = MaxReceiveBytes });
         }
 
         if (!Configuration.Keys.IsHttpAddress(address))
@@ -96,7 +102,7 @@ public static class CliConnection
             };
         }
 
-        var options = new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true };
+        var options = new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = MaxReceiveBytes };
         if (!string.IsNullOrWhiteSpace(token))
         {
             var bearer = token.Trim();
