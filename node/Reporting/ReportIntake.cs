@@ -124,6 +124,32 @@ internal sealed class ReportIntake(
     /// <summary>A report ready to store, and the receipt its clerk gets.</summary>
     private sealed record ReportDraft(ReportDocument Document, ReportReceipt Receipt);
 
+    /// <summary>A unit's report as stored: its exact bytes, their digest, and the warnings stored with it.</summary>
+    private static ReportDocument Stored(
+        string unitId, string canonicalPeriod, long version, IEnumerable<IndicatorValue> values, DateTimeOffset receiveTime, IEnumerable<ReportWarning> warnings)
+    {
+        var report = new UnitReport
+        {
+            UnitId = unitId,
+            Period = canonicalPeriod,
+            Version = (ulong)version,
+            ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
+        };
+        report.Values.AddRange(values);
+        var bytes = report.ToByteArray();
+        return new ReportDocument
+        {
+            Id = ReportDocument.KeyOf(unitId, canonicalPeriod),
+            UnitId = unitId,
+            Period = canonicalPeriod,
+            Version = version,
+            Bytes = bytes,
+            Digest = Digests.Sha256(bytes),
+            ReceiveTicks = receiveTime.UtcTicks,
+            Warnings = [.. warnings.Select(ReportWarningDocument.From)],
+        };
+    }
+
     private static bool SameVersion(ReportDocument? seen, ReportDocument? current) =>
         seen is null ? current is null : current is not null && seen.Digest.AsSpan().SequenceEqual(current.Digest);
 
@@ -151,28 +177,8 @@ internal sealed class ReportIntake(
             return Rejection.Of(rules.Violations, rules.OmittedViolationCount);
         }
 
-        var report = new UnitReport
-        {
-            UnitId = unitId,
-            Period = canonicalPeriod,
-            Version = (ulong)version,
-            ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
-        };
-        report.Values.AddRange(merged.Values);
-        var bytes = report.ToByteArray();
-        var digest = Digests.Sha256(bytes);
-        var document = new ReportDocument
-        {
-            Id = ReportDocument.KeyOf(unitId, canonicalPeriod),
-            UnitId = unitId,
-            Period = canonicalPeriod,
-            Version = version,
-            Bytes = bytes,
-            Digest = digest,
-            ReceiveTicks = receiveTime.UtcTicks,
-            Warnings = [.. rules.Warnings.Select(ReportWarningDocument.From)],
-        };
-        return new ReportDraft(document, new ReportReceipt((ulong)version, digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings));
+        var document = Stored(unitId, canonicalPeriod, version, merged.Values, receiveTime, rules.Warnings);
+        return new ReportDraft(document, new ReportReceipt((ulong)version, document.Digest, receiveTime, ReportMerge.Diff(previous, merged.Values), rules.Warnings));
     }
 
     /// <summary>
@@ -200,31 +206,12 @@ internal sealed class ReportIntake(
             var receiveTime = context.UtcNow();
             foreach (var plan in plans)
             {
-                var report = new UnitReport
-                {
-                    UnitId = plan.Outcome.UnitId,
-                    Period = canonicalPeriod,
-                    Version = plan.Outcome.Version,
-                    ReceiveTime = Timestamp.FromDateTimeOffset(receiveTime),
-                };
-                report.Values.AddRange(plan.Values);
-                var bytes = report.ToByteArray();
                 if (plan.Replaced is not null)
                 {
                     context.Store.ReportHistory.Upsert(plan.Replaced.ToHistory());
                 }
 
-                context.Store.Reports.Upsert(new ReportDocument
-                {
-                    Id = ReportDocument.KeyOf(plan.Outcome.UnitId, canonicalPeriod),
-                    UnitId = plan.Outcome.UnitId,
-                    Period = canonicalPeriod,
-                    Version = (long)plan.Outcome.Version,
-                    Bytes = bytes,
-                    Digest = Digests.Sha256(bytes),
-                    ReceiveTicks = receiveTime.UtcTicks,
-                    Warnings = [.. plan.Outcome.Warnings.Select(ReportWarningDocument.From)],
-                });
+                context.Store.Reports.Upsert(Stored(plan.Outcome.UnitId, canonicalPeriod, (long)plan.Outcome.Version, plan.Values, receiveTime, plan.Outcome.Warnings));
             }
 
             context.MarkDirty(canonicalPeriod);
